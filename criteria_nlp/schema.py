@@ -1,0 +1,117 @@
+"""The output contract of criteria-nlp.
+
+Every JSON object that criteria-nlp writes (``structure``, ``annotate``) is the
+``model_dump`` of one of these models, and ``criteria-nlp schema`` prints their JSON
+Schema. Change a field here and you change the public format: bump SCHEMA_VERSION.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+Operator = Literal[">=", ">", "<=", "<", "==", "between"]
+Category = Literal["age", "lab", "score", "vital", "anthropometric", "dose", "temporal", "other"]
+Kind = Literal["inclusion", "exclusion"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Constraint(_Model):
+    """One numeric constraint found in a criterion, e.g. ``SLEDAI >= 8``."""
+
+    variable: str = Field(
+        description="Canonical name from the variable lexicon (e.g. 'SLEDAI', 'age', 'ALT'); "
+        "for variables outside the lexicon, the mention as written."
+    )
+    mention: str | None = Field(
+        None, description="The variable as written in the text, or null when none was found."
+    )
+    category: Category = Field(description="What kind of quantity is constrained.")
+    operator: Operator = Field(
+        description="Comparison the variable must satisfy; 'between' means value <= x <= upper."
+    )
+    value: float = Field(description="The (lower, for 'between') bound.")
+    upper: float | None = Field(None, description="Inclusive upper bound; only for 'between'.")
+    unit: str | None = Field(
+        None, description="UCUM code of the unit (e.g. 'mg/dL', 'mo', '10*9/L'), or null."
+    )
+    unit_text: str | None = Field(None, description="The unit as written, when one was written.")
+    relative_to: Literal["ULN", "LLN"] | None = Field(
+        None,
+        description="Set when the value is a multiple of a reference limit: "
+        "'ALT >= 2 x ULN' has value 2 and relative_to 'ULN'.",
+    )
+    start: int = Field(description="Offset of the expression's first character (see TrialRecord.offsets).")
+    end: int = Field(description="Offset just past the expression's last character.")
+    text: str = Field(description="The expression exactly as written: source[start:end].")
+    negated: bool = Field(False, description="True when ConText found the constraint negated.")
+    repaired: bool = Field(
+        False, description="True when the operator was inferred because the record lost it (a bare '=')."
+    )
+    written_operator: str | None = Field(
+        None, description="The operator as written ('=', '>=', 'at least', ...), null if none."
+    )
+    confidence: float = Field(
+        1.0, ge=0.0, le=1.0, description="1 for a reading taken as written; below 1 when inferred."
+    )
+    repair_reason: str | None = Field(None, description="The evidence behind a repair, in short.")
+
+
+class Criterion(_Model):
+    """One inclusion or exclusion item."""
+
+    id: str = Field(description="Stable id inside the record: 'inc-1', 'exc-3', ...")
+    kind: Kind
+    label: str | None = Field(None, description="The item's own numbering or bullet as written ('1.', 'a)', '-').")
+    text: str = Field(description="Item text without its label, wrapped lines joined with single spaces.")
+    start: int = Field(description="Offset of the item's first character, label included.")
+    end: int = Field(description="Offset just past the item's last character.")
+    field: str | None = Field(
+        None,
+        description="For JSON/XML inputs, the record field whose text the offsets index "
+        "(e.g. 'eligibilityCriteria', 'Exclusion_Criteria'); null for text inputs, whose "
+        "offsets index the whole decoded input.",
+    )
+    constraints: list[Constraint] = Field(default_factory=list)
+
+
+class AgeLimit(_Model):
+    value: float
+    unit: Literal["years", "months", "weeks", "days", "hours", "minutes"]
+
+
+class Population(_Model):
+    min_age: AgeLimit | None = None
+    max_age: AgeLimit | None = None
+    sex: Literal["all", "female", "male"] | None = None
+    healthy_volunteers: bool | None = None
+
+
+class TrialRecord(_Model):
+    """One structured trial record: the unit of output of every command."""
+
+    schema_version: str = SCHEMA_VERSION
+    source: str = Field(description="Input path as given; 'path#N' for the Nth record (1-based) of a multi-record file.")
+    source_format: str | None = Field(
+        None,
+        description="Detected format: who_ictrp_page, ctgov_listing_page, ctgov_field_dump, "
+        "trial_details_page, ctgov_json, ctgov_xml, who_ictrp_xml, criteria_text.",
+    )
+    trial_id: str | None = None
+    title: str | None = None
+    conditions: list[str] = Field(default_factory=list)
+    population: Population = Field(default_factory=Population)
+    criteria: list[Criterion] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    error: str | None = Field(None, description="Null unless the record could not be structured; then says why.")
+
+
+def json_schema() -> dict:
+    """JSON Schema of one output line (a TrialRecord)."""
+    return TrialRecord.model_json_schema()

@@ -1,0 +1,83 @@
+"""From raw records to TrialRecord: segmentation, then the spaCy pipeline on every item."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from spacy.language import Language
+
+from criteria_nlp.readers.base import RawRecord, RecordError
+from criteria_nlp.schema import Constraint, Criterion, TrialRecord
+from criteria_nlp.segment import segment
+from criteria_nlp.segment.base import Item
+
+NO_CRITERIA_WARNING = "the record has no eligibility criteria"
+
+
+def _criterion(item: Item, number: int, field: str | None, constraints: list[Constraint]) -> Criterion:
+    prefix = "inc" if item.kind == "inclusion" else "exc"
+    placed = []
+    for c in constraints:
+        start, end = item.source_span(c.start, c.end)
+        placed.append(c.model_copy(update={"start": start, "end": end}))
+    return Criterion(
+        id=f"{prefix}-{number}",
+        kind=item.kind,
+        label=item.label,
+        text=item.text,
+        start=item.start,
+        end=item.end,
+        field=field,
+        constraints=placed,
+    )
+
+
+def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bool = True) -> TrialRecord:
+    """Structure one record read by a reader. Never raises for bad content: a record
+    that fails gets ``error`` set instead."""
+    if isinstance(raw, RecordError):
+        return TrialRecord(source=raw.source, source_format=raw.source_format, error=raw.problem)
+    record = TrialRecord(
+        source=raw.source,
+        source_format=raw.source_format,
+        trial_id=raw.trial_id,
+        title=raw.title,
+        conditions=list(raw.conditions),
+        population=raw.population,
+        warnings=list(raw.warnings),
+    )
+    items: list[tuple[Item, str | None]] = []
+    for ct in raw.criteria:
+        for item in segment(ct):
+            items.append((item, ct.field))
+    if not items:
+        if NO_CRITERIA_WARNING not in record.warnings:
+            record.warnings.append(NO_CRITERIA_WARNING)
+        return record
+    found: list[list[Constraint]]
+    if nlp is None:
+        found = [[] for _ in items]
+    else:
+        from criteria_nlp.pipeline import extract_items
+
+        found = extract_items(nlp, [it for it, _ in items], population=raw.population, repair=repair)
+    counters = {"inclusion": 0, "exclusion": 0}
+    for (item, field), constraints in zip(items, found):
+        counters[item.kind] += 1
+        record.criteria.append(_criterion(item, counters[item.kind], field, constraints))
+    if nlp is not None and repair:
+        from criteria_nlp.pipeline.repair import harmonize_record
+
+        harmonize_record(record)
+    return record
+
+
+def structure_records(
+    raws: Iterable[RawRecord | RecordError], nlp: Language | None, repair: bool = True
+) -> Iterator[TrialRecord]:
+    for raw in raws:
+        source = getattr(raw, "source", "<unknown>")
+        try:
+            yield structure_raw(raw, nlp, repair=repair)
+        except Exception as exc:  # a batch never loses a record: report it and go on
+            yield TrialRecord(source=source, error=f"internal error while structuring: {type(exc).__name__}: {exc}")
