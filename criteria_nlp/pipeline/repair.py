@@ -1,11 +1,632 @@
-"""Operator repair: decide whether a bare "=" is a lost >= / <= or a real equality."""
+"""Operator repair: decide whether a bare "=" is a lost >= / <= or a real equality.
+
+WHO ICTRP exports write both "≥" and "≤" as "=", so the character itself says nothing
+about the direction; what the constraint means does. Every piece of evidence is a *vote*:
+a signed weight in log-odds (positive for ">=", negative for "<="). The votes come from
+
+* the variable's abnormal side (lexicon) together with the item kind,
+* a limit relative to ULN / LLN,
+* cue phrases around the "=" (``resources/repair_rules.json``),
+* age limits (a small number is a floor, a large one a ceiling; the record's structured
+  minimum/maximum age),
+* the other constraints of the same item (a pair "= 20 and = 45", a partition of a scale),
+* a small logistic-regression model over context words (``models/operator_repair``),
+* and, after a whole record is extracted, the same variable elsewhere in the record
+  (:func:`harmonize_record`).
+
+A repair happens only when the summed votes pass a threshold, and its confidence (< 1) is
+the logistic of that sum. Signs that the "=" is a real equality ("ECOG = 0 or 1", a
+ratio, "n=20") keep the constraint as read.
+"""
 
 from __future__ import annotations
 
-from criteria_nlp.schema import TrialRecord
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from criteria_nlp.schema import Constraint, Population, TrialRecord
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+RULES_PATH = RESOURCES / "repair_rules.json"
+LEXICON_PATH = RESOURCES / "variables.jsonl"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+GE, LE = ">=", "<="
+TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
+TIME_WORDS = re.compile(r"^(?:years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|hrs?|minutes?|mins?)\b", re.I)
+# Operators that bound a value from above or from below; used to read sibling constraints.
+UPPER_OPS = {"<", "<="}
+LOWER_OPS = {">", ">="}
+KEPT_PREFIX = "kept '=': "
 
 
-def harmonize_record(record: TrialRecord) -> None:
-    """Record-level pass over repaired constraints (same variable elsewhere in the record,
-    structured population fields). TEMPORARY no-op until issue 4."""
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One piece of evidence: +weight for '>=', -weight for '<='."""
+
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Repair:
+    operator: str
+    confidence: float
+    reason: str
+
+
+@dataclass
+class Cue:
+    name: str
+    means: str  # ">=", "<=", "abnormal" or "normal"
+    where: str  # before, before_adjacent, after_adjacent, around
+    window: int
+    weight: float
+    pattern: re.Pattern
+    requires: str | None = None
+
+
+@dataclass
+class RepairRules:
+    data: dict
+    cues: list[Cue] = field(default_factory=list)
+    negator: re.Pattern | None = None
+    equality_after_value: list[re.Pattern] = field(default_factory=list)
+    equality_before_operator: list[re.Pattern] = field(default_factory=list)
+    equality_after_operator: list[re.Pattern] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RepairRules:
+        rules = cls(data=data)
+        for c in data.get("cues", []):
+            alternatives = "|".join(re.escape(p) for p in sorted(c["phrases"], key=len, reverse=True))
+            rules.cues.append(
+                Cue(
+                    name=c["name"],
+                    means=c["means"],
+                    where=c["where"],
+                    window=int(c.get("window", 60)),
+                    weight=float(c["weight"]),
+                    pattern=re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I),
+                    requires=c.get("requires"),
+                )
+            )
+        negators = data.get("negators", [])
+        if negators:
+            alternatives = "|".join(re.escape(n) for n in negators)
+            rules.negator = re.compile(rf"\b(?:{alternatives})\b\W*(?:\w+\W+){{0,2}}$", re.I)
+        eq = data.get("equality", {})
+        rules.equality_after_value = [re.compile(p) for p in eq.get("after_value", [])]
+        rules.equality_before_operator = [re.compile(p) for p in eq.get("before_operator", [])]
+        rules.equality_after_operator = [re.compile(p) for p in eq.get("after_operator", [])]
+        return rules
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> RepairRules:
+        path = Path(path) if path is not None else RULES_PATH
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    def get(self, *keys, default=None):
+        node = self.data
+        for k in keys:
+            if not isinstance(node, dict) or k not in node:
+                return default
+            node = node[k]
+        return node
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RepairRules:
+    return RepairRules.load()
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, dict]:
+    """Lexicon entries by canonical name (lower case). Read here directly from
+    resources/variables.jsonl because the variable matcher exposes no lookup yet."""
+    entries: dict[str, dict] = {}
+    if LEXICON_PATH.exists():
+        for line in LEXICON_PATH.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                entries[entry["name"].lower()] = entry
+    return entries
+
+
+def lexicon_entry(variable: str | None) -> dict | None:
+    if not variable:
+        return None
+    return lexicon().get(variable.lower())
+
+
+# --------------------------------------------------------------------------- the learned voice
+
+_TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[^\sa-z\d]")
+_NUMBER = re.compile(r"\s*(\d+(?:[.,]\d+)?)")
+
+
+def _norm(tok: str) -> str:
+    return "<num>" if tok[0].isdigit() else tok
+
+
+def _value_bin(value: float) -> str:
+    for edge in (0, 1, 2, 5, 10, 20, 50, 100, 1000):
+        if value <= edge:
+            return str(edge)
+    return "big"
+
+
+def context_features(text: str, op_start: int, op_end: int, kind: str | None) -> list[str]:
+    """Features of the words around an operator whose sign is unknown. The same function
+    builds training rows (operator masked) and run-time rows, so they match exactly."""
+    line_start = text.rfind("\n", 0, op_start) + 1
+    before = [_norm(t) for t in _TOKEN.findall(text[max(line_start, op_start - 120) : op_start].lower())][-8:]
+    m = _NUMBER.match(text, op_end)
+    value_end = m.end() if m else op_end
+    line_end = text.find("\n", value_end)
+    after_text = text[value_end : line_end if line_end >= 0 else len(text)][:80].lower()
+    after = [_norm(t) for t in _TOKEN.findall(after_text)][:5]
+    k = kind or "none"
+    feats = ["bias:1", f"kind:{k}"]
+    for i, tok in enumerate(reversed(before[-3:]), 1):
+        feats.append(f"w-{i}:{tok}")
+    for tok in set(before):
+        feats.append(f"b:{tok}")
+        feats.append(f"k:{k}:b:{tok}")
+    for i, tok in enumerate(after[:3], 1):
+        feats.append(f"w+{i}:{tok}")
+    for tok in set(after):
+        feats.append(f"a:{tok}")
+    if m:
+        value = float(m.group(1).replace(",", "."))
+        unit = after[0] if after else "<none>"
+        feats.append(f"v:{_value_bin(value)}")
+        feats.append(f"vu:{_value_bin(value)}:{unit}")
+        feats.append(f"k:{k}:vu:{_value_bin(value)}:{unit}")
+    return feats
+
+
+@dataclass
+class OperatorModel:
+    """Logistic regression weights; P(>=) = sigmoid(sum of the weights of the features)."""
+
+    weights: dict[str, float]
+    meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path) -> OperatorModel:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(weights=data["weights"], meta=data.get("meta", {}))
+
+    def logit(self, feats: Iterable[str]) -> float:
+        return sum(self.weights.get(f, 0.0) for f in feats)
+
+
+@lru_cache(maxsize=1)
+def default_model() -> OperatorModel | None:
+    path = REPO_ROOT / default_rules().get("model", "path", default="models/operator_repair/weights.json")
+    return OperatorModel.load(path) if path.exists() else None
+
+
+# --------------------------------------------------------------------------- decision
+
+
+def is_candidate(c: Constraint) -> bool:
+    """A constraint read from a bare '=' that nothing has repaired yet."""
+    return c.written_operator == "=" and not c.repaired and c.operator in ("==", "between")
+
+
+def _operator_span(c: Constraint) -> tuple[int, int]:
+    i = c.text.find("=")
+    return (c.start + i, c.start + i + 1) if i >= 0 else (c.start, c.start)
+
+
+def _sign(direction: str) -> int:
+    return 1 if direction == GE else -1
+
+
+def _side_direction(side: str | None) -> str | None:
+    return {"high": GE, "low": LE}.get(side or "")
+
+
+def _matches(patterns: Iterable[dict], c: Constraint) -> str | None:
+    """The ``side`` of the first pattern matching the variable or its mention."""
+    names = " ".join(n for n in (c.variable, c.mention) if n)
+    for p in patterns or ():
+        if re.search(p["pattern"], names, re.I):
+            return p["side"]
     return None
+
+
+def abnormal_side(c: Constraint, entry: dict | None, rules: RepairRules) -> str | None:
+    """'high' or 'low': the side on which the variable is abnormal or worse."""
+    if entry is not None and entry.get("abnormal") in ("high", "low"):
+        return entry["abnormal"]
+    if entry is not None and "abnormal" in entry and entry["abnormal"] is None:
+        return None  # the lexicon says: no abnormal side (age, weight)
+    side = _matches(rules.get("lexicon", "abnormal_by_pattern", default=[]), c)
+    return side or rules.get("lexicon", "category_abnormal", c.category)
+
+
+def _is_time(c: Constraint, text: str) -> bool:
+    if c.unit in TIME_UNITS or c.category == "temporal":
+        return True
+    _, op_end = _operator_span(c)
+    m = _NUMBER.match(text, op_end)
+    return bool(m and TIME_WORDS.match(text[m.end() :].lstrip()))
+
+
+def equality_reason(c: Constraint, text: str, rules: RepairRules) -> str | None:
+    """Why the '=' reads as a real equality or a definition, or None."""
+    op_start, op_end = _operator_span(c)
+    before = text[max(0, op_start - 40) : op_start]
+    after_op = text[op_end : op_end + 20]
+    after_value = text[c.end : c.end + 20]
+    if any(p.search(before) for p in rules.equality_before_operator):
+        return "a count or ratio written with '='"
+    if any(p.search(after_op) for p in rules.equality_after_operator):
+        return "an operator follows the '='"
+    if any(p.search(after_value) for p in rules.equality_after_value):
+        return "'=' followed by a list, ratio or range of values"
+    return None
+
+
+def _lexicon_votes(c: Constraint, kind: str | None, entry: dict | None, rules: RepairRules) -> list[Vote]:
+    side = abnormal_side(c, entry, rules)
+    abnormal = _side_direction(side)
+    if abnormal is None or kind not in ("inclusion", "exclusion"):
+        return []
+    name = c.variable
+    if kind == "exclusion":
+        w = rules.get("lexicon", "exclusion_weight", default=2.0)
+        return [Vote(_sign(abnormal) * w, f"exclusion item; {name} is abnormal when {side}")]
+    policy = _matches(rules.get("lexicon", "inclusion_side_by_pattern", default=[]), c)
+    if policy is None:
+        policy = rules.get("lexicon", "inclusion_side", c.category)
+    if policy not in ("abnormal", "normal"):
+        return []
+    w = rules.get("lexicon", "inclusion_weight", default=1.5)
+    if policy == "abnormal":
+        return [Vote(_sign(abnormal) * w, f"inclusion item asks for a {c.category} floor of the abnormal ({side}) side")]
+    return [Vote(-_sign(abnormal) * w, f"inclusion item keeps {name} within limits ({name} is abnormal when {side})")]
+
+
+def _relative_votes(c: Constraint, kind: str | None, rules: RepairRules) -> list[Vote]:
+    if c.relative_to is None or kind not in ("inclusion", "exclusion"):
+        return []
+    direction = rules.get("relative_limit", c.relative_to, kind)
+    if direction not in (GE, LE):
+        return []
+    w = rules.get("relative_limit", "weight", default=3.0)
+    return [Vote(_sign(direction) * w, f"{c.value:g} x {c.relative_to} in an {kind} item")]
+
+
+def _age_votes(c: Constraint, kind: str | None, population: Population | None, rules: RepairRules) -> list[Vote]:
+    if c.category != "age":
+        return []
+    flip = -1 if kind == "exclusion" else 1
+    votes = []
+    if population is not None:
+        w = rules.get("age", "population_weight", default=4.0)
+        if population.min_age is not None and population.min_age.value == c.value:
+            votes.append(Vote(flip * w, "the record's minimum age"))
+        if population.max_age is not None and population.max_age.value == c.value:
+            votes.append(Vote(-flip * w, "the record's maximum age"))
+    if votes:
+        return votes
+    w = rules.get("age", "weight", default=2.5)
+    in_years = c.unit in (None, "a")
+    if in_years and c.value <= rules.get("age", "floor_at_most", default=21):
+        return [Vote(flip * w, f"age {c.value:g} is an adult floor")]
+    if in_years and c.value >= rules.get("age", "ceiling_at_least", default=45):
+        return [Vote(-flip * w, f"age {c.value:g} is an upper age limit")]
+    return []
+
+
+def _cue_votes(c: Constraint, text: str, kind: str | None, entry: dict | None, rules: RepairRules) -> list[Vote]:
+    op_start, _ = _operator_span(c)
+    abnormal = _side_direction(abnormal_side(c, entry, rules))
+    is_time = None
+    votes: list[Vote] = []
+    seen: set[str] = set()
+    for cue in rules.cues:
+        if cue.name in seen:
+            continue
+        if cue.requires == "time":
+            if is_time is None:
+                is_time = _is_time(c, text)
+            if not is_time:
+                continue
+        hit = _find_cue(cue, text, op_start, c.end, rules)
+        if hit is None:
+            continue
+        if cue.means in (GE, LE):
+            direction = cue.means
+        elif abnormal is None:
+            continue
+        elif cue.means == "abnormal":
+            direction = abnormal
+        else:
+            direction = GE if abnormal == LE else LE
+        seen.add(cue.name)
+        votes.append(Vote(_sign(direction) * cue.weight, f"'{hit}'"))
+    return votes
+
+
+def _find_cue(cue: Cue, text: str, op_start: int, end: int, rules: RepairRules) -> str | None:
+    # The clause around the '=': stop at line and sentence breaks, which end a criterion.
+    lo = max(0, op_start - cue.window)
+    before = re.split(r"[\n;]|\.\s", text[lo:op_start])[-1]
+    hi = min(len(text), end + cue.window)
+    after = re.split(r"[\n;]|\.\s", text[end:hi])[0]
+    found = []
+    if cue.where in ("before", "around"):
+        found += [(m, before) for m in cue.pattern.finditer(before)]
+    if cue.where == "before_adjacent":
+        found += [(m, before) for m in cue.pattern.finditer(before) if not before[m.end() :].strip()]
+    if cue.where in ("around",):
+        found += [(m, after) for m in cue.pattern.finditer(after)]
+    if cue.where == "after_adjacent":
+        # the cue follows the value and its unit directly: "= 6 months prior to ..."
+        found += [(m, after) for m in cue.pattern.finditer(after) if len(after[: m.start()].split()) <= 1]
+    for m, part in found:
+        if rules.negator is not None and rules.negator.search(part[: m.start()]):
+            continue
+        return m.group(0)
+    return None
+
+
+def _model_votes(c: Constraint, text: str, kind: str | None, rules: RepairRules, model: OperatorModel | None):
+    if model is None:
+        return []
+    op_start, op_end = _operator_span(c)
+    logit = model.logit(context_features(text, op_start, op_end, kind))
+    clip = rules.get("model", "clip", default=2.5)
+    w = rules.get("model", "weight", default=1.0) * max(-clip, min(clip, logit))
+    p = 1.0 / (1.0 + math.exp(-logit))
+    return [Vote(w, f"context model P(>=)={p:.2f}")]
+
+
+def sibling_votes(c: Constraint, others: Sequence[Constraint], rules: RepairRules, weight: float | None = None):
+    """Votes from the same variable bounded with a real operator elsewhere: a value beyond
+    every bound continues a partition of the scale (beyond an upper bound: a floor) or
+    closes a range (beyond a lower bound: a ceiling)."""
+    bounds: list[tuple[float, str]] = []  # (bound, "upper" | "lower")
+    for o in others:
+        if o is c or o.variable != c.variable or o.written_operator == "=" and not o.repaired:
+            continue
+        if o.operator in UPPER_OPS:
+            bounds.append((o.value, "upper"))
+        elif o.operator in LOWER_OPS:
+            bounds.append((o.value, "lower"))
+        elif o.operator == "between" and o.upper is not None:
+            bounds += [(o.value, "lower"), (o.upper, "upper")]
+    if not bounds:
+        return []
+    w = weight if weight is not None else rules.get("siblings", "weight", default=2.5)
+    top = max(bounds, key=lambda b: (b[0], b[1] == "upper"))
+    bottom = min(bounds, key=lambda b: (b[0], b[1] == "upper"))
+    if c.value >= top[0]:
+        direction = GE if top[1] == "upper" else LE
+        return [Vote(_sign(direction) * w, f"{c.variable} above its other bound {top[0]:g}")]
+    if c.value <= bottom[0]:
+        direction = LE if bottom[1] == "lower" else GE
+        return [Vote(_sign(direction) * w, f"{c.variable} below its other bound {bottom[0]:g}")]
+    return []
+
+
+def pair_votes(constraints: Sequence[Constraint], text: str, rules: RepairRules) -> dict[int, Vote]:
+    """'= 20 and = 45' on one variable: votes by index into ``constraints``."""
+    joiners = {j.lower() for j in rules.get("pair", "joiners", default=[])}
+    max_gap = rules.get("pair", "max_gap", default=40)
+    w = rules.get("pair", "weight", default=4.0)
+    cands = sorted((i for i, c in enumerate(constraints) if is_candidate(c) and c.operator == "=="),
+                   key=lambda i: constraints[i].start)
+    votes: dict[int, Vote] = {}
+    for a, b in zip(cands, cands[1:]):
+        ca, cb = constraints[a], constraints[b]
+        if ca.variable != cb.variable or not 0 <= cb.start - ca.end <= max_gap or ca.value >= cb.value:
+            continue
+        gap_words = re.findall(r"[\w&-]+", text[ca.end : cb.start].lower())
+        if not any(g in joiners for g in gap_words):
+            continue
+        votes[a] = Vote(w, f"lower end of '{ca.value:g} and {cb.value:g}'")
+        votes[b] = Vote(-w, f"upper end of '{ca.value:g} and {cb.value:g}'")
+    return votes
+
+
+def combine(votes: Sequence[Vote], rules: RepairRules) -> Repair | None:
+    """Sum the votes; a repair when the sum passes the threshold."""
+    score = sum(v.score for v in votes)
+    if abs(score) < rules.get("threshold", default=1.0) or not votes:
+        return None
+    operator = GE if score > 0 else LE
+    cap = rules.get("max_confidence", default=0.97)
+    confidence = round(min(cap, 1.0 / (1.0 + math.exp(-abs(score)))), 3)
+    agreeing = sorted((v for v in votes if v.score * score > 0), key=lambda v: -abs(v.score))
+    return Repair(operator, confidence, "; ".join(v.reason for v in agreeing))
+
+
+def decide(
+    c: Constraint,
+    text: str,
+    kind: str | None,
+    *,
+    entry: dict | None = None,
+    population: Population | None = None,
+    extra_votes: Sequence[Vote] = (),
+    rules: RepairRules | None = None,
+    model: OperatorModel | None = None,
+) -> Repair | None:
+    """The repair of one '=' constraint whose offsets index ``text``, or None to keep it.
+
+    ``entry`` is the variable's lexicon entry (looked up when None); ``extra_votes`` carry
+    evidence from other constraints (pairs, siblings, the record)."""
+    rules = rules or default_rules()
+    if not is_candidate(c):
+        return None
+    if c.operator == "between":
+        return Repair("between", rules.get("two_sided", "confidence", default=0.95),
+                      rules.get("two_sided", "reason", default="two-sided"))
+    if equality_reason(c, text, rules) is not None:
+        return None
+    entry = entry if entry is not None else lexicon_entry(c.variable)
+    votes = [
+        *_relative_votes(c, kind, rules),
+        *_age_votes(c, kind, population, rules),
+        *_lexicon_votes(c, kind, entry, rules),
+        *_cue_votes(c, text, kind, entry, rules),
+        *extra_votes,
+        *_model_votes(c, text, kind, rules, model),
+    ]
+    return combine(votes, rules)
+
+
+def apply(c: Constraint, repair: Repair) -> Constraint:
+    """A copy of ``c`` carrying the repaired operator; offsets and text unchanged."""
+    return c.model_copy(
+        update={
+            "operator": repair.operator,
+            "repaired": True,
+            "written_operator": "=",
+            "confidence": min(repair.confidence, 0.99),
+            "repair_reason": repair.reason,
+        }
+    )
+
+
+def repair_constraints(
+    constraints: Sequence[Constraint],
+    text: str,
+    kind: str | None,
+    population: Population | None = None,
+    rules: RepairRules | None = None,
+    model: OperatorModel | None = None,
+) -> list[Constraint]:
+    """Repair every '=' constraint of one item (offsets index ``text``)."""
+    rules = rules or default_rules()
+    pairs = pair_votes(constraints, text, rules)
+    out = []
+    for i, c in enumerate(constraints):
+        if not is_candidate(c):
+            out.append(c)
+            continue
+        extra = [pairs[i]] if i in pairs else []
+        extra += sibling_votes(c, constraints, rules)
+        r = decide(c, text, kind, population=population, extra_votes=extra, rules=rules, model=model)
+        if r is not None:
+            out.append(apply(c, r))
+            continue
+        why = equality_reason(c, text, rules) if c.operator == "==" else None
+        out.append(c.model_copy(update={"repair_reason": KEPT_PREFIX + why}) if why else c)
+    return out
+
+
+# --------------------------------------------------------------------------- record level
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def harmonize_record(record: TrialRecord, rules: RepairRules | None = None) -> None:
+    """Record-level pass: a '=' constraint follows the same variable written with a real
+    operator in another item of the same kind, and age limits follow the record's own
+    minimum/maximum age. Updates ``record`` in place."""
+    rules = rules or default_rules()
+    w_same = rules.get("record", "weight", default=3.0)
+    for crit in record.criteria:
+        for j, c in enumerate(crit.constraints):
+            eligible = (c.repaired and c.operator in (GE, LE)) or (
+                is_candidate(c) and c.operator == "==" and c.repair_reason is None
+            )
+            if not eligible or c.written_operator != "=":
+                continue
+            votes: list[Vote] = []
+            for other in record.criteria:
+                if other is crit or other.kind != crit.kind:
+                    continue
+                for o in other.constraints:
+                    if o.variable != c.variable or o.written_operator == "=" or o.operator not in UPPER_OPS | LOWER_OPS:
+                        continue
+                    if o.value == c.value:
+                        direction = GE if o.operator in LOWER_OPS else LE
+                        votes.append(Vote(_sign(direction) * w_same, f"'{o.text}' elsewhere in the record"))
+                        break
+                else:
+                    continue
+                break
+            if c.category == "age" and (record.population.min_age or record.population.max_age):
+                votes += [v for v in _age_votes(c, crit.kind, record.population, rules) if "record's" in v.reason]
+            if not votes:
+                continue
+            base = c.model_copy(update={"operator": "==", "repaired": False, "repair_reason": None})
+            prior = []
+            if c.repaired:
+                prior = [Vote(_sign(c.operator) * _logit(c.confidence), c.repair_reason or "")]
+            r = combine([*votes, *prior], rules)
+            if r is not None:
+                crit.constraints[j] = apply(base, r)
+
+
+# --------------------------------------------------------------------------- spaCy component
+
+
+def _ensure_extensions() -> None:
+    for name, default in (("constraints", None), ("criterion_kind", None), ("population", None)):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=default)
+
+
+class OperatorRepair:
+    """spaCy component ``criteria_repair``: repairs the '=' constraints in
+    ``doc._.constraints`` (put there by ``criteria_constraints``)."""
+
+    def __init__(self, nlp: Language, name: str = "criteria_repair", use_model: bool = True):
+        _ensure_extensions()
+        self.name = name
+        self.use_model = use_model
+        self.rules = default_rules()
+        self.model = default_model() if use_model else None
+
+    def __call__(self, doc: Doc) -> Doc:
+        constraints = doc._.constraints
+        if constraints:
+            doc._.constraints = repair_constraints(
+                constraints, doc.text, doc._.criterion_kind, doc._.population, self.rules, self.model
+            )
+        return doc
+
+    # A saved pipeline carries its own rules and weights.
+    def to_disk(self, path, exclude=()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "repair_rules.json").write_text(json.dumps(self.rules.data, indent=2, ensure_ascii=False), "utf-8")
+        if self.model is not None:
+            data = {"weights": self.model.weights, "meta": self.model.meta}
+            (path / "weights.json").write_text(json.dumps(data), "utf-8")
+
+    def from_disk(self, path, exclude=()) -> OperatorRepair:
+        path = Path(path)
+        if (path / "repair_rules.json").exists():
+            self.rules = RepairRules.load(path / "repair_rules.json")
+        if self.use_model and (path / "weights.json").exists():
+            self.model = OperatorModel.load(path / "weights.json")
+        return self
+
+
+@Language.factory("criteria_repair", default_config={"use_model": True})
+def make_operator_repair(nlp: Language, name: str, use_model: bool) -> OperatorRepair:
+    return OperatorRepair(nlp, name, use_model=use_model)
