@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -14,6 +15,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Structure th
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"criteria-nlp: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _pipeline():
+    """The default pipeline, or a clear failure (not a traceback) when it cannot be loaded."""
+    from criteria_nlp import _default_nlp
+
+    try:
+        return _default_nlp()
+    except Exception as exc:
+        _fail(f"cannot load the pipeline: {type(exc).__name__}: {exc}")
 
 
 @app.command()
@@ -30,19 +41,182 @@ def structure(
     no_repair: bool = typer.Option(False, "--no-repair", help="Keep a bare '=' as written instead of repairing it."),
 ) -> None:
     """Print one record's structured JSON."""
-    from criteria_nlp import _default_nlp
-    from criteria_nlp.readers import read_path, read_text
+    from criteria_nlp.batch import expand_inputs, iter_raw_records
     from criteria_nlp.structure import structure_records
 
-    if path == "-":
-        raws = read_text(sys.stdin.read(), source="<stdin>")
-    else:
-        if not Path(path).exists():
-            _fail(f"{path}: no such file")
-        raws = read_path(path)
-    for record in structure_records(raws, _default_nlp(), repair=not no_repair):
+    if path != "-" and not Path(path).is_file():
+        _fail(f"{path}: no such file")
+    nlp = _pipeline()
+    # Through the batch reader loop: a reader that raises gives an error record, not a traceback.
+    raws = (raw for _, raw in iter_raw_records(expand_inputs([path])))
+    for record in structure_records(raws, nlp, repair=not no_repair):
         typer.echo(record.model_dump_json(indent=2))
         break
+
+
+@app.command()
+def annotate(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories (walked, sorted), globs, or '-' for stdin.")],
+    output: str | None = typer.Option(None, "-o", "--output", help="Output file (default: JSONL on stdout)."),
+    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl (one TrialRecord per line), csv or parquet."),
+    workers: int = typer.Option(1, "--workers", "-j", help="Worker processes, each with its own pipeline."),
+    no_repair: bool = typer.Option(False, "--no-repair", help="Keep a bare '=' as written instead of repairing it."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same output."),
+    model: str | None = typer.Option(None, "--model", help="A saved pipeline directory (default: the bundled rules)."),
+) -> None:
+    """Structure every record of every input: one output line per record, in input order."""
+    from criteria_nlp.batch import BatchError
+    from criteria_nlp.batch import annotate as run_batch
+
+    if model is not None and not Path(model).is_dir():
+        _fail(f"{model}: no such model directory")
+    try:
+        stats = run_batch(
+            paths, output, fmt=fmt, workers=workers, repair=not no_repair, model=model, resume=resume
+        )
+    except BatchError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        hint = "; rerun with --resume to continue" if output else ""
+        _fail(f"interrupted{hint}", code=130)
+    typer.echo(f"criteria-nlp annotate: {stats.summary()}", err=True)
+
+
+def _read_jsonl(path: str):
+    """``(line number, record dict or None, problem)`` for each non-empty line of an annotate output."""
+    try:
+        fh = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{path}: cannot read: {exc.strerror or exc}")
+    with fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                yield n, None, f"not a JSON line ({exc.msg})"
+                continue
+            if not isinstance(value, dict) or "source" not in value:
+                yield n, None, "not a criteria-nlp record (no 'source')"
+                continue
+            yield n, value, None
+
+
+@app.command()
+def summarize(path: str = typer.Argument(..., help="An annotate output (JSONL), or '-' for stdin.")) -> None:
+    """A readable summary of each record: trial, format, item counts, every constraint."""
+    from criteria_nlp.report.text import summarize_record
+
+    if path != "-" and not Path(path).is_file():
+        _fail(f"{path}: no such file")
+    totals = {"records": 0, "errors": 0, "items": 0, "constraints": 0, "repaired": 0}
+    bad = 0
+    for n, record, problem in _read_jsonl(path):
+        if record is None:
+            bad += 1
+            typer.echo(f"criteria-nlp: {path}:{n}: {problem}", err=True)
+            continue
+        typer.echo("\n".join(summarize_record(record)))
+        crits = record.get("criteria") or []
+        cons = [c for crit in crits for c in crit.get("constraints") or []]
+        totals["records"] += 1
+        totals["errors"] += bool(record.get("error"))
+        totals["items"] += len(crits)
+        totals["constraints"] += len(cons)
+        totals["repaired"] += sum(1 for c in cons if c.get("repaired"))
+    typer.echo(
+        f"\n{totals['records']} records ({totals['errors']} with errors), {totals['items']} items, "
+        f"{totals['constraints']} constraints, {totals['repaired']} repaired"
+    )
+    if bad:
+        _fail(f"{path}: {bad} line(s) could not be read", code=1)
+
+
+@app.command()
+def show(
+    path: str = typer.Argument(..., help="A record file, or '-' for stdin."),
+    html: str | None = typer.Option(None, "--html", help="Write the record as a self-contained HTML page here."),
+    index: int = typer.Option(1, "--index", help="Which record of a multi-record file (1-based)."),
+    no_repair: bool = typer.Option(False, "--no-repair", help="Keep a bare '=' as written instead of repairing it."),
+) -> None:
+    """Show one record: a text summary, or an HTML page with every constraint marked in its item."""
+    import itertools
+
+    from criteria_nlp.batch import expand_inputs, iter_raw_records
+    from criteria_nlp.report import render_record, summarize_record
+    from criteria_nlp.structure import structure_records
+
+    if path != "-" and not Path(path).is_file():
+        _fail(f"{path}: no such file")
+    if index < 1:
+        _fail("--index counts from 1")
+    raws = (raw for _, raw in iter_raw_records(expand_inputs([path])))
+    record = next(iter(structure_records(itertools.islice(raws, index - 1, index), _pipeline(), repair=not no_repair)), None)
+    if record is None:
+        _fail(f"{path}: has fewer than {index} records")
+    if html is None:
+        typer.echo("\n".join(summarize_record(record.model_dump())))
+        return
+    try:
+        Path(html).parent.mkdir(parents=True, exist_ok=True)
+        Path(html).write_text(render_record(record), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{html}: cannot write: {exc.strerror or exc}")
+    typer.echo(f"criteria-nlp show: wrote {html}", err=True)
+
+
+@app.command()
+def evaluate(
+    gold: str | None = typer.Option(None, "--gold", help="The project's gold folder (default: ./annotations)."),
+    corpus: tuple[str, str] | None = typer.Option(
+        None, "--corpus", help="NAME DIR: a public corpus (lct or chia) to score against."
+    ),
+    lct: str | None = typer.Option(None, "--lct", help="Same as --corpus lct DIR (to combine with another corpus)."),
+    chia: str | None = typer.Option(None, "--chia", help="Same as --corpus chia DIR (to combine with another corpus)."),
+    corrupt: bool = typer.Option(False, "--corrupt", help="Also score LCT with every >=/<= written as '=' (repair)."),
+    limit: int | None = typer.Option(None, "--limit", help="Score only the first N documents of each corpus."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON instead of tables."),
+    html: str | None = typer.Option(None, "--html", help="Also write the report as a self-contained HTML page."),
+    no_repair: bool = typer.Option(False, "--no-repair", help="Run the pipeline without operator repair."),
+) -> None:
+    """Score criteria-nlp against the gold and public corpora."""
+    from criteria_nlp.evaluation.runner import CORPORA, run_evaluation
+    from criteria_nlp.report import render_evaluation_html, render_evaluation_terminal
+
+    corpora: list[tuple[str, str]] = [corpus] if corpus else []
+    corpora += [(name, d) for name, d in (("lct", lct), ("chia", chia)) if d is not None]
+    for name, directory in corpora:
+        if name not in CORPORA:
+            _fail(f"--corpus {name}: unknown corpus; choose one of {', '.join(CORPORA)}")
+        if not Path(directory).is_dir():
+            _fail(f"{directory}: no such {name} corpus folder")
+    if gold is None and not corpora:
+        gold = "annotations"
+    if gold is not None and not Path(gold).is_dir():
+        _fail(f"{gold}: no such gold folder")
+    if limit is not None and limit < 1:
+        _fail("--limit must be at least 1")
+
+    def step(title: str) -> None:
+        typer.echo(f"criteria-nlp evaluate: {title} ...", err=True)
+
+    report = run_evaluation(gold, corpora, corrupt=corrupt, limit=limit, repair=not no_repair, on_step=step)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    else:
+        typer.echo(render_evaluation_terminal(report), nl=False)
+    if html is not None:
+        try:
+            Path(html).parent.mkdir(parents=True, exist_ok=True)
+            Path(html).write_text(render_evaluation_html(report), encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{html}: cannot write: {exc.strerror or exc}")
+        typer.echo(f"criteria-nlp evaluate: wrote {html}", err=True)
+    if report["unavailable"]:
+        for title in report["unavailable"]:
+            typer.echo(f"criteria-nlp evaluate: {title}: {report['sections'][title]['error']}", err=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -1,0 +1,106 @@
+"""Turn the PATH arguments of ``annotate`` into a stream of raw records, in input order."""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from criteria_nlp.readers.base import InputError, RawRecord, RecordError
+
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input after expansion: a file to read, stdin, or a problem to report as one error line."""
+
+    path: str
+    problem: str | None = None
+    size: int = 0
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    # Sorted at every level so that the output order does not depend on the file system.
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+        for name in sorted(files):
+            if not _is_hidden(name):
+                yield Path(root) / name
+
+
+def _file(path: Path) -> InputFile:
+    try:
+        return InputFile(str(path), size=path.stat().st_size)
+    except OSError as exc:
+        return InputFile(str(path), problem=f"cannot read: {exc.strerror or exc}")
+
+
+def expand_inputs(args: Iterable[str]) -> list[InputFile]:
+    """Files as given, directories walked (sorted, hidden entries skipped), globs expanded
+    (sorted), ``-`` for stdin. A path that names nothing becomes an InputFile with a
+    ``problem``, so the batch writes an error line for it instead of dropping it."""
+    out: list[InputFile] = []
+    for arg in args:
+        if arg == STDIN:
+            out.append(InputFile(STDIN))
+            continue
+        path = Path(arg)
+        if path.is_dir():
+            found = [_file(p) for p in _walk(path)]
+            if not found:
+                out.append(InputFile(arg, problem="directory holds no input files"))
+            out.extend(found)
+        elif path.exists():
+            out.append(_file(path))
+        elif glob.has_magic(arg):
+            matches = sorted(glob.glob(arg, recursive=True))
+            files: list[InputFile] = []
+            for m in matches:
+                if Path(m).is_dir():
+                    files.extend(_file(p) for p in _walk(Path(m)))
+                elif not _is_hidden(Path(m).name):
+                    files.append(_file(Path(m)))
+            out.extend(files or [InputFile(arg, problem="no file matches this pattern")])
+        else:
+            out.append(InputFile(arg, problem="no such file or directory"))
+    return out
+
+
+def _read_one(inp: InputFile) -> Iterator[RawRecord | RecordError]:
+    from criteria_nlp.readers import read_path, read_text
+
+    if inp.problem is not None:
+        yield RecordError(source=inp.path, problem=inp.problem)
+        return
+    source = "<stdin>" if inp.path == STDIN else inp.path
+    n = 0
+    try:
+        if inp.path == STDIN:
+            records = read_text(sys.stdin.read(), source=source)
+        else:
+            records = read_path(inp.path)
+        for raw in records:
+            n += 1
+            yield raw
+    except InputError as exc:
+        yield RecordError(source=exc.source, problem=exc.problem)
+    except Exception as exc:  # a reader that raises is a bug, but the batch still reports it and goes on
+        where = source if n == 0 else f"{source}#{n + 1}"
+        detail = str(exc) or "(no message)"
+        yield RecordError(source=where, problem=f"internal error while reading: {type(exc).__name__}: {detail}")
+
+
+def iter_raw_records(inputs: Iterable[InputFile]) -> Iterator[tuple[int, RawRecord | RecordError]]:
+    """``(input index, record)`` for every record of every input, in input order. Never raises
+    for bad input: every problem comes out as a RecordError."""
+    for index, inp in enumerate(inputs):
+        for raw in _read_one(inp):
+            yield index, raw

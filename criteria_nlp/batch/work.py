@@ -1,0 +1,73 @@
+"""Structuring records into output lines, in this process or in worker processes.
+
+Workers hand back plain JSON strings: spaCy's own ``n_process`` cannot pickle medSpaCy's
+rule objects, and a string is all the writer needs anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from criteria_nlp.readers.base import RawRecord, RecordError
+from criteria_nlp.schema import TrialRecord
+
+# (items, constraints, repaired constraints, 1 if the record has an error)
+Counts = tuple[int, int, int, int]
+
+
+@dataclass
+class Result:
+    index: int  # which input the record came from (for the progress bar)
+    line: str
+    counts: Counts
+
+
+def counts_of(record: TrialRecord) -> Counts:
+    constraints = [c for crit in record.criteria for c in crit.constraints]
+    return (
+        len(record.criteria),
+        len(constraints),
+        sum(1 for c in constraints if c.repaired),
+        int(record.error is not None),
+    )
+
+
+def structure_line(raw: RawRecord | RecordError, nlp, repair: bool) -> tuple[str, Counts]:
+    """One record -> one JSON line. Never raises: whatever goes wrong becomes the record's ``error``."""
+    from criteria_nlp.structure import structure_records
+
+    source = str(getattr(raw, "source", None) or "<unknown>")
+    try:
+        record = next(iter(structure_records([raw], nlp, repair=repair)))
+        return record.model_dump_json(), counts_of(record)
+    except Exception as exc:
+        record = TrialRecord(source=source, error=f"internal error while structuring: {type(exc).__name__}: {exc}")
+        return record.model_dump_json(), counts_of(record)
+
+
+_WORKER_NLP = None
+_WORKER_REPAIR = True
+
+
+def share_pipeline(nlp) -> None:
+    """Set in the parent before forking: forked workers then use its pipeline as is."""
+    global _WORKER_NLP
+    _WORKER_NLP = nlp
+
+
+def init_worker(model: str | None, repair: bool) -> None:
+    """Load the pipeline once per worker process (unless inherited through fork)."""
+    global _WORKER_NLP, _WORKER_REPAIR
+    if _WORKER_NLP is None:
+        from criteria_nlp import load
+
+        _WORKER_NLP = load(model)
+    _WORKER_REPAIR = repair
+
+
+def work_chunk(chunk: list[tuple[int, RawRecord | RecordError]]) -> list[Result]:
+    out = []
+    for index, raw in chunk:
+        line, counts = structure_line(raw, _WORKER_NLP, _WORKER_REPAIR)
+        out.append(Result(index, line, counts))
+    return out

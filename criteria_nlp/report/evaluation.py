@@ -1,0 +1,219 @@
+"""Evaluation reports, rendered generically from the dicts the evaluators return.
+
+The renderer knows no evaluator. It reads the shape of each value:
+
+- a number, string or bool            -> a row of the section's summary table
+- a dict of scalars                   -> a metric table (and bars for its ratios in [0, 1])
+- a dict of dicts of scalars          -> a table with one row per key (e.g. per category)
+                                         and a bar chart of its main ratio (f1, recall, ...)
+- a list of dicts                     -> examples: each shown in its sentence (``sentence``
+                                         or ``text``) with ``gold`` and ``found`` highlighted
+                                         (strings, dicts with ``text``, or lists of those)
+- a nested dict of other things       -> a sub-section
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from criteria_nlp.report.html import Span, bar_chart, mark_text, page
+from criteria_nlp.report.text import table
+
+RATIO_PREFERENCE = ("f1", "recall", "accuracy", "operator_accuracy", "precision", "recovery")
+SENTENCE_KEYS = ("sentence", "text", "context")
+
+
+def _is_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (int, float, str, bool))
+
+
+def _is_ratio(v: Any) -> bool:
+    return isinstance(v, float) and 0.0 <= v <= 1.0
+
+
+def _is_grid(v: Any) -> bool:
+    return (
+        isinstance(v, Mapping)
+        and bool(v)
+        and all(isinstance(x, Mapping) and x and all(_is_scalar(y) for y in x.values()) for x in v.values())
+    )
+
+
+def _is_examples(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, Mapping) for x in v)
+
+
+def _grid_columns(grid: Mapping) -> list[str]:
+    cols: dict[str, None] = {}
+    for row in grid.values():
+        cols.update(dict.fromkeys(row))
+    return list(cols)
+
+
+def _grid_ratio(grid: Mapping, cols: list[str]) -> str | None:
+    ratio_cols = [c for c in cols if all(_is_ratio(r.get(c)) or r.get(c) is None for r in grid.values())
+                  and any(_is_ratio(r.get(c)) for r in grid.values())]
+    for name in RATIO_PREFERENCE:
+        if name in ratio_cols:
+            return name
+    return ratio_cols[0] if ratio_cols else None
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}"
+    if v is None:
+        return "-"
+    return str(v)
+
+
+# ---------------------------------------------------------------- terminal
+
+
+def render_terminal(report: Mapping[str, Any]) -> str:
+    out = [report.get("title", "Evaluation"), ""]
+    for name, section in (report.get("sections") or {}).items():
+        out.append(f"== {name} ==")
+        out.extend(_terminal_section(section, ""))
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _terminal_section(section: Any, prefix: str) -> list[str]:
+    if not isinstance(section, Mapping):
+        return [f"{prefix}{_fmt(section)}"]
+    lines: list[str] = []
+    scalars = [(k, v) for k, v in section.items() if _is_scalar(v)]
+    if scalars:
+        lines.append(table(scalars, ["metric", "value"]))
+    for key, value in section.items():
+        if _is_scalar(value):
+            continue
+        if _is_grid(value):
+            cols = _grid_columns(value)
+            lines.append(f"\n{prefix}{key}:")
+            lines.append(table([[k, *(r.get(c) for c in cols)] for k, r in value.items()], ["", *cols]))
+        elif isinstance(value, Mapping) and all(_is_scalar(v) for v in value.values()):
+            lines.append(f"\n{prefix}{key}:")
+            lines.append(table(list(value.items()), ["", "value"]) if value else "(none)")
+        elif isinstance(value, list):
+            lines.append(f"{prefix}{key}: {len(value)} (listed in --html / --json)")
+        elif isinstance(value, Mapping):
+            lines.append(f"\n{prefix}{key}:")
+            lines.extend(_terminal_section(value, prefix + "  "))
+    return lines
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _metric_table(rows: list[tuple[str, Any]]) -> str:
+    body = "".join(
+        f'<tr><th>{escape(str(k))}</th><td class="num">{escape(_fmt(v))}</td></tr>' for k, v in rows
+    )
+    return f"<table>{body}</table>"
+
+
+def _grid_html(name: str, grid: Mapping) -> str:
+    cols = _grid_columns(grid)
+    head = "".join(f"<th>{escape(c)}</th>" for c in cols)
+    rows = "".join(
+        f"<tr><th>{escape(str(k))}</th>"
+        + "".join(f'<td class="num">{escape(_fmt(r.get(c)))}</td>' for c in cols)
+        + "</tr>"
+        for k, r in grid.items()
+    )
+    html = f"<h3>{escape(name)}</h3><table><tr><th></th>{head}</tr>{rows}</table>"
+    ratio = _grid_ratio(grid, cols)
+    if ratio:
+        keys = [k for k, r in grid.items() if _is_ratio(r.get(ratio))]
+        html += bar_chart([str(k) for k in keys], [grid[k][ratio] for k in keys], title=f"{name}: {ratio}")
+    return html
+
+
+def _texts(v: Any) -> list[str]:
+    """The highlightable strings in a ``gold`` / ``found`` value."""
+    if isinstance(v, str):
+        return [v] if v.strip() else []
+    if isinstance(v, Mapping):
+        return _texts(v.get("text"))
+    if isinstance(v, list):
+        return [t for x in v for t in _texts(x)]
+    return []
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, Mapping):
+        keys = ("variable", "operator", "value", "upper", "unit", "text")
+        picked = {k: v[k] for k in keys if k in v and v[k] is not None}
+        return json.dumps(picked or v, ensure_ascii=False, default=str)
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def _spans_in(sentence: str, texts: list[str], css: str, title: str) -> list[Span]:
+    spans = []
+    for t in texts:
+        at = sentence.find(t)
+        if at >= 0:
+            spans.append(Span(at, at + len(t), css, f"{title}: {t}"))
+    return spans
+
+
+def _example_html(e: Mapping[str, Any]) -> str:
+    sentence = next((e[k] for k in SENTENCE_KEYS if isinstance(e.get(k), str)), None)
+    gold, found = e.get("gold"), e.get("found")
+    skip = {*SENTENCE_KEYS, "gold", "found"}
+    meta = ", ".join(f"{k}: {_describe(v) if not _is_scalar(v) else v}" for k, v in e.items() if k not in skip)
+    parts = []
+    if sentence is not None:
+        spans = _spans_in(sentence, _texts(gold), "gold", "gold") + _spans_in(sentence, _texts(found), "found", "found")
+        parts.append(f"<div>{mark_text(sentence, spans)}</div>")
+    if gold is not None:
+        parts.append(f'<div>gold: <mark class="gold">{escape(_describe(gold))}</mark></div>')
+    if found is not None and found != []:
+        parts.append(f'<div>found: <mark class="found">{escape(_describe(found))}</mark></div>')
+    if meta:
+        parts.append(f'<div class="src">{escape(meta)}</div>')
+    return f'<div class="example">{"".join(parts)}</div>'
+
+
+def _section_html(section: Any, level: int = 2) -> str:
+    if not isinstance(section, Mapping):
+        return f"<p>{escape(_fmt(section))}</p>"
+    parts = []
+    scalars = [(k, v) for k, v in section.items() if _is_scalar(v)]
+    if scalars:
+        parts.append(_metric_table(scalars))
+    for key, value in section.items():
+        if _is_scalar(value):
+            continue
+        if _is_grid(value):
+            parts.append(_grid_html(key, value))
+        elif isinstance(value, Mapping) and all(_is_scalar(v) for v in value.values()):
+            parts.append(f"<h3>{escape(key)}</h3>" + (_metric_table(list(value.items())) if value else "<p>(none)</p>"))
+            ratios = [(k, v) for k, v in value.items() if _is_ratio(v)]
+            if len(ratios) >= 2:
+                parts.append(bar_chart([k for k, _ in ratios], [v for _, v in ratios], title=key))
+        elif _is_examples(value):
+            items = "".join(_example_html(e) for e in value)
+            parts.append(f"<details><summary>{escape(key)} ({len(value)})</summary>{items}</details>")
+        elif isinstance(value, list):
+            text = escape(json.dumps(value, ensure_ascii=False, default=str))
+            parts.append(f"<details><summary>{escape(key)} ({len(value)})</summary><pre>{text}</pre></details>")
+        elif isinstance(value, Mapping):
+            parts.append(f"<h{min(level + 1, 4)}>{escape(key)}</h{min(level + 1, 4)}>{_section_html(value, level + 1)}")
+    return "\n".join(parts)
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    body = [
+        '<p class="legend"><mark class="gold">gold</mark><mark class="found">found</mark>'
+        '<mark class="gold found">both</mark></p>'
+    ]
+    for name, section in (report.get("sections") or {}).items():
+        body.append(f"<h2>{escape(name)}</h2>")
+        body.append(_section_html(section))
+    return page(report.get("title", "Evaluation"), "\n".join(body))
