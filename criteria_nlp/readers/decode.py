@@ -1,0 +1,187 @@
+"""Bytes to text: BOMs, UTF-8/UTF-16, legacy encodings, binary files and mojibake.
+
+What the rest of criteria-nlp indexes with character offsets is the text these functions
+return: decoded, a leading BOM removed, line ends normalised to ``\\n`` (what Python's
+``open()`` in text mode gives) and mojibake repaired. Every step that changes more than
+the BOM or the line ends is reported as a warning on the record.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+
+import ftfy
+from charset_normalizer import from_bytes
+
+from criteria_nlp.readers.base import InputError
+
+# How much of a file is looked at to decide binary/encoding/format before streaming it.
+SNIFF_BYTES = 64 * 1024
+
+# Only the repairs of text decoded with the wrong encoding: everything else ftfy can do
+# (curly quotes, ligatures, full-width forms, NFC, HTML entities, control characters)
+# would rewrite what the registry wrote, and the user asked for the record as written.
+_MOJIBAKE_ONLY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_encoding=True,
+    restore_byte_a0=True,
+    replace_lossy_sequences=True,
+    decode_inconsistent_utf8=True,
+    fix_c1_controls=True,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    fix_surrogates=True,
+    remove_control_chars=False,
+    normalization=None,
+    explain=True,
+)
+
+_MAGIC = [
+    (b"\x1f\x8b", "a gzip archive; decompress it first"),
+    (b"PK\x03\x04", "a zip archive; extract the records first"),
+    (b"%PDF", "a PDF document; save the page as text"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document; save it as text"),
+]
+
+# Control characters that never occur in text files (tab, LF, FF, CR and ESC excluded).
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 saved without a BOM: mostly-ASCII text has a NUL in every other byte."""
+    sample = head[: 4096 - 4096 % 2]
+    if len(sample) < 4:
+        return None
+    even_nul = sample[0::2].count(0) / (len(sample) / 2)
+    odd_nul = sample[1::2].count(0) / (len(sample) / 2)
+    if odd_nul > 0.6 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.6 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def binary_problem(head: bytes) -> str | None:
+    """Why ``head`` (the start of a file) is not text, or None when it looks like text."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f"binary file, not text (looks like {what})"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(head):
+        return None
+    if b"\x00" in head:
+        return "binary file, not text (it holds NUL bytes)"
+    sample = head[:8192]
+    if sample and sum(sample.count(c) for c in _CONTROL) / len(sample) > 0.05:
+        return "binary file, not text (too many control bytes)"
+    return None
+
+
+def _utf8_prefix_ok(head: bytes, at_eof: bool) -> bool:
+    """True when ``head`` is UTF-8 (a sequence cut by the end of the sniffed head is fine)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=at_eof)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _xml_declared_encoding(head: bytes) -> str | None:
+    m = re.match(rb"\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']", head)
+    if not m:
+        return None
+    name = m.group(1).decode("ascii")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def choose_encoding(head: bytes, at_eof: bool) -> tuple[str, list[str]]:
+    """The encoding of a file from its first bytes, and warnings about the choice.
+
+    Raises InputError(problem) for a file that is not text; ``source`` is left empty for
+    the caller to fill in.
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", []
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", []
+    problem = binary_problem(head)
+    if problem:
+        raise InputError("", problem)
+    bare16 = _utf16_without_bom(head)
+    if bare16:
+        return bare16, [f"decoded as {bare16} (UTF-16 without a byte order mark)"]
+    if _utf8_prefix_ok(head, at_eof):
+        return "utf-8", []
+    declared = _xml_declared_encoding(head)
+    if declared and declared != "utf-8":
+        return declared, []
+    best = from_bytes(head).best()
+    if best is None:
+        raise InputError("", "binary file, not text (no text encoding fits its bytes)")
+    encoding = codecs.lookup(best.encoding).name
+    return encoding, [f"the file is not UTF-8; decoded as {encoding} (guessed by charset-normalizer)"]
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def repair_mojibake(text: str) -> tuple[str, str | None]:
+    """Undo UTF-8 read as windows-1252/latin-1 ("â‰¥" -> "≥", "Ã©" -> "é").
+
+    Returns the text and a warning when something was repaired. Pure-ASCII text is
+    returned at once: it cannot hold mojibake, and registry dumps are mostly ASCII.
+    """
+    if text.isascii():
+        return text, None
+    fixed, steps = ftfy.fix_and_explain(text, config=_MOJIBAKE_ONLY)
+    if fixed == text:
+        return text, None
+    encodings = [arg for op, arg in (steps or []) if op == "encode"]
+    how = f" (UTF-8 that had been read as {encodings[0]})" if encodings else ""
+    return fixed, f"repaired mojibake{how}"
+
+
+def decode_bytes(data: bytes, source: str) -> Decoded:
+    """Decode a whole file. Raises InputError naming ``source`` for a file that is not text."""
+    if not data.strip():
+        # Whitespace-only UTF-16 is not b"" but decodes to whitespace: checked again below.
+        raise InputError(source, "empty file")
+    try:
+        encoding, warnings = choose_encoding(data[:SNIFF_BYTES], at_eof=len(data) <= SNIFF_BYTES)
+    except InputError as exc:
+        raise InputError(source, exc.problem) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        # The start was UTF-8 but a later part is not: guess from the whole file instead.
+        best = from_bytes(data).best() if encoding == "utf-8" else None
+        if best is not None:
+            encoding = codecs.lookup(best.encoding).name
+            warnings = [f"the file is not UTF-8; decoded as {encoding} (guessed by charset-normalizer)"]
+            text = str(best)
+        else:
+            raise InputError(
+                source,
+                f"cannot decode the file as {encoding}: invalid byte 0x{data[exc.start]:02x} at byte {exc.start}",
+            ) from None
+    text = normalize_newlines(text.lstrip("\ufeff"))
+    if not text.strip():
+        raise InputError(source, "empty file")
+    return Decoded(text=text, encoding=encoding, warnings=warnings)
