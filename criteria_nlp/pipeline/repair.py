@@ -298,8 +298,18 @@ def _lexicon_votes(c: Constraint, kind: str | None, entry: dict | None, rules: R
         return []
     w = rules.get("lexicon", "inclusion_weight", default=1.5)
     if policy == "abnormal":
-        return [Vote(_sign(abnormal) * w, f"inclusion item asks for a {c.category} floor of the abnormal ({side}) side")]
-    return [Vote(-_sign(abnormal) * w, f"inclusion item keeps {name} within limits ({name} is abnormal when {side})")]
+        return [
+            Vote(
+                _sign(abnormal) * w,
+                f"inclusion item asks for a {c.category} floor of the abnormal ({side}) side",
+            )
+        ]
+    return [
+        Vote(
+            -_sign(abnormal) * w,
+            f"inclusion item keeps {name} within limits ({name} is abnormal when {side})",
+        )
+    ]
 
 
 def _relative_votes(c: Constraint, kind: str | None, rules: RepairRules) -> list[Vote]:
@@ -312,7 +322,9 @@ def _relative_votes(c: Constraint, kind: str | None, rules: RepairRules) -> list
     return [Vote(_sign(direction) * w, f"{c.value:g} x {c.relative_to} in an {kind} item")]
 
 
-def _age_votes(c: Constraint, kind: str | None, population: Population | None, rules: RepairRules) -> list[Vote]:
+def _age_votes(
+    c: Constraint, kind: str | None, population: Population | None, rules: RepairRules
+) -> list[Vote]:
     if c.category != "age":
         return []
     flip = -1 if kind == "exclusion" else 1
@@ -334,7 +346,9 @@ def _age_votes(c: Constraint, kind: str | None, population: Population | None, r
     return []
 
 
-def _cue_votes(c: Constraint, text: str, kind: str | None, entry: dict | None, rules: RepairRules) -> list[Vote]:
+def _cue_votes(
+    c: Constraint, text: str, kind: str | None, entry: dict | None, rules: RepairRules
+) -> list[Vote]:
     op_start, _ = _operator_span(c)
     abnormal = _side_direction(abnormal_side(c, entry, rules))
     is_time = None
@@ -398,7 +412,9 @@ def _model_votes(c: Constraint, text: str, kind: str | None, rules: RepairRules,
     return [Vote(w, f"context model P(>=)={p:.2f}")]
 
 
-def sibling_votes(c: Constraint, others: Sequence[Constraint], rules: RepairRules, weight: float | None = None):
+def sibling_votes(
+    c: Constraint, others: Sequence[Constraint], rules: RepairRules, weight: float | None = None
+):
     """Votes from the same variable bounded with a real operator elsewhere: a value beyond
     every bound continues a partition of the scale (beyond an upper bound: a floor) or
     closes a range (beyond a lower bound: a ceiling)."""
@@ -431,10 +447,12 @@ def pair_votes(constraints: Sequence[Constraint], text: str, rules: RepairRules)
     joiners = {j.lower() for j in rules.get("pair", "joiners", default=[])}
     max_gap = rules.get("pair", "max_gap", default=40)
     w = rules.get("pair", "weight", default=4.0)
-    cands = sorted((i for i, c in enumerate(constraints) if is_candidate(c) and c.operator == "=="),
-                   key=lambda i: constraints[i].start)
+    cands = sorted(
+        (i for i, c in enumerate(constraints) if is_candidate(c) and c.operator == "=="),
+        key=lambda i: constraints[i].start,
+    )
     votes: dict[int, Vote] = {}
-    for a, b in zip(cands, cands[1:]):
+    for a, b in zip(cands, cands[1:], strict=False):
         ca, cb = constraints[a], constraints[b]
         if ca.variable != cb.variable or not 0 <= cb.start - ca.end <= max_gap or ca.value >= cb.value:
             continue
@@ -477,8 +495,11 @@ def decide(
     if not is_candidate(c):
         return None
     if c.operator == "between":
-        return Repair("between", rules.get("two_sided", "confidence", default=0.95),
-                      rules.get("two_sided", "reason", default="two-sided"))
+        return Repair(
+            "between",
+            rules.get("two_sided", "confidence", default=0.95),
+            rules.get("two_sided", "reason", default="two-sided"),
+        )
     if equality_reason(c, text, rules) is not None:
         return None
     entry = entry if entry is not None else lexicon_entry(c.variable)
@@ -559,7 +580,11 @@ def harmonize_record(record: TrialRecord, rules: RepairRules | None = None) -> N
                 if other is crit or other.kind != crit.kind:
                     continue
                 for o in other.constraints:
-                    if o.variable != c.variable or o.written_operator == "=" or o.operator not in UPPER_OPS | LOWER_OPS:
+                    if (
+                        o.variable != c.variable
+                        or o.written_operator == "="
+                        or o.operator not in UPPER_OPS | LOWER_OPS
+                    ):
                         continue
                     if o.value == c.value:
                         direction = GE if o.operator in LOWER_OPS else LE
@@ -569,7 +594,9 @@ def harmonize_record(record: TrialRecord, rules: RepairRules | None = None) -> N
                     continue
                 break
             if c.category == "age" and (record.population.min_age or record.population.max_age):
-                votes += [v for v in _age_votes(c, crit.kind, record.population, rules) if "record's" in v.reason]
+                votes += [
+                    v for v in _age_votes(c, crit.kind, record.population, rules) if "record's" in v.reason
+                ]
             if not votes:
                 continue
             base = c.model_copy(update={"operator": "==", "repaired": False, "repair_reason": None})
@@ -613,7 +640,9 @@ class OperatorRepair:
     def to_disk(self, path, exclude=()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / "repair_rules.json").write_text(json.dumps(self.rules.data, indent=2, ensure_ascii=False), "utf-8")
+        (path / "repair_rules.json").write_text(
+            json.dumps(self.rules.data, indent=2, ensure_ascii=False), "utf-8"
+        )
         if self.model is not None:
             data = {"weights": self.model.weights, "meta": self.model.meta}
             (path / "weights.json").write_text(json.dumps(data), "utf-8")

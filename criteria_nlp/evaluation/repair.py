@@ -1,0 +1,399 @@
+"""Measure the operator repair, and train its learned voice.
+
+Measuring: real criteria text with every "≥" and "≤" replaced by "=" (same length, so
+offsets hold) simulates a WHO ICTRP dump. :func:`evaluate_repair` scores the corrupted
+run on LCT against the gold operators, checks that nothing in the uncorrupted text gets
+repaired and that genuine "=" stay, and scores the ClinicalTrials.gov CSV of
+``ctgov_raw`` against the clean run of the same text.
+
+Training: :func:`train_operator_model` collects real comparisons (≥ ≤ >= <= > <) from
+the shared corpora, masks their operator, and fits a logistic regression over the
+context words (:func:`criteria_nlp.pipeline.repair.context_features`). Trials are split
+by a hash of their id, so the reported accuracy is on trials the model never saw. The
+weights are written as JSON; predicting needs no scikit-learn.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from criteria_nlp.pipeline.repair import context_features, harmonize_record
+from criteria_nlp.schema import AgeLimit, Constraint, Criterion, Population, TrialRecord
+
+SHARED_CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+CTGOV_CSV = "ctgov_raw/chicagopcdc_clinical_trials.csv"
+MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "operator_repair"
+TEST_SHARE = 5  # one trial in five is held out from training
+
+_LOST = str.maketrans({"≥": "=", "≤": "="})
+_COMPARISON = re.compile(r"(?<![<>=!≥≤])(≥|≤|>=|<=|=>|=<|>|<)(?![<>=])(?=\s*\d)")
+_UP = {"≥", ">=", "=>", ">"}
+_HEADER = re.compile(r"^\W*(?:key\s+|main\s+|general\s+)?(inclusion|exclusion)\b[^\n]{0,40}$", re.I | re.M)
+
+
+def corrupt(text: str) -> str:
+    """A registry dump's damage: every ≥ and ≤ becomes "=" (same length, offsets hold)."""
+    return text.translate(_LOST)
+
+
+def split_of(trial_id: str) -> str:
+    """'test' for about one trial in five (by a stable hash of the id), else 'train'."""
+    h = int(hashlib.sha1(trial_id.encode("utf-8")).hexdigest(), 16)
+    return "test" if h % TEST_SHARE == 0 else "train"
+
+
+def _kind_at(text: str, pos: int) -> str | None:
+    kind = None
+    for m in _HEADER.finditer(text, 0, pos):
+        kind = m.group(1).lower()
+    return kind
+
+
+# --------------------------------------------------------------------------- training data
+
+
+def _comparisons(trial: str, corpus: str, text: str, kind: str | None = None) -> Iterator[dict]:
+    masked = corrupt(text)
+    for m in _COMPARISON.finditer(text):
+        yield {
+            "trial": trial,
+            "corpus": corpus,
+            "feats": context_features(masked, m.start(), m.end(), kind or _kind_at(text, m.start())),
+            "label": 1 if m.group(1) in _UP else 0,
+            "lost": m.group(1) in ("≥", "≤"),
+        }
+
+
+def _ctgov_rows(csv_path: Path) -> Iterator[dict]:
+    csv.field_size_limit(sys.maxsize)
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        yield from csv.DictReader(fh)
+
+
+def corpus_examples(corpora_dir: str | Path) -> list[dict]:
+    """Masked comparisons of LCT, Chia and the CT.gov CSV under ``corpora_dir``."""
+    root = Path(corpora_dir)
+    rows: list[dict] = []
+    for txt in sorted((root / "lct").glob("batch*/*.txt")):
+        rows += _comparisons(txt.stem, "lct", txt.read_text(encoding="utf-8"))
+    for txt in sorted((root / "chia").glob("*.txt")):
+        trial, _, kind = txt.stem.partition("_")
+        kind = {"inc": "inclusion", "exc": "exclusion"}.get(kind)
+        rows += _comparisons(trial, "chia", txt.read_text(encoding="utf-8"), kind)
+    if (root / CTGOV_CSV).exists():
+        for row in _ctgov_rows(root / CTGOV_CSV):
+            rows += _comparisons(row["#nct_id"], "ctgov_raw", row["eligibility_criteria"] or "")
+    return rows
+
+
+def train_operator_model(
+    corpora_dir: str | Path = SHARED_CORPORA,
+    out_dir: str | Path = MODEL_DIR,
+    c: float = 0.5,
+    min_count: int = 2,
+) -> dict:
+    """Fit the context model on the training trials, report it on the held-out ones and
+    write ``out_dir/weights.json``. Needs scikit-learn (the ``train`` extra)."""
+    try:
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise RuntimeError(
+            "training the repair model needs scikit-learn: pip install 'criteria-nlp[train]'"
+        ) from exc
+    root = Path(corpora_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such corpora folder")
+    rows = corpus_examples(root)
+    if not rows:
+        raise ValueError(f"{root}: no comparisons found (expected lct/, chia/ or {CTGOV_CSV})")
+    train = [r for r in rows if split_of(r["trial"]) == "train"]
+    test = [r for r in rows if split_of(r["trial"]) == "test"]
+    counts = Counter(f for r in train for f in set(r["feats"]))
+    keep = {f for f, n in counts.items() if n >= min_count}
+
+    def as_dicts(part):
+        return [{f: 1.0 for f in r["feats"] if f in keep} for r in part]
+
+    vec = DictVectorizer()
+    x_train = vec.fit_transform(as_dicts(train))
+    y_train = [r["label"] for r in train]
+    # The "bias:1" feature is the intercept, so the fitted weights alone predict.
+    clf = LogisticRegression(C=c, max_iter=2000, fit_intercept=False, solver="lbfgs")
+    clf.fit(x_train, y_train)
+    weights = {f: round(float(w), 5) for f, w in zip(vec.get_feature_names_out(), clf.coef_[0], strict=True)}
+    weights = {f: w for f, w in weights.items() if abs(w) >= 1e-4}
+
+    def accuracy(part) -> dict:
+        if not part:
+            return {"n": 0, "accuracy": None}
+        ok = sum((sum(weights.get(f, 0.0) for f in r["feats"]) > 0) == bool(r["label"]) for r in part)
+        return {"n": len(part), "accuracy": round(ok / len(part), 4)}
+
+    report = {
+        "examples": {"train": len(train), "test": len(test)},
+        "by_corpus": dict(Counter(r["corpus"] for r in rows)),
+        "features": len(weights),
+        "train": accuracy(train),
+        "test_all_operators": accuracy(test),
+        "test_lost_operators": accuracy([r for r in test if r["lost"]]),
+        "test_by_corpus": {
+            k: accuracy([r for r in test if r["corpus"] == k]) for k in ("lct", "chia", "ctgov_raw")
+        },
+        "params": {"C": c, "min_count": min_count, "test_share": f"1/{TEST_SHARE} of trials by sha1(id)"},
+    }
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "about": "P(>=) = sigmoid(sum of the weights of the active features); features: "
+        "criteria_nlp.pipeline.repair.context_features",
+        **report,
+    }
+    (out / "weights.json").write_text(json.dumps({"meta": meta, "weights": weights}, sort_keys=True), "utf-8")
+    return report
+
+
+# --------------------------------------------------------------------------- running the pipeline
+
+
+def _population(min_age: str | None, max_age: str | None) -> Population:
+    def limit(value: str | None, none_if: float) -> AgeLimit | None:
+        try:
+            v = float(value) if value not in (None, "") else None
+        except ValueError:
+            return None
+        return AgeLimit(value=v, unit="years") if v is not None and v != none_if and v > 0 else None
+
+    return Population(min_age=limit(min_age, 0), max_age=limit(max_age, 999))
+
+
+def run_record(nlp, text: str, repair: bool = True, population: Population | None = None) -> list[Constraint]:
+    """Constraints of one criteria text (one item per line, kinds from the headers), with
+    the record-level pass; offsets index ``text``."""
+    from criteria_nlp.evaluation.lct import document_items
+    from criteria_nlp.pipeline import extract_items
+
+    items = document_items(text)
+    found = extract_items(nlp, items, population=population, repair=repair)
+    record = TrialRecord(source="<eval>", population=population or Population())
+    for n, (item, constraints) in enumerate(zip(items, found, strict=True), 1):
+        placed = [
+            c.model_copy(update={"start": c.start + item.start, "end": c.end + item.start})
+            for c in constraints
+        ]
+        record.criteria.append(
+            Criterion(
+                id=f"i-{n}",
+                kind=item.kind,
+                text=item.text,
+                start=item.start,
+                end=item.end,
+                constraints=placed,
+            )
+        )
+    if repair:
+        harmonize_record(record)
+    return [c for crit in record.criteria for c in crit.constraints]
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    s = text.rfind("\n", 0, start) + 1
+    e = text.find("\n", end)
+    return text[s : e if e >= 0 else len(text)].strip()
+
+
+def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
+    return a0 < b1 and b0 < a1
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    return a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(a))
+
+
+def _reading(c: Constraint, value: float, operator: str) -> str:
+    """How ``c`` reads the gold bound ``value`` ('ok', 'unrepaired', 'wrong', 'other-value')."""
+    if c.operator == "between":
+        if operator == ">=" and _close(c.value, value) or operator == "<=" and _close(c.upper, value):
+            return "ok"
+        return "wrong" if _close(c.value, value) or _close(c.upper, value) else "other-value"
+    if not _close(c.value, value):
+        return "other-value"
+    if c.operator == operator:
+        return "ok"
+    return "unrepaired" if c.operator == "==" else "wrong"
+
+
+def _share(n: int, d: int) -> float | None:
+    return round(n / d, 4) if d else None
+
+
+def evaluate_repair(
+    lct_dir: str | Path,
+    nlp=None,
+    limit: int | None = None,
+    repair: bool = True,
+    ctgov_csv: str | Path | None = None,
+    max_listed: int = 300,
+) -> dict:
+    """Score the repair on LCT (≥/≤ turned into "=") and on the CT.gov CSV (corrupted run
+    against the clean run). JSON-able; misses are listed."""
+    from criteria_nlp.evaluation.lct import load_lct
+
+    if nlp is None:
+        from criteria_nlp import load
+
+        nlp = load()
+    docs = load_lct(lct_dir)[:limit] if limit else load_lct(lct_dir)
+    outcome: Counter = Counter()
+    by_split: dict[str, Counter] = {"train": Counter(), "test": Counter()}
+    misses: list[dict] = []
+    clean_repaired: list[dict] = []
+    genuine = {"gold": 0, "changed_clean": 0, "changed_corrupted": 0}
+    genuine_changed: list[dict] = []
+    for doc in docs:
+        corrupted = corrupt(doc.text)
+        preds = run_record(nlp, corrupted, repair=repair)
+        clean = run_record(nlp, doc.text, repair=repair)
+        for c in clean:
+            if c.repaired and len(clean_repaired) < max_listed:
+                clean_repaired.append(
+                    {
+                        "doc": doc.doc_id,
+                        "sentence": _sentence(doc.text, c.start, c.end),
+                        "found": c.text,
+                        "operator": c.operator,
+                        "reason": c.repair_reason,
+                    }
+                )
+        outcome["clean_repaired"] += sum(c.repaired for c in clean)
+        for g in doc.gold:
+            span = doc.text[g.start : g.end]
+            if g.operator in ("EQ", None) and "=" in span and g.values:
+                genuine["gold"] += 1
+                for run, key in ((clean, "changed_clean"), (preds, "changed_corrupted")):
+                    hit = [c for c in run if _overlaps(g.start, g.end, c.start, c.end) and c.repaired]
+                    genuine[key] += bool(hit)
+                    if hit:
+                        genuine_changed.append(
+                            {
+                                "doc": doc.doc_id,
+                                "sentence": _sentence(doc.text, g.start, g.end),
+                                "gold": span,
+                                "found": hit[0].text,
+                                "operator": hit[0].operator,
+                            }
+                        )
+            if g.operator not in ("GTEQ", "LTEQ") or not ({"≥", "≤"} & set(span)) or not g.values:
+                continue
+            operator = ">=" if g.operator == "GTEQ" else "<="
+            # "≥ 20 and ≤ 45" is one range in the gold of some documents: the bound that
+            # carries this operator is the smallest (≥) or the largest (≤) value.
+            value = g.values[0] if operator == ">=" else g.values[-1]
+            cands = [c for c in preds if _overlaps(g.start, g.end, c.start, c.end)]
+            readings = [_reading(c, value, operator) for c in cands]
+            result = next((r for r in ("ok", "wrong", "unrepaired") if r in readings), "not-extracted")
+            outcome[result] += 1
+            by_split[split_of(doc.doc_id)][result] += 1
+            if result != "ok" and len(misses) < max_listed:
+                misses.append(
+                    {
+                        "doc": doc.doc_id,
+                        "sentence": _sentence(corrupted, g.start, g.end),
+                        "gold": span,
+                        "gold_operator": operator,
+                        "gold_value": value,
+                        "outcome": result,
+                        "found": "; ".join(f"{c.text} [{c.operator}] ({c.repair_reason})" for c in cands)
+                        or None,
+                    }
+                )
+    total = sum(outcome[k] for k in ("ok", "wrong", "unrepaired", "not-extracted"))
+    extracted = total - outcome["not-extracted"]
+    report = {
+        "documents": len(docs),
+        "lost_operators": total,
+        "recovered": outcome["ok"],
+        "recovered_share": _share(outcome["ok"], total),
+        "recovered_share_of_extracted": _share(outcome["ok"], extracted),
+        "outcomes": {k: outcome[k] for k in ("ok", "wrong", "unrepaired", "not-extracted")},
+        "recovered_share_by_model_split": {
+            k: {"n": sum(v.values()), "recovered_share": _share(v["ok"], sum(v.values()))}
+            for k, v in by_split.items()
+        },
+        "repaired_in_clean_text": outcome["clean_repaired"],
+        "genuine_equals": genuine,
+        "misses": misses,
+        "repaired_in_clean_text_list": clean_repaired,
+        "genuine_equals_changed": genuine_changed,
+    }
+    csv_path = Path(ctgov_csv) if ctgov_csv else Path(lct_dir).resolve().parent / CTGOV_CSV
+    if csv_path.exists():
+        report["ctgov_raw"] = evaluate_repair_ctgov(
+            csv_path, nlp, limit=limit, repair=repair, max_listed=max_listed
+        )
+    return report
+
+
+def evaluate_repair_ctgov(
+    csv_path: str | Path, nlp, limit: int | None = None, repair: bool = True, max_listed: int = 300
+) -> dict:
+    """No gold here: the clean run's reading of every ≥/≤ comparison is the reference
+    for the run on the corrupted text (same offsets)."""
+    outcome: Counter = Counter()
+    misses: list[dict] = []
+    n_records = 0
+    for row in _ctgov_rows(Path(csv_path)):
+        if limit and n_records >= limit:
+            break
+        n_records += 1
+        text = row.get("eligibility_criteria") or ""
+        population = _population(row.get("minimum_age"), row.get("maximum_age"))
+        clean = run_record(nlp, text, repair=repair, population=population)
+        preds = run_record(nlp, corrupt(text), repair=repair, population=population)
+        outcome["clean_repaired_from_lost"] += sum(
+            c.repaired and ("≥" in c.text or "≤" in c.text) for c in clean
+        )
+        outcome["clean_repaired_bare_equals"] += sum(c.repaired for c in clean)
+        at = {(c.start, c.end): c for c in preds}
+        for c in clean:
+            if c.operator not in (">=", "<=", "between") or not ({"≥", "≤"} & set(c.text)):
+                continue
+            p = at.get((c.start, c.end))
+            if p is None:
+                result = "not-extracted"
+            elif (p.operator, p.value, p.upper) == (c.operator, c.value, c.upper):
+                result = "ok"
+            elif p.operator == "==":
+                result = "unrepaired"
+            else:
+                result = "wrong"
+            outcome[result] += 1
+            if result != "ok" and len(misses) < max_listed:
+                misses.append(
+                    {
+                        "doc": row["#nct_id"],
+                        "sentence": _sentence(text, c.start, c.end),
+                        "gold": c.text,
+                        "gold_operator": c.operator,
+                        "outcome": result,
+                        "found": f"{p.text} [{p.operator}] ({p.repair_reason})" if p else None,
+                    }
+                )
+    total = sum(outcome[k] for k in ("ok", "wrong", "unrepaired", "not-extracted"))
+    return {
+        "records": n_records,
+        "lost_operators": total,
+        "agree_with_clean_run": outcome["ok"],
+        "agree_share": _share(outcome["ok"], total),
+        "agree_share_of_extracted": _share(outcome["ok"], total - outcome["not-extracted"]),
+        "outcomes": {k: outcome[k] for k in ("ok", "wrong", "unrepaired", "not-extracted")},
+        "repaired_in_clean_text": outcome["clean_repaired_bare_equals"],
+        "misses": misses,
+    }
