@@ -51,10 +51,13 @@ def study_record(study: object, source: str) -> RawRecord | RecordError:
     return record
 
 
-def json_problem(exc: json.JSONDecodeError, text: str) -> str:
-    """The parser's message and position; "truncated" when it stopped at the end of the text."""
-    where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    if exc.pos >= len(text.rstrip()):
+def json_problem(exc: json.JSONDecodeError, text: str, first_line: int = 1) -> str:
+    """The parser's message and position; "truncated" when it stopped at the end of the text
+    (an unterminated string always runs to the end). ``first_line`` is the line number of
+    ``text``'s first line in its file (JSON Lines)."""
+    at = "" if exc.msg.endswith(" at") else " at"
+    where = f"{exc.msg}{at} line {exc.lineno + first_line - 1} column {exc.colno}"
+    if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
         return f"truncated JSON: {where}"
     return f"malformed JSON: {where}"
 
@@ -96,7 +99,7 @@ def read_json_lines(lines: Iterable[str], source: str) -> Iterator[RawRecord | R
         try:
             study = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield RecordError(where, f"line {lineno}: {json_problem(exc, line)}", FORMAT)
+            yield RecordError(where, json_problem(exc, line, first_line=lineno), FORMAT)
             continue
         yield study_record(study, where)
     if n == 0:

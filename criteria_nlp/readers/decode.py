@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import ftfy
 from charset_normalizer import from_bytes
@@ -38,7 +39,7 @@ _MOJIBAKE_ONLY = ftfy.TextFixerConfig(
     fix_surrogates=True,
     remove_control_chars=False,
     normalization=None,
-    explain=True,
+    explain=False,
 )
 
 _MAGIC = [
@@ -150,12 +151,21 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     """
     if text.isascii():
         return text, None
-    fixed, steps = ftfy.fix_and_explain(text, config=_MOJIBAKE_ONLY)
+    fixed = ftfy.fix_text(text, config=_MOJIBAKE_ONLY)
     if fixed == text:
         return text, None
-    encodings = [arg for op, arg in (steps or []) if op == "encode"]
-    how = f" (UTF-8 that had been read as {encodings[0]})" if encodings else ""
-    return fixed, f"repaired mojibake{how}"
+    return fixed, f"repaired mojibake{_example(text, fixed)}"
+
+
+def _example(before: str, after: str) -> str:
+    """The first repair, for the warning: " (e.g. 'â‰¥' -> '≥')"."""
+    for old_line, new_line in zip(before.split("\n"), after.split("\n"), strict=False):
+        if old_line == new_line:
+            continue
+        for op, i1, i2, j1, j2 in SequenceMatcher(None, old_line, new_line, autojunk=False).get_opcodes():
+            if op != "equal":
+                return f" (e.g. {old_line[i1:i2]!r} -> {new_line[j1:j2]!r})"
+    return ""
 
 
 def decode_bytes(data: bytes, source: str) -> Decoded:

@@ -40,11 +40,16 @@ _PAGE_MARKERS = [
 ]
 
 _XML_PROLOG = re.compile(r"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*|<!DOCTYPE(?:[^\[>]|\[.*?\])*>\s*)*", re.S | re.I)
-_ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)")
+# A start tag with well-formed attributes only, so criteria text that opens with "<18 years"
+# or "<ALT 3 x ULN ... >" is never taken for XML.
+_ROOT = re.compile(r"""<([A-Za-z_][\w.:-]*)(?:\s+[\w.:-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*/?>""")
+# JSON as registries write it: an object with a quoted key, or a list of objects.
+_JSON_START = re.compile(r"\s*(?:\{\s*[\"}]|\[\s*[{\]])")
 
 
 def xml_root(head: str) -> str | None:
-    """Name of the root element of an XML document, from its first characters."""
+    """Name of the root element of an XML document, from its first characters; None when
+    the text does not start like XML."""
     m = _XML_PROLOG.match(head)
     rest = head[m.end() if m else 0 :]
     root = _ROOT.match(rest)
@@ -64,20 +69,18 @@ def _looks_like_jsonl(head: str) -> bool:
 def detect_format(head: str) -> str:
     """The format of a document from its first characters (the whole text when small)."""
     stripped = head.lstrip()
-    if stripped.startswith("<"):
-        root = xml_root(stripped)
+    if stripped[:15].lower().startswith(("<!doctype html", "<html")):
+        return HTML
+    root = xml_root(stripped) if stripped.startswith("<") else None
+    if root is not None or stripped.startswith("<?xml"):
         low = (root or "").lower()
-        if low == "html" or stripped[:15].lower().startswith("<!doctype html"):
-            return HTML
         if low == "clinical_study":
             return CTGOV_XML
         if low.startswith("trial"):
             return WHO_ICTRP_XML
         return XML_OTHER
-    if stripped.startswith("{") and _looks_like_jsonl(stripped):
-        return JSON_LINES
-    if stripped.startswith(("{", "[")):
-        return CTGOV_JSON
+    if _JSON_START.match(stripped):
+        return JSON_LINES if stripped.startswith("{") and _looks_like_jsonl(stripped) else CTGOV_JSON
     for name, first, second in _PAGE_MARKERS:
         if first.search(head) and second.search(head):
             return name
