@@ -1,10 +1,49 @@
 """Segmentation of eligibility criteria into inclusion and exclusion items."""
 
+from __future__ import annotations
+
 from criteria_nlp.segment.base import Item
 
 __all__ = ["Item", "segment"]
 
+# How sure a kind is when nothing in the record said it: a guess.
+DEFAULT_CONFIDENCE = 0.5
+
 
 def segment(ct) -> list[Item]:
-    """Split one CriteriaText into items. TEMPORARY placeholder until the segmenter lands."""
-    raise NotImplementedError
+    """Split one CriteriaText into inclusion/exclusion items with offsets into ``ct.text``.
+
+    Only ``ct.text[ct.start:ct.end]`` is read. Headers decide the kind of the items under
+    them; before any header the kind comes from ``ct.kind`` (the record field said so),
+    else from the content when ``ct.headerless`` (the bundled classifier), else it is
+    "inclusion" by default.
+    """
+    from criteria_nlp.segment.classifier import decide_kinds
+    from criteria_nlp.segment.segmenter import Scanner, build_items
+
+    text = ct.text
+    start = max(0, ct.start or 0)
+    end = len(text) if ct.end is None else min(ct.end, len(text))
+    if start >= end:
+        return []
+    marks = Scanner(text, start, end).scan()
+    pairs = build_items(text, marks, end)
+    undecided: list[Item] = []
+    for item, header_kind in pairs:
+        if header_kind is not None:
+            item.kind, item.kind_source, item.kind_confidence = header_kind, "header", 1.0
+        elif ct.kind in ("inclusion", "exclusion"):
+            item.kind, item.kind_source, item.kind_confidence = ct.kind, "field", 1.0
+        elif ct.headerless:
+            undecided.append(item)
+        else:
+            item.kind, item.kind_source, item.kind_confidence = "inclusion", "default", DEFAULT_CONFIDENCE
+    if undecided:
+        decided = decide_kinds([it.text for it in undecided])
+        for n, item in enumerate(undecided):
+            if decided is None:  # no model shipped: say plainly that the kind is a guess
+                item.kind, item.kind_source, item.kind_confidence = "inclusion", "default", DEFAULT_CONFIDENCE
+            else:
+                kind, confidence = decided[n]
+                item.kind, item.kind_source, item.kind_confidence = kind, "classifier", round(confidence, 4)
+    return [item for item, _ in pairs]

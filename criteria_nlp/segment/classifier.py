@@ -1,0 +1,227 @@
+"""Inclusion/exclusion classifier for lists that have no headers.
+
+A TF-IDF (word 1-2-grams + character 3-5-grams within words) logistic regression trained
+on the Chia corpus. Training needs scikit-learn; prediction does not: the model ships as
+plain JSON (per-feature idf and weight, plus the intercept) and is scored here in pure
+Python with the same feature function the training used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+MODEL_FILE = "model.json"
+FORMAT = "criteria-nlp/inc-exc-linear/1"
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+CHAR_N = (3, 5)
+HELDOUT_PERCENT = 20
+
+
+def features(text: str) -> list[str]:
+    """The model's features of one criterion: word uni/bigrams and character n-grams of
+    each word padded with spaces (like scikit-learn's ``char_wb``)."""
+    low = text.lower()
+    words = _WORD.findall(low)
+    out = ["w:" + w for w in words]
+    out += ["b:" + a + " " + b for a, b in zip(words, words[1:], strict=False)]
+    lo, hi = CHAR_N
+    for token in low.split():
+        padded = f" {token} "
+        size = len(padded)
+        for n in range(lo, min(hi, size) + 1):
+            out += ["c:" + padded[i : i + n] for i in range(size - n + 1)]
+    return out
+
+
+def is_heldout(trial_id: str) -> bool:
+    """The trial-level split: a stable hash of the id puts ~20% of trials in the test part."""
+    digest = hashlib.sha1(trial_id.strip().upper().encode("utf-8")).hexdigest()
+    return int(digest[:8], 16) % 100 < HELDOUT_PERCENT
+
+
+@dataclass
+class IncExcModel:
+    weights: dict[str, tuple[float, float]]  # feature -> (idf, coefficient)
+    intercept: float
+    meta: dict
+
+    def p_exclusion(self, text: str) -> float:
+        """Probability that ``text`` is an exclusion criterion."""
+        counts = Counter(features(text))
+        norm2 = 0.0
+        dot = 0.0
+        for feat, count in counts.items():
+            entry = self.weights.get(feat)
+            if entry is None:
+                continue
+            x = (1.0 + math.log(count)) * entry[0]  # sublinear tf * idf
+            norm2 += x * x
+            dot += x * entry[1]
+        z = self.intercept + (dot / math.sqrt(norm2) if norm2 > 0 else 0.0)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> IncExcModel:
+        path = Path(directory) / MODEL_FILE
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a criteria-nlp inclusion/exclusion model (format {data.get('format')!r})")
+        weights = {f: (iw[0], iw[1]) for f, iw in zip(data["features"], data["idf_weight"], strict=False)}
+        return cls(weights=weights, intercept=float(data["intercept"]), meta=data.get("meta", {}))
+
+
+def model_dirs() -> list[Path]:
+    """Where the model is looked for: $CRITERIA_NLP_CLASSIFIER, the installed package
+    (criteria_nlp/models/inc_exc_classifier, put there by the wheel build), and the
+    source checkout's models/inc_exc_classifier."""
+    pkg = Path(__file__).resolve().parents[1]
+    dirs = [pkg / "models" / "inc_exc_classifier", pkg.parent / "models" / "inc_exc_classifier"]
+    env = os.environ.get("CRITERIA_NLP_CLASSIFIER")
+    return ([Path(env)] if env else []) + dirs
+
+
+@lru_cache(maxsize=1)
+def default_model() -> IncExcModel | None:
+    for d in model_dirs():
+        if (d / MODEL_FILE).is_file():
+            return IncExcModel.load(d)
+    return None
+
+
+def switch_point(p_exc: Sequence[float]) -> int:
+    """Index k of the first exclusion item of a list that is all inclusion then all
+    exclusion, maximising sum(log p_inc[:k]) + sum(log p_exc[k:]); k may be 0 or n."""
+    eps = 1e-6
+    log_inc = [math.log(max(1.0 - p, eps)) for p in p_exc]
+    log_exc = [math.log(max(p, eps)) for p in p_exc]
+    best_k, best = 0, sum(log_exc)
+    score = best
+    for k in range(1, len(p_exc) + 1):
+        score += log_inc[k - 1] - log_exc[k - 1]
+        if score > best:
+            best_k, best = k, score
+    return best_k
+
+
+def decide_kinds(texts: Sequence[str], model: IncExcModel | None = None) -> list[tuple[str, float]] | None:
+    """(kind, confidence) for each item of a headerless list, in order; None when no
+    model is available."""
+    model = model or default_model()
+    if model is None:
+        return None
+    probs = [model.p_exclusion(t) for t in texts]
+    k = switch_point(probs)
+    return [
+        ("inclusion", 1.0 - p) if i < k else ("exclusion", p) for i, p in enumerate(probs)
+    ]
+
+
+# ----- training (needs scikit-learn) ----------------------------------------------------
+
+
+def read_chia(chia_dir: str | os.PathLike) -> dict[str, dict[str, list[str]]]:
+    """{trial id: {"inclusion": [lines], "exclusion": [lines]}} from NCT*_inc.txt / _exc.txt."""
+    root = Path(chia_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such directory (expected the Chia corpus: NCT*_inc.txt, NCT*_exc.txt)")
+    trials: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(root.glob("*_*.txt")):
+        stem, _, part = path.stem.rpartition("_")
+        kind = {"inc": "inclusion", "exc": "exclusion"}.get(part)
+        if kind is None:
+            continue
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+        trials.setdefault(stem, {"inclusion": [], "exclusion": []})[kind] = [ln for ln in lines if ln]
+    if not trials:
+        raise FileNotFoundError(f"{root}: no NCT*_inc.txt / NCT*_exc.txt files")
+    return trials
+
+
+def train_classifier(chia_dir: str | os.PathLike, out_dir: str | os.PathLike, seed: int = 0) -> dict:
+    """Train on the training trials of Chia, write ``out_dir/model.json`` and return the
+    metrics (held-out line accuracy, and kind accuracy of the switch-point decision on
+    held-out trials laid out as one headerless list)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    trials = read_chia(chia_dir)
+    train_x: list[str] = []
+    train_y: list[int] = []
+    test_trials = []
+    for tid, parts in trials.items():
+        if is_heldout(tid):
+            test_trials.append(parts)
+            continue
+        for kind, y in (("inclusion", 0), ("exclusion", 1)):
+            train_x += parts[kind]
+            train_y += [y] * len(parts[kind])
+    vec = TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=3, max_features=60000, dtype=np.float64)
+    x = vec.fit_transform(train_x)
+    clf = LogisticRegression(C=4.0, max_iter=2000, random_state=seed)
+    clf.fit(x, train_y)
+
+    vocab = vec.vocabulary_
+    names = sorted(vocab, key=vocab.get)
+    coef = clf.coef_[0]
+    idf = vec.idf_
+    model_json = {
+        "format": FORMAT,
+        "intercept": float(clf.intercept_[0]),
+        "features": names,
+        "idf_weight": [[round(float(idf[vocab[n]]), 6), round(float(coef[vocab[n]]), 6)] for n in names],
+    }
+    model = IncExcModel(
+        weights={n: (iw[0], iw[1]) for n, iw in zip(names, model_json["idf_weight"], strict=False)},
+        intercept=model_json["intercept"],
+        meta={},
+    )
+
+    test_x = [t for parts in test_trials for k in ("inclusion", "exclusion") for t in parts[k]]
+    test_y = [y for parts in test_trials for k, y in (("inclusion", 0), ("exclusion", 1)) for _ in parts[k]]
+    ours = [model.p_exclusion(t) for t in test_x]
+    sk = clf.predict_proba(vec.transform(test_x))[:, 1] if test_x else np.zeros(0)
+    line_correct = sum((p >= 0.5) == bool(y) for p, y in zip(ours, test_y, strict=False))
+    list_correct = list_total = 0
+    for parts in test_trials:
+        texts = parts["inclusion"] + parts["exclusion"]
+        if not texts:
+            continue
+        decided = decide_kinds(texts, model)
+        assert decided is not None
+        gold = ["inclusion"] * len(parts["inclusion"]) + ["exclusion"] * len(parts["exclusion"])
+        list_correct += sum(d[0] == g for d, g in zip(decided, gold, strict=False))
+        list_total += len(gold)
+    metrics = {
+        "train_trials": len(trials) - len(test_trials),
+        "heldout_trials": len(test_trials),
+        "train_lines": len(train_x),
+        "heldout_lines": len(test_x),
+        "features": len(names),
+        "heldout_line_accuracy": round(line_correct / len(test_x), 4) if test_x else None,
+        "heldout_headerless_list_kind_accuracy": round(list_correct / list_total, 4) if list_total else None,
+        "max_abs_diff_vs_sklearn": float(np.max(np.abs(np.array(ours) - sk))) if test_x else 0.0,
+        "seed": seed,
+    }
+    model_json["meta"] = {
+        "trained_on": "Chia (chia_without_scope), NCT*_inc.txt / NCT*_exc.txt, one criterion per line",
+        "split": f"trial-level: sha1(NCT id) first 8 hex digits mod 100 < {HELDOUT_PERCENT} is held out",
+        "vectorizer": {"analyzer": "criteria_nlp.segment.classifier.features", "sublinear_tf": True,
+                       "min_df": 3, "max_features": 60000, "char_n": list(CHAR_N), "norm": "l2"},
+        "classifier": {"type": "LogisticRegression", "C": 4.0, "positive_class": "exclusion"},
+        "metrics": metrics,
+    }
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MODEL_FILE).write_text(json.dumps(model_json, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    default_model.cache_clear()
+    return metrics

@@ -1,0 +1,95 @@
+"""The segmenter's rules, compiled from ``patterns.json`` (rules are data, not code)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+_RULES_PATH = Path(__file__).with_name("patterns.json")
+
+ROMAN = {
+    "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
+    "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rules:
+    header_line: re.Pattern[str]
+    header_known_prefix: frozenset[str]
+    header_sentence_words: frozenset[str]
+    inline_header: re.Pattern[str]
+    inclusion_words: frozenset[str]
+    exclusion_words: frozenset[str]
+    preamble_exclusion: re.Pattern[str]
+    preamble_inclusion: re.Pattern[str]
+    preamble_cue: re.Pattern[str]
+    label: re.Pattern[str]
+    inline_number: re.Pattern[str]
+    bullets: frozenset[str]
+    bullets_needing_space: frozenset[str]
+    number_blockers: frozenset[str]
+    number_blocker_chars: str
+    max_label_number: int
+
+
+def _alternation(words: list[str]) -> str:
+    # Longest first, so "inclusions" wins over "inclusion"; spaces match any whitespace.
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def rules() -> Rules:
+    data = json.loads(_RULES_PATH.read_text(encoding="utf-8"))
+    inc = [w.lower() for w in data["header_keywords"]["inclusion"]]
+    exc = [w.lower() for w in data["header_keywords"]["exclusion"]]
+    kw = _alternation(inc + exc)
+    header_line = re.compile(
+        rf"(?P<pre>(?:{data['header_prefix_word']}\s+){{0,{data['header_max_prefix_words']}}}?)"
+        rf"(?P<kw>{kw})(?:\s*(?:&|and|/|or|,)\s*(?P<kw2>{kw}))?"
+        r"(?P<crit>\s+criteri(?:a|on|as)\b)?"
+        rf"(?P<qual>{data['header_qualifier']})?"
+        # Either a terminator (text may follow it) or the end of the line.
+        rf"(?:[ \t]*(?P<term>{data['header_terminator']})|[ \t]*\**[ \t]*\r?$)",
+        re.IGNORECASE,
+    )
+    # A label: "1." "1)" "(1)" "1-" "a." "(a)" "iv." "A)"; digits may be glued to the text ("1.Age").
+    label = re.compile(
+        r"(?P<open>\()?(?P<tok>\d{1,3}|[ivx]{1,4}|[IVX]{1,4}|[A-Za-z])"
+        r"(?P<punct>(?(open)\)|[.)]))"
+        r"(?:(?=[ \t\r\n\f\v]|$)|(?<=\d[.)])(?=[^\W\d_]))"
+        r"|(?P<dtok>\d{1,2})(?P<dash>-)(?=[ \t])"
+    )
+    inline_number = re.compile(r"(?<=\s)(?P<open>\()?(?P<tok>\d{1,3})(?P<punct>(?(open)\)|[.)]))(?=[ \t]+\S)")
+    return Rules(
+        header_line=header_line,
+        header_known_prefix=frozenset(data["header_known_prefix"]),
+        header_sentence_words=frozenset(data["header_sentence_words"]),
+        inline_header=re.compile(data["inline_header"]),
+        inclusion_words=frozenset(re.sub(r"\s+", " ", w) for w in inc),
+        exclusion_words=frozenset(re.sub(r"\s+", " ", w) for w in exc),
+        preamble_exclusion=re.compile(data["preamble_exclusion"], re.IGNORECASE),
+        preamble_inclusion=re.compile(data["preamble_inclusion"], re.IGNORECASE),
+        preamble_cue=re.compile(data["preamble_cue"], re.IGNORECASE),
+        label=label,
+        inline_number=inline_number,
+        bullets=frozenset(data["bullets"]),
+        bullets_needing_space=frozenset(data["bullet_needs_space"]) | {"-", "*", "\u2013", "\u2014"},
+        number_blockers=frozenset(data["number_blockers"]),
+        number_blocker_chars=data["number_blocker_chars"],
+        max_label_number=int(data["max_label_number"]),
+    )
+
+
+def keyword_kind(word: str) -> str | None:
+    """'inclusion' or 'exclusion' for a header keyword as matched."""
+    w = re.sub(r"\s+", " ", word.lower())
+    r = rules()
+    if w in r.exclusion_words:
+        return "exclusion"
+    if w in r.inclusion_words:
+        return "inclusion"
+    return None

@@ -1,0 +1,439 @@
+"""Split a criteria region into items: find headers, labels and item boundaries.
+
+The scanner walks the region line by line and leaves *marks* (a header, the start of an
+item); every item then runs from its mark to the next one. Labels are only believed when
+they continue the numbering in force (or start a new level), which is what keeps "2.5 mg",
+"grade 3." or a wrapped line that happens to start with a number from splitting an item.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from criteria_nlp.segment.base import Item
+from criteria_nlp.segment.patterns import ROMAN, keyword_kind, rules
+
+KEEP = "keep"  # a header mark that closes the item before it but leaves the kind alone
+COMBINED = "combined"  # "Inclusion & exclusion criteria": says nothing about the kind
+_FIRST = {"num": 1, "alpha": 1, "ALPHA": 1, "roman": 1, "ROMAN": 1}
+_RUN = re.compile(r"\S+(?: \S+)*")
+
+
+@dataclass
+class Label:
+    text: str
+    start: int
+    content: int  # offset of the first character after the label and its spacing
+    family: str  # "num", "alpha", "ALPHA", "roman", "ROMAN", "bullet"
+    style: str  # family plus punctuation (or the bullet itself): levels are per style
+    value: int
+
+
+@dataclass
+class Mark:
+    pos: int
+    header_end: int = -1  # for headers: where the header text ends
+    kind: str | None = None  # for headers: "inclusion", "exclusion", COMBINED or KEEP
+    label: Label | None = None
+    content: int = -1  # for items: where the item's text starts
+
+    @property
+    def is_header(self) -> bool:
+        return self.header_end >= 0
+
+
+@dataclass
+class _Level:
+    style: str
+    value: int
+    indent: int
+
+
+@dataclass
+class _State:
+    stack: list[_Level] = field(default_factory=list)
+    item_labelled: bool | None = None  # None: no open item
+    section_items: int = 0
+    section_kind: str | None = None
+    fresh: bool = True  # the line follows a blank line, a header or the region start
+    prev_token: str = ""  # last token of the previous non-blank line
+
+
+def _classify_token(tok: str, punct: str, stack: list[_Level]) -> tuple[str, int]:
+    """Family and value of a label token; "i", "v", "x" are letters only when they
+    continue a lettered level."""
+    if tok.isdigit():
+        return "num", int(tok)
+    low = tok.lower()
+    upper = tok.isupper()
+    alpha_family, roman_family = ("ALPHA", "ROMAN") if upper else ("alpha", "roman")
+    if len(tok) == 1 and low not in ROMAN:
+        return alpha_family, ord(low) - ord("a") + 1
+    if len(tok) == 1:
+        alpha_value = ord(low) - ord("a") + 1
+        for lvl in reversed(stack):
+            if lvl.style == alpha_family + punct and lvl.value + 1 == alpha_value:
+                return alpha_family, alpha_value
+        for lvl in reversed(stack):
+            if lvl.style == roman_family + punct and lvl.value + 1 == ROMAN[low]:
+                return roman_family, ROMAN[low]
+        return (roman_family, 1) if low == "i" else (alpha_family, alpha_value)
+    if low in ROMAN and (tok.islower() or tok.isupper()):
+        return roman_family, ROMAN[low]
+    return "", 0
+
+
+class Scanner:
+    def __init__(self, text: str, start: int, end: int):
+        self.text = text
+        self.start = start
+        self.end = end
+        self.r = rules()
+        self.marks: list[Mark] = []
+        self.st = _State()
+
+    # ----- labels -------------------------------------------------------------------
+
+    def label_at(self, pos: int, le: int) -> Label | None:
+        """The label candidate at ``pos`` (no check that it fits the numbering)."""
+        text = self.text
+        if pos >= le:
+            return None
+        ch = text[pos]
+        if ch in self.r.bullets:
+            nxt = text[pos + 1] if pos + 1 < le else "\n"
+            if ch in self.r.bullets_needing_space and not nxt.isspace():
+                return None
+            if ch == "*" and nxt == "*":
+                return None
+            content = pos + 1
+            while content < le and text[content] in " \t":
+                content += 1
+            return Label(ch, pos, content, "bullet", "bullet" + ch, 0)
+        m = self.r.label.match(text, pos, le)
+        if not m:
+            return None
+        if m.group("dash"):
+            tok, punct = m.group("dtok"), "-"
+        else:
+            tok, punct = m.group("tok"), ("()" if m.group("open") else m.group("punct"))
+        family, value = _classify_token(tok, punct, self.st.stack)
+        if not family or value > self.r.max_label_number:
+            return None
+        content = m.end()
+        while content < le and text[content] in " \t":
+            content += 1
+        return Label(text[pos : m.end()], pos, content, family, family + punct, value)
+
+    def _prev_blocks_number(self, token: str) -> bool:
+        """Whether the word before a number says the number is a quantity, not a label."""
+        if not token:
+            return False
+        if token[-1] in self.r.number_blocker_chars:
+            return True
+        return token.lower() in self.r.number_blockers
+
+    def accept(self, lab: Label, indent: int, fresh: bool, prev_token: str) -> bool:
+        """Accept a label at the start of a line (or right after a header) and update
+        the numbering levels; False leaves the state unchanged."""
+        stack = self.st.stack
+        if lab.family == "bullet":
+            for i in range(len(stack) - 1, -1, -1):
+                lvl = stack[i]
+                if lvl.style == lab.style and abs(lvl.indent - indent) <= 1:
+                    del stack[i + 1 :]
+                    return True
+                if lvl.style == lab.style and lvl.indent < indent:
+                    break  # the same bullet indented deeper: a nested level
+            stack.append(_Level(lab.style, 0, indent))
+            return True
+        if lab.family == "num" and not fresh and self._prev_blocks_number(prev_token):
+            return False
+        first = _FIRST[lab.family]
+        for i in range(len(stack) - 1, -1, -1):
+            lvl = stack[i]
+            if lvl.style != lab.style:
+                continue
+            if lab.value == lvl.value + 1:
+                del stack[i + 1 :]
+                lvl.value = lab.value
+                return True
+            if lab.value == first and indent > lvl.indent + 1:
+                break  # a nested list in the same style
+            if fresh and lvl.value < lab.value <= lvl.value + 3:
+                del stack[i + 1 :]
+                lvl.value = lab.value  # numbering with a gap
+                return True
+            if lab.value == first and (fresh or prev_token.endswith(":")):
+                del stack[i + 1 :]
+                lvl.value = lab.value
+                lvl.indent = indent
+                return True
+            return False
+        if lab.value == first or (not stack and lab.family == "num"):
+            stack.append(_Level(lab.style, lab.value, indent))
+            return True
+        return False
+
+    def accept_inline(self, lab: Label, prev_token: str) -> bool:
+        """A number inside a line starts an item only if it is the next number of a
+        numbered level in force and stands where an item can start."""
+        if self._prev_blocks_number(prev_token):
+            return False
+        stack = self.st.stack
+        for i in range(len(stack) - 1, -1, -1):
+            lvl = stack[i]
+            if lvl.style == lab.style and lab.value == lvl.value + 1:
+                del stack[i + 1 :]
+                lvl.value = lab.value
+                return True
+        # "... the following: 1. xxx 2. yyy" with no numbering yet
+        if not stack and lab.value == 1 and prev_token.endswith(":"):
+            stack.append(_Level(lab.style, 1, 0))
+            return True
+        return False
+
+    # ----- headers ------------------------------------------------------------------
+
+    def header_at(self, pos: int, le: int, labelled: bool = False) -> tuple[int, str] | None:
+        """(end, kind) of a header line starting at ``pos``; ``labelled`` when a label
+        precedes it (then only a header that fills the rest of the line counts)."""
+        text = self.text
+        p = pos
+        while p < le and text[p] in "#*_ \t":
+            p += 1
+        m = self.r.header_line.match(text, p, le)
+        if not m:
+            return None
+        term = m.group("term")
+        after = text[m.end() : le].strip().strip("*_").strip()
+        has_crit = bool(m.group("crit"))
+        pre_words = m.group("pre").split()
+        if not has_crit and (pre_words or (term != ":" and term is not None)):
+            return None  # "Inclusion:" or a bare "Exclusions" line, nothing looser
+        if m.group("qual") and not has_crit:
+            return None
+        if labelled and (after or not has_crit):
+            return None
+        if term and term.startswith("-") and after and not has_crit:
+            return None
+        low_words = [w.lower() for w in pre_words]
+        if any(w in self.r.header_sentence_words for w in low_words):
+            return None  # "Patients who meet the inclusion criteria": a sentence
+        if pre_words and term != ":" and not all(
+            w[0].isupper() or w.lower() in self.r.header_known_prefix for w in pre_words
+        ):
+            return None
+        end = m.end()
+        while end < le and text[end] in "*_":
+            end += 1
+        k1 = keyword_kind(m.group("kw"))
+        k2 = keyword_kind(m.group("kw2")) if m.group("kw2") else None
+        kind = COMBINED if (k2 and k2 != k1) else k1
+        return end, kind or COMBINED
+
+    def inline_header_ok(self, m: re.Match[str], le: int, line_start: int) -> bool:
+        text = self.text
+        s = m.start()
+        if s > line_start and not text[s - 1].isspace():
+            return False
+        q = m.end()
+        while q < le and text[q] in " \t":
+            q += 1
+        if q >= le:
+            return True
+        if self.label_at(q, le) is not None:
+            return True
+        before = text[line_start:s].rstrip()
+        return bool(before) and before[-1] in ".;!?)]"
+
+    # ----- marks --------------------------------------------------------------------
+
+    def add_header(self, start: int, end: int, kind: str) -> None:
+        self.marks.append(Mark(start, header_end=end, kind=kind))
+        st = self.st
+        st.stack.clear()
+        st.item_labelled = None
+        st.section_items = 0
+        if kind != KEEP:
+            st.section_kind = None if kind == COMBINED else kind
+
+    def add_item(self, pos: int, label: Label | None, content: int) -> None:
+        self.marks.append(Mark(pos, label=label, content=content))
+        self.st.item_labelled = label is not None
+        self.st.section_items += 1
+
+    # ----- the scan -----------------------------------------------------------------
+
+    def lines(self) -> list[tuple[int, int]]:
+        out = []
+        p = self.start
+        while p < self.end:
+            nl = self.text.find("\n", p, self.end)
+            le = self.end if nl < 0 else nl
+            out.append((p, le))
+            p = le + 1
+        return out
+
+    def _next_line_labelled(self, lines: list[tuple[int, int]], k: int) -> bool:
+        for ls, le in lines[k + 1 :]:
+            seg = self.text[ls:le]
+            if not seg.strip():
+                continue
+            pos = ls + len(seg) - len(seg.lstrip())
+            return self.label_at(pos, le) is not None
+        return False
+
+    def _preamble_kind(self, pos: int, le: int, lines: list[tuple[int, int]], k: int) -> str | None:
+        """KEEP/a kind when the unlabelled line is prose introducing a labelled list
+        ("Patients must meet all of the following criteria:"), else None."""
+        line = self.text[pos:le].rstrip()
+        if not line.endswith(":") or not self._next_line_labelled(lines, k):
+            return None
+        st = self.st
+        if st.section_items == 0:
+            if st.section_kind is None:
+                if self.r.preamble_exclusion.search(line):
+                    return "exclusion"
+                if self.r.preamble_inclusion.search(line):
+                    return "inclusion"
+            return KEEP
+        if st.section_kind != "exclusion" and self.r.preamble_cue.search(line) and self.r.preamble_exclusion.search(line):
+            return "exclusion"
+        return None
+
+    def scan(self) -> list[Mark]:
+        text = self.text
+        lines = self.lines()
+        st = self.st
+        for k, (ls, le) in enumerate(lines):
+            seg = text[ls:le]
+            if not seg.strip():
+                st.fresh = True
+                continue
+            indent = len(seg) - len(seg.lstrip())
+            pos = ls + indent
+            fresh = st.fresh
+            lab = self.label_at(pos, le)
+            if lab is not None:
+                hdr = self.header_at(lab.content, le, labelled=True)
+                if hdr is not None:
+                    self.add_header(pos, hdr[0], hdr[1])
+                    st.fresh, st.prev_token = True, ""
+                    continue
+            else:
+                hdr = self.header_at(pos, le)
+                if hdr is not None:
+                    self.add_header(pos, hdr[0], hdr[1])
+                    pos = hdr[0]
+                    while pos < le and text[pos] in " \t":
+                        pos += 1
+                    fresh = True
+                    lab = self.label_at(pos, le)
+                    if pos >= le:
+                        st.fresh, st.prev_token = True, ""
+                        continue
+            if lab is not None and self.accept(lab, indent, fresh, st.prev_token):
+                self.add_item(lab.start, lab, lab.content)
+                scan_from = lab.content
+            else:
+                kind = self._preamble_kind(pos, le, lines, k)
+                if kind is not None:
+                    self.add_header(pos, le, kind)
+                    st.fresh, st.prev_token = True, ""
+                    continue
+                if not (st.item_labelled and not fresh):
+                    self.add_item(pos, None, pos)  # a new unlabelled item: one per line
+                scan_from = pos
+            self._scan_inline(scan_from, le, ls, labelled_start=lab is not None and scan_from == lab.content)
+            st.fresh = False
+            tail = text[ls:le].split()
+            st.prev_token = tail[-1] if tail else ""
+        return self.marks
+
+    def _scan_inline(self, p: int, le: int, ls: int, labelled_start: bool) -> None:
+        """Headers and item numbers inside one line (everything-on-one-line layouts)."""
+        text = self.text
+        skip_header_at = p if labelled_start else -1
+        while p < le:
+            best: tuple[int, str, re.Match[str]] | None = None
+            for m in self.r.inline_header.finditer(text, p, le):
+                if m.start() != skip_header_at and self.inline_header_ok(m, le, ls):
+                    best = (m.start(), "header", m)
+                    break
+            for m in self.r.inline_number.finditer(text, p, le):
+                if best is not None and m.start() >= best[0]:
+                    break
+                before = text[ls : m.start()].split()
+                lab = self.label_at(m.start(), le)
+                if lab is None or lab.family != "num":
+                    continue
+                if self.accept_inline(lab, before[-1] if before else ""):
+                    best = (m.start(), "item", m)
+                    self.add_item(lab.start, lab, lab.content)
+                    break
+            if best is None:
+                return
+            if best[1] == "item":
+                p = self.marks[-1].content
+                skip_header_at = p
+                continue
+            m = best[2]
+            word = re.search(r"(?i)non-inclusion|inclusion|exclusion", m.group(0))
+            self.add_header(m.start(), m.end(), (keyword_kind(word.group(0)) if word else None) or COMBINED)
+            q = m.end()
+            while q < le and text[q] in " \t":
+                q += 1
+            lab = self.label_at(q, le)
+            if lab is not None and self.accept(lab, 0, True, ""):
+                self.add_item(lab.start, lab, lab.content)
+                p = skip_header_at = lab.content
+            elif q < le:
+                self.add_item(q, None, q)
+                p = q
+            else:
+                return
+
+
+def _item_text(text: str, content: int, end: int) -> tuple[str, list[tuple[int, int, int]]]:
+    """Item text with every whitespace run made one space, and its offset map."""
+    chunk = text[content:end]
+    parts: list[str] = []
+    pieces: list[tuple[int, int, int]] = []
+    n = 0
+    # Runs of non-space characters separated by single spaces are copied verbatim.
+    for m in _RUN.finditer(chunk):
+        run = chunk[m.start() : m.end()]
+        if parts:
+            n += 1
+        pieces.append((n, content + m.start(), len(run)))
+        parts.append(run)
+        n += len(run)
+    return " ".join(parts), pieces
+
+
+def build_items(text: str, marks: list[Mark], region_end: int) -> list[tuple[Item, str | None]]:
+    """Items from marks, each with the kind of its section (None when no header said)."""
+    out: list[tuple[Item, str | None]] = []
+    kind: str | None = None
+    for i, mark in enumerate(marks):
+        nxt = marks[i + 1].pos if i + 1 < len(marks) else region_end
+        if mark.is_header:
+            if mark.kind != KEEP:
+                kind = None if mark.kind == COMBINED else mark.kind
+            continue
+        body, pieces = _item_text(text, mark.content, nxt)
+        if not body:
+            continue
+        last = pieces[-1]
+        item = Item(
+            kind=kind or "inclusion",
+            label=mark.label.text if mark.label else None,
+            text=body,
+            start=mark.pos,
+            end=last[1] + last[2],
+            pieces=pieces,
+        )
+        out.append((item, kind))
+    return out
