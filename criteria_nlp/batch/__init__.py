@@ -115,10 +115,11 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
 
 def load_pipeline_for_batch(model: str | None):
     """The pipeline, or a BatchError that says why it cannot be loaded."""
-    from criteria_nlp import load
+    from criteria_nlp import _default_nlp, load
 
     try:
-        return load(model)
+        # The default pipeline is cached per process (tests and the API run many batches).
+        return load(model) if model else _default_nlp()
     except Exception as exc:
         where = f" from {model}" if model else ""
         raise BatchError(f"cannot load the pipeline{where}: {type(exc).__name__}: {exc}") from exc
@@ -219,6 +220,8 @@ def annotate(
     if paths.count("-") > 1:
         raise BatchError("'-' (stdin) can be given only once")
 
+    if out is not None and Path(out).is_dir():
+        raise BatchError(f"{out}: is a directory; give a file name for the output")
     # Loaded before any output is touched: a broken pipeline fails the run, not every record.
     nlp = load_pipeline_for_batch(model)
     inputs = expand_inputs(paths)
@@ -226,8 +229,6 @@ def annotate(
     writer: JsonlWriter | None = None
     if out is not None:
         out_path = Path(out)
-        if out_path.is_dir():
-            raise BatchError(f"{out_path}: is a directory; give a file name for the output")
         try:
             fingerprint = run_fingerprint([i.path for i in inputs], repair, model)
             writer = JsonlWriter(out_path, fingerprint, resume=resume)

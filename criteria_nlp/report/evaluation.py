@@ -199,7 +199,9 @@ def _section_html(section: Any, level: int = 2) -> str:
                 parts.append(bar_chart([k for k, _ in ratios], [v for _, v in ratios], title=key))
         elif _is_examples(value):
             items = "".join(_example_html(e) for e in value)
-            parts.append(f"<details><summary>{escape(key)} ({len(value)})</summary>{items}</details>")
+            # Short lists open; long ones (thousands of LCT misses) folded but all there.
+            opened = " open" if len(value) <= 30 else ""
+            parts.append(f"<details{opened}><summary>{escape(key)} ({len(value)})</summary>{items}</details>")
         elif isinstance(value, list):
             text = escape(json.dumps(value, ensure_ascii=False, default=str))
             parts.append(f"<details><summary>{escape(key)} ({len(value)})</summary><pre>{text}</pre></details>")
