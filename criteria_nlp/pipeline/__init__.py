@@ -1,32 +1,74 @@
 """The criteria-nlp spaCy pipeline (tokenizer, variable matcher, constraint extractor,
-operator repair) and the helpers that run it over segmented items."""
+operator repair) and the helpers that run it over segmented items.
+
+    nlp = build_pipeline()       # blank "en" + criteria tokenizer + 3 rule components
+    nlp.to_disk("models/x")      # the rules travel inside the folder
+    spacy.load("models/x")       # works in a fresh process (entry points in pyproject)
+"""
 
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Sequence
 
 import spacy
 from spacy.language import Language
 
 from criteria_nlp.schema import Constraint, Population
 
+TOKENIZER = "criteria_nlp.tokenizer.v1"
+COMPONENTS = ("criteria_variables", "criteria_constraints")
+REPAIR = "criteria_repair"
+BATCH_SIZE = 256
+
 
 def build_pipeline() -> Language:
     """A fresh pipeline built from the rules bundled in ``criteria_nlp/resources``."""
-    # TEMPORARY: replaced by the real pipeline (issue 3).
-    return spacy.blank("en")
+    # Importing registers the factories even when the package is not installed (tests
+    # run from a checkout); installed, the entry points do the same for spacy.load.
+    from criteria_nlp.pipeline import constraints, tokenizer, variables  # noqa: F401
+
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": TOKENIZER}}})
+    for name in COMPONENTS:
+        nlp.add_pipe(name)
+    try:
+        nlp.add_pipe(REPAIR)
+    except Exception as missing:  # noqa: BLE001 - any failure of that separate component
+        # The repair component is developed separately; without it the pipeline still
+        # extracts constraints (a bare "=" stays "==").
+        warnings.warn(f"criteria_repair is not available, building without it: {missing}", stacklevel=2)
+    return nlp
 
 
 def load_pipeline(path: str | os.PathLike | None = None) -> Language:
+    """The pipeline saved in ``path`` (``nlp.to_disk``), or a fresh one when None."""
     if path is None:
         return build_pipeline()
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"{path}: no such pipeline folder (write one with 'criteria-nlp build-model')")
     return spacy.load(path)
 
 
-def extract_items(nlp: Language, items, population: Population | None = None, repair: bool = True) -> list[list[Constraint]]:
-    """Constraints of each segmented item (offsets index each item's ``text``)."""
-    # TEMPORARY: replaced by the real extractor (issue 3).
-    return [[] for _ in items]
+def extract_items(
+    nlp: Language, items: Sequence, population: Population | None = None, repair: bool = True
+) -> list[list[Constraint]]:
+    """Constraints of each segmented item (offsets index each item's ``text``).
+
+    Each doc gets ``doc._.criterion_kind`` (the item's kind) and ``doc._.population``
+    for the repair component; ``repair=False`` skips it and keeps a bare "=" as read."""
+    docs = []
+    for item in items:
+        doc = nlp.make_doc(item.text)
+        doc._.criterion_kind = getattr(item, "kind", None)
+        doc._.population = population
+        docs.append(doc)
+    disable = [REPAIR] if not repair and REPAIR in nlp.pipe_names else []
+    out = []
+    with nlp.select_pipes(disable=disable):
+        for doc in nlp.pipe(docs, batch_size=BATCH_SIZE):
+            out.append(list(doc._.constraints or []))
+    return out
 
 
 def extract_text(nlp: Language, text: str, kind: str | None = None, repair: bool = True) -> list[Constraint]:

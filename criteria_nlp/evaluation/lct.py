@@ -1,0 +1,363 @@
+"""Evaluate the constraint pipeline against the numeric comparisons of the LCT corpus.
+
+Gold is every ``Eq-Comparison`` event of LCT (Leaf Clinical Trials, brat standoff) that
+has a ``Value``. A gold comparison is found when a predicted constraint overlaps the
+Eq-Comparison span and has the same number(s); strict matching also asks for the
+operator. Gold values without any number ("moderate", "Tuesday") are counted and listed
+apart but left out of the scores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from criteria_nlp.evaluation.brat import BratDoc, read_brat
+from criteria_nlp.pipeline.numbers import parse_number
+
+# LCT operator attribute -> criteria-nlp operator; no annotated operator is a bare value.
+LCT_OPERATORS = {
+    "GT": ">",
+    "GTEQ": ">=",
+    "LT": "<",
+    "LTEQ": "<=",
+    "EQ": "==",
+    "BETWEEN": "between",
+    "PLUS-MINUS": "between",
+    None: "==",
+}
+
+# The role through which an event points to its comparison says what is compared.
+_ROLE_CATEGORY = {
+    "Temporality": "temporal",
+    "Duration": "temporal",
+    "Dose": "dose",
+    "Minimum-Count": "count",
+    "Stage": "stage",
+    "Class": "stage",
+    "Min-Value": "count",
+    "Max-Value": "count",
+}
+_OBSERVATION_CATEGORY = {
+    "lab": "lab",
+    "vital": "vital",
+    "clinical-score": "score",
+    "survey-or-questionnaire": "score",
+    "measurement": "measurement",
+    "social-habit": "other",
+}
+
+
+@dataclass
+class GoldComparison:
+    id: str
+    start: int
+    end: int
+    text: str
+    operator: str | None  # LCT attribute value (GTEQ, ...) or None
+    values: list[float]  # the numbers of Value / Value2, sorted; empty when not numeric
+    value_text: list[str]
+    unit_text: str | None
+    category: str
+
+    @property
+    def expected_operator(self) -> str:
+        return LCT_OPERATORS.get(self.operator, "==")
+
+
+@dataclass
+class LctDoc:
+    doc_id: str
+    batch: str
+    text: str
+    gold: list[GoldComparison] = field(default_factory=list)
+    # Every Eq-Comparison span, with or without a value: a prediction inside one of these
+    # is not a false alarm even when the gold has no number to compare.
+    comparison_spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _category(doc: BratDoc, comparison_event: str) -> str:
+    for ev in doc.events.values():
+        for role, target in ev.args:
+            if target != comparison_event:
+                continue
+            role = role.rstrip("0123456789")
+            if ev.type == "Age":
+                return "age"
+            if role in _ROLE_CATEGORY:
+                return _ROLE_CATEGORY[role]
+            if ev.type == "Observation" and role == "Numeric-Filter":
+                kind = doc.attribute(ev.id, "Observation-Type-Value")
+                return _OBSERVATION_CATEGORY.get(kind or "", "observation")
+            if role == "Numeric-Filter":
+                return ev.type.lower()
+    return "other"
+
+
+def _gold_of(doc: BratDoc) -> tuple[list[GoldComparison], list[tuple[int, int]]]:
+    gold: list[GoldComparison] = []
+    spans: list[tuple[int, int]] = []
+    for ev in doc.events.values():
+        if ev.type != "Eq-Comparison":
+            continue
+        trigger = doc.entities.get(ev.trigger)
+        if trigger is None:
+            continue
+        spans.append((trigger.start, trigger.end))
+        value_ids = ev.args_of("Value")
+        if not value_ids:
+            continue
+        values, texts = [], []
+        for vid in value_ids:
+            ent = doc.entities.get(vid)
+            if ent is None:
+                continue
+            texts.append(ent.text)
+            number = parse_number(ent.text)
+            if number is not None:
+                values.append(number)
+        op_ids = ev.args_of("Operator")
+        operator = doc.attribute(op_ids[0], "Eq-Operator-Value") if op_ids else None
+        unit_ids = ev.args_of("Unit") + ev.args_of("Temporal-Unit")
+        unit = doc.entities[unit_ids[0]].text if unit_ids and unit_ids[0] in doc.entities else None
+        gold.append(
+            GoldComparison(
+                id=ev.id,
+                start=trigger.start,
+                end=trigger.end,
+                text=trigger.text,
+                operator=operator,
+                values=sorted(values) if len(values) == len(texts) else [],
+                value_text=texts,
+                unit_text=unit,
+                category=_category(doc, ev.id),
+            )
+        )
+    gold.sort(key=lambda g: (g.start, g.end))
+    return gold, sorted(spans)
+
+
+def load_lct(lct_dir: str | Path) -> list[LctDoc]:
+    """All documents of an LCT folder (``batch*/NCT*.txt`` with their ``.ann``), sorted."""
+    lct_dir = Path(lct_dir)
+    if not lct_dir.is_dir():
+        raise FileNotFoundError(f"{lct_dir}: no such LCT folder")
+    docs = []
+    for txt in sorted(lct_dir.glob("batch*/*.txt")):
+        brat = read_brat(txt)
+        gold, spans = _gold_of(brat)
+        docs.append(LctDoc(doc_id=txt.stem, batch=txt.parent.name, text=brat.text, gold=gold, comparison_spans=spans))
+    return docs
+
+
+# ---------------------------------------------------------------- running the pipeline
+
+_HEADER = re.compile(r"^\s*(inclusion|exclusion)\b[^:\n]{0,40}:?\s*$", re.I)
+_LABEL = re.compile(r"^\s*(?:(?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})[.)]|[-*•·])\s+")
+_OPS_LOST = str.maketrans({"≥": "=", "≤": "="})
+
+
+def corrupt_text(text: str) -> str:
+    """A registry dump's damage: every ≥ and ≤ becomes "=" (same length, offsets hold)."""
+    return text.translate(_OPS_LOST)
+
+
+def document_items(text: str):
+    """Split an LCT document into one item per non-empty line (numbering stripped), with
+    the kind of the last header seen. Offsets of each item index ``text``."""
+    from criteria_nlp.segment.base import Item
+
+    items = []
+    kind = "inclusion"
+    pos = 0
+    for line in text.split("\n"):
+        start = pos
+        pos += len(line) + 1
+        header = _HEADER.match(line)
+        if header:
+            kind = header.group(1).lower()
+            continue
+        label = _LABEL.match(line)
+        offset = label.end() if label else len(line) - len(line.lstrip())
+        body = line[offset:].rstrip()
+        if not body:
+            continue
+        items.append(Item(kind=kind, label=None, text=body, start=start + offset, end=start + offset + len(body)))
+    return items
+
+
+def predict(nlp, text: str, repair: bool = True):
+    """Constraints of an LCT document, offsets indexing ``text``."""
+    from criteria_nlp.pipeline import extract_items
+
+    items = document_items(text)
+    found = extract_items(nlp, items, repair=repair)
+    out = []
+    for item, constraints in zip(items, found):
+        for c in constraints:
+            out.append(c.model_copy(update={"start": c.start + item.start, "end": c.end + item.start}))
+    return out
+
+
+def _numbers(c) -> list[float]:
+    return sorted([c.value] + ([c.upper] if c.upper is not None else []))
+
+
+def _same_numbers(gold: list[float], pred: list[float]) -> bool:
+    if len(gold) != len(pred):
+        # "18 years or older" annotated once per bound but predicted as one range, or the
+        # reverse; compare as sets of distinct numbers.
+        return sorted(set(gold)) == sorted(set(pred))
+    return all(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a, b in zip(gold, pred))
+
+
+def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
+    return a0 < b1 and b0 < a1
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    s = text.rfind("\n", 0, start) + 1
+    e = text.find("\n", end)
+    return text[s : e if e >= 0 else len(text)].strip()
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def evaluate_lct(
+    lct_dir: str | Path,
+    nlp,
+    corrupt: bool = False,
+    limit: int | None = None,
+    docs: list[LctDoc] | None = None,
+    batches: list[str] | None = None,
+    repair: bool = True,
+) -> dict:
+    """Score ``nlp`` on LCT comparisons. ``corrupt`` replaces every ≥ / ≤ by "=" before
+    extraction (the gold keeps the true operator, so strict scores measure the repair).
+    ``docs`` reuses documents already loaded; ``batches`` keeps only those batch folders."""
+    if docs is None:
+        docs = load_lct(lct_dir)
+    if batches:
+        docs = [d for d in docs if d.batch in set(batches)]
+    if limit is not None:
+        docs = docs[:limit]
+    n_gold = n_pred = tp = tp_strict = n_nonnumeric = 0
+    per_cat: Counter = Counter()
+    per_cat_found: Counter = Counter()
+    confusion: Counter = Counter()
+    misses, false_alarms, wrong_operator, nonnumeric = [], [], [], []
+    for doc in docs:
+        text = corrupt_text(doc.text) if corrupt else doc.text
+        preds = predict(nlp, text, repair=repair)
+        gold = []
+        for g in doc.gold:
+            if not g.values:
+                n_nonnumeric += 1
+                nonnumeric.append({"doc": doc.doc_id, "text": g.text, "value": g.value_text})
+            else:
+                gold.append(g)
+        used: set[int] = set()
+        matched_gold: set[str] = set()
+        # Greedy one-to-one matching, gold in text order.
+        for g in gold:
+            for k, c in enumerate(preds):
+                if k in used or not _overlaps(g.start, g.end, c.start, c.end):
+                    continue
+                if _same_numbers(g.values, _numbers(c)):
+                    used.add(k)
+                    matched_gold.add(g.id)
+                    tp += 1
+                    confusion[(g.expected_operator, c.operator)] += 1
+                    if c.operator == g.expected_operator:
+                        tp_strict += 1
+                    elif len(wrong_operator) < 2000:
+                        wrong_operator.append(
+                            {
+                                "doc": doc.doc_id,
+                                "sentence": _sentence(doc.text, g.start, g.end),
+                                "gold": g.text,
+                                "gold_operator": g.expected_operator,
+                                "found": c.text,
+                                "found_operator": c.operator,
+                                "written_operator": c.written_operator,
+                            }
+                        )
+                    break
+        n_gold += len(gold)
+        for g in gold:
+            per_cat[g.category] += 1
+            if g.id in matched_gold:
+                per_cat_found[g.category] += 1
+            else:
+                misses.append(
+                    {
+                        "doc": doc.doc_id,
+                        "sentence": _sentence(doc.text, g.start, g.end),
+                        "start": g.start,
+                        "end": g.end,
+                        "gold": g.text,
+                        "gold_values": g.values,
+                        "gold_operator": g.expected_operator,
+                        "category": g.category,
+                        "found": [
+                            c.text for c in preds if _overlaps(g.start, g.end, c.start, c.end)
+                        ],
+                    }
+                )
+        for k, c in enumerate(preds):
+            if k in used:
+                continue
+            hits = [s for s in doc.comparison_spans if _overlaps(s[0], s[1], c.start, c.end)]
+            numeric_hit = any(_overlaps(g.start, g.end, c.start, c.end) for g in gold)
+            if hits and not numeric_hit:
+                continue  # inside a comparison whose gold value has no number: no judgement
+            n_pred += 1
+            false_alarms.append(
+                {
+                    "doc": doc.doc_id,
+                    "sentence": _sentence(doc.text, c.start, c.end),
+                    "start": c.start,
+                    "end": c.end,
+                    "found": c.text,
+                    "variable": c.variable,
+                    "operator": c.operator,
+                    "values": _numbers(c),
+                    "overlaps_gold": numeric_hit,
+                }
+            )
+        n_pred += len(used)
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    sp = tp_strict / n_pred if n_pred else 0.0
+    sr = tp_strict / n_gold if n_gold else 0.0
+    return {
+        "documents": len(docs),
+        "corrupt": corrupt,
+        "gold": n_gold,
+        "gold_without_number": n_nonnumeric,
+        "predicted": n_pred,
+        "found": tp,
+        "detection": {"precision": precision, "recall": recall, "f1": _f1(precision, recall)},
+        "strict": {"precision": sp, "recall": sr, "f1": _f1(sp, sr), "operator_accuracy": tp_strict / tp if tp else 0.0},
+        "recall_by_category": {
+            cat: {"gold": n, "found": per_cat_found[cat], "recall": per_cat_found[cat] / n}
+            for cat, n in sorted(per_cat.items(), key=lambda kv: -kv[1])
+        },
+        "recall_temporal": _group_recall(per_cat, per_cat_found, lambda c: c == "temporal"),
+        "recall_not_temporal": _group_recall(per_cat, per_cat_found, lambda c: c != "temporal"),
+        "operator_confusion": {f"{g} -> {p}": n for (g, p), n in confusion.most_common()},
+        "misses": misses,
+        "false_alarms": false_alarms,
+        "wrong_operator": wrong_operator,
+        "gold_without_number_list": nonnumeric,
+    }
+
+
+def _group_recall(total: Counter, found: Counter, keep) -> float:
+    n = sum(v for k, v in total.items() if keep(k))
+    f = sum(v for k, v in found.items() if keep(k))
+    return f / n if n else 0.0

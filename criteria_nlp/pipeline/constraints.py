@@ -1,0 +1,375 @@
+"""``criteria_constraints``: the value parser.
+
+Finds every numeric expression of a criterion (``>= 8``, ``18 to 75 years``, ``> 3N``,
+``within 6 months``, ``< 3 x 10^9/L``), reads operator, value(s), unit and reference
+limit, attaches the variable it constrains (a lexicon match from ``criteria_variables``
+or the nearest preceding words) and writes ``criteria_nlp.schema.Constraint`` objects to
+``doc._.constraints``. A bare "=" is kept as written (operator "==", written_operator
+"="); the ``criteria_repair`` component placed after this one decides what it lost.
+Negation comes from medspaCy's ConText, run only on docs that hold a constraint and a
+negation cue (it is the slowest step of the pipeline).
+"""
+
+# No `from __future__ import annotations` here: spaCy reads the factory's type hints at run time.
+import json
+import re
+from pathlib import Path
+
+from medspacy.context import ConText, ConTextRule
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
+from criteria_nlp.pipeline.numbers import HAS_NUMBER, SUPERSCRIPTS, parse_number, parse_roman, parse_word_number
+from criteria_nlp.schema import Constraint
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+DATA_FILES = ("operators.json", "units.json", "context_rules.json")
+
+for _name, _default in (("constraints", None), ("criterion_kind", None), ("population", None)):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=_default)
+
+_PER = {"l": "L", "ul": "uL", "µl": "uL", "μl": "uL", "mcl": "uL", "mm3": "mm3", "mm³": "mm3", "ml": "mL", "kg": "kg"}
+_TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
+_CLAUSE_END = re.compile(r"[;\n•]|\.\s|,\s(?=[A-Za-z])")
+_WORD = re.compile(r"[A-Za-z][\w\-'/]*")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+class ConstraintExtractor:
+    def __init__(self, nlp: Language, name: str, negation: bool = True):
+        self.nlp = nlp
+        self.name = name
+        self.negation = negation
+        self.data = {f: json.loads((RESOURCES / f).read_text(encoding="utf-8")) for f in DATA_FILES}
+        self._compile()
+
+    # ------------------------------------------------------------------ data
+
+    def _compile(self) -> None:
+        ops = self.data["operators.json"]
+        self.grammar: Grammar = compile_grammar(ops, self.data["units.json"])
+        self.exclude_before = {_norm(w) for w in ops.get("exclude_before", [])}
+        self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
+        self.temporal_cues = re.compile(rf"(?i){alternation(ops.get('temporal_cues', []))}")
+        self.age_cues = re.compile(rf"(?i){alternation(ops.get('age_cues', []))}")
+        self.ref_phrase = re.compile(
+            rf"(?i){alternation([p for ps in ops['references'].values() for p in ps if p != 'N'])}"
+        )
+        rules = [ConTextRule.from_dict(r) for r in self.data["context_rules.json"]["context_rules"]]
+        self.context = ConText(self.nlp, name=f"{self.name}_context", rules=None, max_scope=None)
+        self.context.add(rules)
+        cues = [r.literal for r in rules if r.category == "NEGATED_EXISTENCE"]
+        # A doc without any negation word cannot have a negated constraint: skip ConText.
+        self.negation_cue = re.compile(rf"(?i){alternation(cues)}") if cues else None
+
+    def to_disk(self, path, exclude=tuple()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for f, data in self.data.items():
+            (path / f).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    def from_disk(self, path, exclude=tuple()) -> "ConstraintExtractor":
+        for f in DATA_FILES:
+            file = Path(path) / f
+            if file.exists():
+                self.data[f] = json.loads(file.read_text(encoding="utf-8"))
+        self._compile()
+        return self
+
+    # ------------------------------------------------------------------ running
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        if not HAS_NUMBER.search(text):
+            doc._.constraints = []
+            return doc
+        ents = [(e.start_char, e.end_char, e.label_, e._.variable or e.text, e.text) for e in doc.ents]
+        found: list[Constraint] = []
+        prev_end = 0
+        for m in self.grammar.regex.finditer(text):
+            c = self._read(m, text, ents, prev_end)
+            if c is not None:
+                found.append(c)
+                prev_end = m.end()
+        if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
+            found = self._negate(doc, found)
+        doc._.constraints = found
+        return doc
+
+    def _negate(self, doc: Doc, found: list[Constraint]) -> list[Constraint]:
+        # ConText scopes modifiers to sentences; there is no parser, so a criterion's
+        # clauses (split at ";" and sentence ends) are its sentences.
+        for i, tok in enumerate(doc):
+            tok.is_sent_start = i == 0 or doc[i - 1].text in {";", ".", "!", "?"}
+        spans = []
+        for c in found:
+            span = doc.char_span(c.start, c.end, alignment_mode="expand")
+            spans.append(span)
+        targets = [s for s in spans if s is not None]
+        doc.spans["criteria_constraints"] = targets
+        if not targets:
+            return found
+        self.context.input_span_type = "group"
+        self.context.span_group_name = "criteria_constraints"
+        self.context(doc)
+        out = []
+        group = iter(doc.spans["criteria_constraints"])
+        for c, span in zip(found, spans):
+            if span is None:
+                out.append(c)
+                continue
+            s = next(group)
+            negated = any(mod.category == "NEGATED_EXISTENCE" for mod in s._.modifiers)
+            out.append(c.model_copy(update={"negated": negated}) if negated else c)
+        return out
+
+    # ------------------------------------------------------------------ one expression
+
+    def _value(self, m: re.Match, tag: str) -> float | None:
+        g = m.group
+        if g(f"{tag}tv"):
+            return float(g(f"{tag}tv"))
+        if g(f"{tag}d"):
+            v = float(g(f"{tag}d").replace(",", "").replace("·", "."))
+        elif g(f"{tag}w"):
+            v = float(g(f"{tag}p")) if g(f"{tag}p") else parse_word_number(g(f"{tag}w"))
+        elif g(f"{tag}r"):
+            r = parse_roman(g(f"{tag}r"))
+            v = float(r) if r is not None else None
+        else:
+            return None
+        if v is not None and g(f"{tag}sign"):
+            v = -v
+        return v
+
+    def _read(self, m: re.Match, text: str, ents, prev_end: int) -> Constraint | None:
+        g = m.group
+        gr = self.grammar
+        start, end = m.span()
+        upper = None
+        relative_to = None
+        unit = unit_text = None
+        mention_hint = None
+        if g("two"):
+            lo, hi = parse_number(g("lv")), parse_number(g("rv"))
+            if lo is None or hi is None:
+                return None
+            value, upper = min(lo, hi), max(lo, hi)
+            operator = "between"
+            written = g("lop") if g("lop") == g("rop") else f"{g('lop')} {g('rop')}"
+            mention_hint = (m.start("mid"), m.end("mid"))
+            has_operator = True
+        else:
+            value = self._value(m, "a")
+            if value is None:
+                return None
+            b = self._value(m, "b")
+            pre, temp, post = g("pre"), g("temp"), g("post")
+            roman = g("ar") is not None
+            if roman and not (g("arkw") or pre or temp):
+                return None  # "Type I", "phase II", a pronoun "I"
+            if g("at") and not (pre or temp):
+                return None  # a ratio "1:1", a time "10:30"
+            if b is not None:
+                operator = "between"
+                value, upper = min(value, b), max(value, b)
+                written = g("opener") or g("sep") or g("sep2")
+            elif pre:
+                operator = gr.before.get(_norm(pre), "==")
+                written = pre
+            elif temp:
+                operator = gr.temporal.get(_norm(temp), "<=")
+                written = temp
+            elif post:
+                operator = gr.after.get(_norm(post), "==")
+                written = post
+            else:
+                operator, written = "==", None
+            if b is None and post and (pre or temp):
+                pass  # "at least 18 years or older": the first operator stands
+            # unit: scientific notation first, then a written unit
+            for tag in ("a", "b"):
+                if g(f"{tag}exp"):
+                    exp = g(f"{tag}exp").translate(SUPERSCRIPTS)
+                    per = g(f"{tag}per")
+                    unit = f"10*{exp}" + (f"/{_PER.get(per.lower(), per)}" if per else "")
+                    unit_text = text[m.start(f"{tag}exp") - 0 : m.end(f"{tag}per") if per else m.end(f"{tag}exp")]
+                    unit_text = _sci_text(text, m, tag)
+                    break
+            if unit is None:
+                ut = g("unit") or g("unit1")
+                if ut:
+                    unit_text = ut
+                    unit = gr.units.get(_norm(ut)) or gr.units.get(ut)
+            for tag in ("a", "b"):
+                ref = g(f"{tag}ref") or g(f"{tag}ref2")
+                if ref:
+                    relative_to = gr.references.get(_norm(ref), "LLN" if "low" in ref.lower() else "ULN")
+                elif g(f"{tag}refn") or g(f"{tag}refg"):
+                    relative_to = "ULN"
+                elif g(f"{tag}mult") and relative_to is None:
+                    # "upper limit of normal range of transaminase > 2 times"
+                    clause = text[self._clause_start(text, start, prev_end) : start]
+                    hit = self.ref_phrase.search(clause)
+                    if hit:
+                        relative_to = gr.references.get(_norm(hit.group(0)), "ULN")
+            has_operator = bool(pre or temp or post or b is not None)
+            if not has_operator and not self._bare_ok(m, text, start, end, value, unit, relative_to, ents, prev_end):
+                return None
+            if self._excluded(m, text, start, end, value, unit, has_operator):
+                return None
+        variable, mention, category = self._attach(text, start, end, unit, relative_to, ents, prev_end, mention_hint, g)
+        return Constraint(
+            variable=variable,
+            mention=mention,
+            category=category,
+            operator=operator,
+            value=value,
+            upper=upper,
+            unit=unit,
+            unit_text=unit_text,
+            relative_to=relative_to,
+            start=start,
+            end=end,
+            text=text[start:end],
+            written_operator=written,
+        )
+
+    def _clause_start(self, text: str, start: int, prev_end: int) -> int:
+        lo = max(prev_end, start - 120)
+        cut = lo
+        for hit in _CLAUSE_END.finditer(text, lo, start):
+            cut = hit.end()
+        return cut
+
+    def _bare_ok(self, m, text, start, end, value, unit, relative_to, ents, prev_end) -> bool:
+        """A number without any operator is a constraint only when it is a measured value:
+        it has a unit or a reference limit, follows a grade/class keyword, or directly
+        follows a lexicon variable ("ECOG 2", "HbA1c 7")."""
+        if m.group("arkw"):
+            return True
+        if relative_to or m.group("aexp"):
+            return True
+        if unit:
+            return True
+        lo = max(prev_end, start - 25)
+        for s, e, *_ in ents:
+            if lo <= e <= start and not _CLAUSE_END.search(text, e, start):
+                return True
+        return False
+
+    def _excluded(self, m, text, start, end, value, unit, has_operator) -> bool:
+        g = m.group
+        digits = g("ad") or ""
+        if not has_operator:
+            # years, dates, phone numbers, item numbers
+            if not unit and _YEAR.fullmatch(digits):
+                return True
+            if len(digits.replace(",", "")) >= 7 and "." not in digits:
+                return True
+            nxt = text[end : end + 2]
+            if len(nxt) == 2 and nxt[0] in "-/." and nxt[1].isdigit():
+                return True
+        if (g("bd") or "") and _YEAR.fullmatch(digits) and not unit:
+            return True  # "2019-10"
+        if not (g("pre") or g("temp") or g("opener")):
+            before = text[max(0, start - 25) : start].rstrip(" -:#")
+            words = before.split()
+            if words:
+                last = _norm(words[-1])
+                last2 = _norm(" ".join(words[-2:]))
+                if last in self.exclude_before or last2 in self.exclude_before:
+                    return True
+        return False
+
+    # ------------------------------------------------------------------ variable
+
+    def _attach(self, text, start, end, unit, relative_to, ents, prev_end, mention_hint, g):
+        clause_start = self._clause_start(text, start, prev_end)
+        kind = self.grammar.unit_kind.get(unit or "", "")
+        ent = None
+        if mention_hint is not None:
+            for e in ents:
+                if e[0] >= mention_hint[0] and e[1] <= mention_hint[1]:
+                    ent = e
+                    break
+        if ent is None:
+            # a variable inside the expression or right after it ("18 years of age")
+            after = re.match(r"[\s,]{0,3}(?:of\s+)?", text[end : end + 12])
+            reach = end + (after.end() if after else 0)
+            for e in ents:
+                if (e[0] < end and e[1] > start) or (end <= e[0] <= reach):
+                    ent = e
+                    break
+        if ent is None:
+            best = None
+            for e in ents:
+                if clause_start <= e[0] and e[1] <= start:
+                    best = e
+            ent = best
+        window = text[clause_start:start]
+        if ent is not None:
+            label, variable, mention = ent[2], ent[3], ent[4]
+        else:
+            label = None
+            if mention_hint is not None:
+                mention = text[mention_hint[0] : mention_hint[1]].strip()
+            else:
+                mention = self._mention(text, clause_start, start, end, unit, relative_to)
+            variable = mention or ""
+        category = label or "other"
+        if unit in _TIME_UNITS and category != "age":
+            if unit == "a" and self._is_age(text, window, start, end, ent):
+                category, variable = "age", "age"
+                mention = mention or None
+            else:
+                category = "temporal"
+        elif category in ("other", "dose") and kind in ("mass", "dose", "dose per body mass", "dose rate"):
+            category = "dose"
+        if not variable:
+            variable = {"age": "age", "temporal": "time"}.get(category, text[start:end])
+        return variable, mention or None, category
+
+    def _is_age(self, text, window, start, end, ent) -> bool:
+        if ent is not None and ent[2] != "age":
+            return False
+        tail = text[end : end + 15]
+        if self.age_cues.search(tail[:12]) or re.search(r"(?i)\b(?:age|aged|old)\b", window[-30:]):
+            return True
+        return not self.temporal_cues.search(window[-40:]) and not self.temporal_cues.match(tail.strip())
+
+    def _mention(self, text, clause_start, start, end, unit, relative_to) -> str | None:
+        def trim(words):
+            while words and words[0].group(0).lower() in self.stopwords:
+                words.pop(0)
+            while words and words[-1].group(0).lower() in self.stopwords:
+                words.pop()
+            return words
+
+        words = trim(list(_WORD.finditer(text, clause_start, start))[-4:])
+        if not words and unit is None and relative_to is None:
+            # counts: "at least 2 prior lines of therapy"
+            stop = _CLAUSE_END.search(text, end)
+            words = trim(list(_WORD.finditer(text, end, stop.start() if stop else len(text)))[:4])
+        if not words:
+            return None
+        return text[words[0].start() : words[-1].end()].strip(" (")
+
+
+def _sci_text(text: str, m: re.Match, tag: str) -> str:
+    # from the multiplication sign to the end of the per-unit, as written
+    stop = m.end(f"{tag}per") if m.group(f"{tag}per") else m.end(f"{tag}exp")
+    num_end = m.end(f"{tag}d") if m.group(f"{tag}d") else m.end(f"{tag}exp")
+    return text[num_end:stop].strip()
+
+
+@Language.factory(
+    "criteria_constraints",
+    default_config={"negation": True},
+    assigns=["doc._.constraints"],
+    requires=["doc.ents"],
+)
+def make_constraint_extractor(nlp: Language, name: str, negation: bool) -> ConstraintExtractor:
+    return ConstraintExtractor(nlp, name, negation=negation)

@@ -1,0 +1,156 @@
+"""The value grammar of criteria_constraints, compiled from operators.json and units.json.
+
+One regular expression finds every numeric expression (operator, number or range,
+multiplier of a reference limit, scientific notation, unit, trailing operator). It is
+built from bounded pieces only, so that it runs in linear time on any input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from criteria_nlp.pipeline.numbers import NUMBER_WORDS
+
+
+def _phrase(p: str) -> str:
+    """A phrase as a regex: escaped, any whitespace between words, word edges kept."""
+    body = r"\s{1,3}".join(re.escape(w) for w in p.split())
+    if p[:1].isalnum():
+        body = r"(?<![\w])" + body
+    if p[-1:].isalnum() or p.endswith("."):
+        body = body + r"(?![\w])" if p[-1:].isalnum() else body
+    return body
+
+
+def alternation(phrases) -> str:
+    # Longest first: the regex engine takes the first alternative that matches.
+    return "|".join(_phrase(p) for p in sorted(set(phrases), key=lambda s: (-len(s), s)))
+
+
+def unit_regex(form: str) -> str:
+    """A unit form as a regex: spaces around '/' optional, no letter or digit right after."""
+    parts = [re.escape(part) for part in form.split("/")]
+    body = r"\s{0,2}/\s{0,2}".join(parts)
+    body = body.replace(r"\ ", r"\s{1,2}")
+    if form[-1:].isalnum():
+        body += r"(?![A-Za-z0-9])"
+    return body
+
+
+_DIGITS = r"(?:\d{1,3}(?:,\d{3}){1,3}(?![\d,])|\d{1,9})(?:[.·]\d{1,6})?|[.]\d{1,6}"
+_WORD_NUMBER = (
+    rf"(?:(?:a|one)\s(?:hundred))|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+    rf"[-\s](?:one|two|three|four|five|six|seven|eight|nine))|(?:{NUMBER_WORDS}|twice|half|single|a\s+dozen)"
+)
+_ROMAN = r"(?:IV|IX|V?I{1,3}|V|X|iv|ix|v?i{1,3}|v|x|[Ⅰ-Ⅻⅰ-ⅹ])[a-cA-C]?"
+
+
+@dataclass
+class Grammar:
+    regex: re.Pattern
+    before: dict[str, str]
+    after: dict[str, str]
+    temporal: dict[str, str]
+    units: dict[str, str]
+    unit_kind: dict[str, str]
+    references: dict[str, str]
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s*/\s*", "/", " ".join(s.lower().split()))
+
+
+def compile_grammar(operators: dict, units: dict) -> Grammar:
+    before = {_norm(p): op for op, ps in operators["before"].items() for p in ps}
+    after = {_norm(p): op for op, ps in operators["after"].items() for p in ps}
+    temporal = {_norm(p): op for op, ps in operators["temporal"].items() for p in ps}
+    references = {_norm(p): ref for ref, ps in operators["references"].items() for p in ps if p != "N"}
+    unit_map: dict[str, str] = {}
+    unit_kind: dict[str, str] = {}
+    case_sensitive = set(units.get("case_sensitive_forms", []))
+    cs_forms, ci_forms = [], []
+    for entry in units["units"]:
+        unit_kind[entry["ucum"]] = entry.get("kind", "")
+        for form in entry["forms"]:
+            unit_map[_norm(form) if form not in case_sensitive else form] = entry["ucum"]
+            (cs_forms if form in case_sensitive else ci_forms).append(form)
+    # Units this component needs whatever units.json says (time windows and ages).
+    for ucum, forms in {"a": ["years", "year"], "mo": ["months", "month"], "wk": ["weeks", "week"],
+                        "d": ["days", "day"], "h": ["hours", "hour"], "min": ["minutes", "minute"],
+                        "%": ["%"]}.items():  # fmt: skip
+        unit_kind.setdefault(ucum, "time" if ucum != "%" else "fraction")
+        for f in forms:
+            if _norm(f) not in unit_map:
+                unit_map[_norm(f)] = ucum
+                ci_forms.append(f)
+    unit_alt = "|".join(
+        [f"(?-i:{unit_regex(f)})" for f in sorted(cs_forms, key=len, reverse=True)]
+        + [unit_regex(f) for f in sorted(set(ci_forms), key=len, reverse=True)]
+    )
+    pre = alternation(list(before))
+    post = alternation(list(after))
+    temp = alternation(list(temporal))
+    openers = alternation(operators["range_openers"])
+    seps = alternation(operators["range_separators"])
+    seps_plain = alternation(operators["range_separators_without_opener"])
+    quals = alternation(operators["qualifiers"])
+    mults = alternation(operators["multipliers"])
+    refs = alternation([p for ps in operators["references"].values() for p in ps if p != "N"])
+    roman_kw = alternation(operators["roman_keywords"])
+
+    def number(tag: str) -> str:
+        # digits (maybe a titre "1:160"), or number words ("three (3)"), or roman numerals
+        # after a grade/class/stage keyword.
+        return (
+            rf"(?:(?P<{tag}t>1\s?:\s?(?P<{tag}tv>\d{{1,5}}))(?![\d:])"
+            rf"|(?<![\w.,^*/])(?<!\d:)(?<![A-Za-z][-–])(?P<{tag}d>{_DIGITS})(?!\d|[.,]\d|:\d|st\b|nd\b|rd\b|th\b)"
+            rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
+            rf"|(?<=\s)(?P<{tag}r>(?-i:{_ROMAN}))(?![\w]))"
+        )
+
+    def sci(tag: str) -> str:
+        # "x 10^9/L", "×10⁹/L", "* 10*9/l": the power of ten becomes part of the unit.
+        return (
+            rf"(?:\s{{0,2}}(?:[x×X*·]|times)\s{{0,2}}10\s{{0,2}}(?:\^|\*{{1,2}}|[eE])?\s{{0,2}}"
+            rf"(?P<{tag}exp>[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{{1,2}})"
+            rf"(?:\s{{0,2}}/\s{{0,2}}(?P<{tag}per>[µμu]?[lL]|mm3|mm³|mcL|mL|ml|kg)(?![A-Za-z]))?)"
+        )
+
+    def ref(tag: str) -> str:
+        # "2 x ULN", "3 times the upper limit of normal", "3N", "1.5 ULN"; "N" only right
+        # after a multiplier or glued to the number.
+        return (
+            rf"(?:\s{{0,2}}(?P<{tag}mult>{mults})\s{{0,2}}(?:(?:of|the|an?)\s{{1,2}}){{0,2}}"
+            rf"(?:(?P<{tag}ref>{refs})|(?P<{tag}refn>(?-i:N))(?![\w]))?"
+            rf"|\s{{0,2}}(?P<{tag}ref2>{refs})|(?<=\d)(?P<{tag}refg>(?-i:N))(?![\w]))"
+        )
+    unit = rf"(?:\s{{0,2}}-?\s{{0,2}}(?P<unit>{unit_alt}))"
+    unit1 = rf"(?:\s{{0,2}}(?P<unit1>{unit_alt}))"
+    opener = rf"(?:(?P<opener>{openers})\s{{1,3}}(?:(?:{quals})\s{{1,3}}){{0,2}})"
+    range_sep = rf"(?:\s{{0,3}}(?P<sep>{seps})\s{{0,3}})"
+    range_sep_plain = rf"(?:\s{{0,3}}(?P<sep2>{seps_plain})\s{{0,3}})"
+    pre_op = (
+        rf"(?:(?P<pre>{pre})\s{{0,3}}(?:(?:{quals})\s{{1,3}}){{0,2}}"
+        rf"|(?P<temp>{temp})\s{{1,3}}(?:(?:{quals})\s{{1,3}}){{0,1}})"
+    )
+    # "5 ≤ ESSDAI ≤ 13", "5=ESSDAI=13": a variable between two bounds.
+    lop = r"(?:<=|=<|≤|⩽|≦|<|＜|=)"
+    two_sided = (
+        rf"(?P<lv>{_DIGITS})\s{{0,2}}(?P<lop>{lop})\s{{0,2}}"
+        rf"(?P<mid>[A-Za-z][\w\-]{{0,30}}(?:\s[\w\-]{{1,30}}){{0,3}})"
+        rf"\s{{0,2}}(?P<rop>{lop})\s{{0,2}}(?P<rv>{_DIGITS})(?![\d])"
+    )
+    def roman_kw_part(tag: str) -> str:
+        return rf"(?:(?P<{tag}rkw>{roman_kw})\s{{1,2}})"
+
+    expr = (
+        rf"(?P<two>{two_sided})"
+        rf"|(?:{opener}|{pre_op})?{roman_kw_part('a')}?(?P<asign>[-−](?=\d))?{number('a')}"
+        rf"(?:{sci('a')}|{ref('a')})?{unit1}?"
+        rf"(?:(?(opener){range_sep}|{range_sep_plain})(?:(?P<pre2>{pre})\s{{0,2}})?{roman_kw_part('b')}?"
+        rf"(?P<bsign>[-−](?=\d))?{number('b')}(?:{sci('b')}|{ref('b')})?)?"
+        rf"{unit}?(?:\s{{0,3}}(?P<post>{post}))?"
+    )
+    regex = re.compile(expr, re.IGNORECASE)
+    return Grammar(regex, before, after, temporal, unit_map, unit_kind, references)

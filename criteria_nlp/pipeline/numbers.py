@@ -1,0 +1,89 @@
+"""Reading one number as written: digits, number words, roman numerals, fractions."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from roman_numerals import InvalidRomanNumeralError, RomanNumeral
+from text_to_num import text2num
+
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+# Unicode roman numeral letters (Ⅲ) -> ASCII, so one reader handles both.
+_UNICODE_ROMAN = {
+    "Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V", "Ⅵ": "VI", "Ⅶ": "VII", "Ⅷ": "VIII",
+    "Ⅸ": "IX", "Ⅹ": "X", "Ⅺ": "XI", "Ⅻ": "XII",
+    "ⅰ": "i", "ⅱ": "ii", "ⅲ": "iii", "ⅳ": "iv", "ⅴ": "v", "ⅵ": "vi", "ⅶ": "vii", "ⅷ": "viii",
+    "ⅸ": "ix", "ⅹ": "x",
+}  # fmt: skip
+# Words text2num does not read but criteria use as quantities.
+_SPECIAL_WORDS = {
+    "half": 0.5, "½": 0.5, "¼": 0.25, "¾": 0.75, "once": 1.0, "twice": 2.0, "thrice": 3.0,
+    "single": 1.0, "double": 2.0, "triple": 3.0, "a": 1.0, "an": 1.0, "none": 0.0, "no": 0.0,
+    "dozen": 12.0, "a dozen": 12.0, "a half": 0.5, "one and a half": 1.5,
+}  # fmt: skip
+_DIGITS = re.compile(r"[-−]?\d+(?:,\d{3})*(?:\.\d+)?|[-−]?\.\d+")
+_ROMAN = re.compile(r"(?i)^([ivx]{1,5})[a-c]?$")
+_WORDS = re.compile(r"(?i)^[a-z][a-z -]*$")
+
+
+def parse_roman(text: str) -> int | None:
+    """'III' -> 3, 'IVa' -> 4 (a sub-stage letter is dropped), 'Ⅳ' -> 4; else None."""
+    text = _UNICODE_ROMAN.get(text, text)
+    m = _ROMAN.match(text)
+    if not m:
+        return None
+    try:
+        return int(RomanNumeral.from_string(m.group(1).upper()))
+    except (InvalidRomanNumeralError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=4096)
+def parse_word_number(text: str) -> float | None:
+    """'five' -> 5, 'twenty-one' -> 21, 'twice' -> 2; None when the words are no number."""
+    key = " ".join(text.lower().replace("-", " ").split())
+    if key in _SPECIAL_WORDS:
+        return _SPECIAL_WORDS[key]
+    if not key or not _WORDS.match(key):
+        return None
+    try:
+        return float(text2num(key, "en"))
+    except ValueError:
+        return None
+
+
+def parse_digits(text: str) -> float | None:
+    text = text.translate(SUPERSCRIPTS)
+    m = _DIGITS.search(text)
+    if not m:
+        return None
+    return float(m.group(0).replace(",", "").replace("−", "-"))
+
+
+def parse_number(text: str) -> float | None:
+    """The number a short piece of text stands for (digits first, then words, then roman
+    numerals); None when there is none."""
+    text = text.strip()
+    if not text:
+        return None
+    if any(ch.isdigit() for ch in text):
+        return parse_digits(text)
+    if text in _SPECIAL_WORDS:
+        return _SPECIAL_WORDS[text]
+    roman = parse_roman(text)
+    if roman is not None:
+        return float(roman)
+    return parse_word_number(text)
+
+
+NUMBER_WORDS = (
+    "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred"
+)
+# A cheap test run before any other work: text without a digit, a number word or a roman
+# numeral cannot hold a numeric constraint.
+HAS_NUMBER = re.compile(
+    rf"\d|[⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾Ⅰ-Ⅻⅰ-ⅹ]|\b(?i:{NUMBER_WORDS}|twice|once|single|double|half|dozen)\b"
+    r"|\b(?:I{1,3}|IV|VI{0,3}|IX|ii|iii|iv)\b"
+)

@@ -1,0 +1,83 @@
+"""spaCy's English tokenizer, adjusted for eligibility criteria.
+
+Registry text glues operators and numbers to words ("SLEDAI=8", "eGFR<30", "ALT≥2×ULN",
+"45-80Kg", "≥18years"); these are split. Names that carry digits or hyphens ("IL-2",
+"COVID-19", "CD4+", "SLEDAI-2K", "anti-CD38"), titres ("1:160") and units
+("mL/min/1.73m2", "10^9/L", "mg/dL") stay whole.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.lang.char_classes import ALPHA
+from spacy.language import Language
+from spacy.tokenizer import Tokenizer
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
+
+# Comparison characters as they appear in criteria (full-width and slanted forms included).
+OPERATOR_CHARS = "<>=≥≤＞＜⩾⩽≧≦~～×≠±"
+_OPS = re.escape(OPERATOR_CHARS)
+
+# Typed-out operators kept as one token when they open a token (">/=18", ">=18").
+_COMPOUND_PREFIXES = [r">/=", r"</=", r">=", r"<=", r"=>", r"=<", r"\+/-"]
+
+_INFIXES = [
+    # an operator between anything: "SLEDAI=8", "5=ESSDAI=13", "eGFR<30", "0~2"
+    rf"[{_OPS}]",
+    # digits followed by letters or %: "80Kg", "18years", "3N", "0.5g" (but not "2K" in
+    # "SLEDAI-2K", which the token_match below keeps whole first)
+    rf"(?<=[0-9])(?=[{ALPHA}%µμ])",
+    # a range between digits: "18-70", "45-80"
+    r"(?<=[0-9])[-–—](?=[0-9])",
+]
+
+# Tokens kept whole as they stand.
+_PROTECTED = [
+    # letters then digits, maybe hyphenated parts and a trailing +/-: HER2, CD4+, HbA1c,
+    # IL-2, COVID-19, SLEDAI-2K, anti-CD38, SARS-CoV-2
+    r"[A-Za-z][A-Za-z0-9]*(?:[-–][A-Za-z0-9]+)*[0-9][A-Za-z0-9]*(?:[-–][A-Za-z0-9]+)*[+-]?",
+    # titres and ratios: 1:160
+    r"[0-9]+:[0-9]+",
+    # units with a slash: mg/dL, mL/min/1.73m2, cells/mm3, g/day
+    r"[A-Za-zµμ]+(?:/[A-Za-z0-9.µμ²³]+)+",
+    # scientific notation units: 10^9/L, ×10⁹/L, x10*9/L
+    r"[x×]?10(?:\^|\*{1,2})?[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}/[A-Za-zµμ]+[0-9³]?",
+]
+
+
+def _token_match(extra: list[str]):
+    return re.compile("^(?:" + "|".join(_PROTECTED + extra) + ")$").match
+
+
+def criteria_tokenizer(nlp: Language) -> Tokenizer:
+    defaults = nlp.Defaults
+    prefixes = _COMPOUND_PREFIXES + [rf"[{_OPS}]"] + list(defaults.prefixes)
+    # Drop the default rule that splits "/" between letters ("mg/dL" stays one token).
+    infixes = [p for p in defaults.infixes if "/" not in p] + _INFIXES
+    suffixes = list(defaults.suffixes) + [rf"[{_OPS}]"]
+    base_match = defaults.token_match
+    protected = _token_match([])
+
+    def token_match(text: str):
+        return protected(text) or (base_match(text) if base_match else None)
+
+    return Tokenizer(
+        nlp.vocab,
+        rules=dict(defaults.tokenizer_exceptions),
+        prefix_search=compile_prefix_regex(prefixes).search,
+        suffix_search=compile_suffix_regex(suffixes).search,
+        infix_finditer=compile_infix_regex(infixes).finditer,
+        token_match=token_match,
+        url_match=defaults.url_match,
+    )
+
+
+@registry.tokenizers("criteria_nlp.tokenizer.v1")
+def create_tokenizer():
+    """The registered tokenizer factory (referenced from a saved pipeline's config.cfg)."""
+
+    def make(nlp: Language) -> Tokenizer:
+        return criteria_tokenizer(nlp)
+
+    return make
