@@ -92,7 +92,8 @@ def read_json_lines(lines: Iterable[str], source: str) -> Iterator[RawRecord | R
     """JSON Lines, one study per line; a bad line gives a RecordError and reading goes on."""
     n = 0
     for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
+        line = line.rstrip()  # the line end is not part of the record (and would shift error lines)
+        if not line:
             continue
         n += 1
         where = f"{source}#{n}"
