@@ -139,6 +139,14 @@ class Scanner:
         the numbering levels; False leaves the state unchanged."""
         stack = self.st.stack
         if lab.family == "bullet":
+            if (
+                not fresh
+                and stack
+                and not prev_token.endswith((":", ";", "."))
+                and indent <= stack[-1].indent
+                and all(lvl.style != lab.style for lvl in stack)
+            ):
+                return False  # a wrapped line that starts with a dash ("(15\n- 45mg/d)"), not a sub-list
             for i in range(len(stack) - 1, -1, -1):
                 lvl = stack[i]
                 if lvl.style == lab.style and abs(lvl.indent - indent) <= 1:
@@ -176,23 +184,25 @@ class Scanner:
             return True
         return False
 
-    def accept_inline(self, lab: Label, prev_token: str) -> bool:
-        """A number inside a line starts an item only if it is the next number of a
-        numbered level in force and stands where an item can start."""
-        if self._prev_blocks_number(prev_token):
-            return False
+    def inline_level(self, lab: Label, prev_token: str) -> int | None:
+        """Index of the numbered level that a number inside a line would continue, or
+        None: it must be that level's next number (or a first "1." after a colon)."""
         stack = self.st.stack
         for i in range(len(stack) - 1, -1, -1):
-            lvl = stack[i]
-            if lvl.style == lab.style and lab.value == lvl.value + 1:
-                del stack[i + 1 :]
-                lvl.value = lab.value
-                return True
-        # "... the following: 1. xxx 2. yyy" with no numbering yet
+            if stack[i].style == lab.style and lab.value == stack[i].value + 1:
+                return i
         if not stack and lab.value == 1 and prev_token.endswith(":"):
-            stack.append(_Level(lab.style, 1, 0))
-            return True
-        return False
+            return -1
+        return None
+
+    def take_inline(self, lab: Label, level: int) -> None:
+        stack = self.st.stack
+        if level < 0:
+            stack.append(_Level(lab.style, lab.value, 0))
+        else:
+            del stack[level + 1 :]
+            stack[level].value = lab.value
+        self.add_item(lab.start, lab, lab.content)
 
     # ----- headers ------------------------------------------------------------------
 
@@ -352,37 +362,61 @@ class Scanner:
             st.prev_token = tail[-1] if tail else ""
         return self.marks
 
+    def _inline_labels(self, p: int, limit: int, ls: int) -> list[tuple[Label, str]]:
+        out = []
+        for m in self.r.inline_number.finditer(self.text, p, limit):
+            lab = self.label_at(m.start(), limit)
+            if lab is not None and lab.family == "num":
+                before = self.text[ls : m.start()].split()
+                out.append((lab, before[-1] if before else ""))
+        return out
+
+    def _pick_inline(self, cands: list[tuple[Label, str]]) -> tuple[Label, int] | None:
+        """The number in this stretch that starts the next item: the first occurrence of
+        the expected number that does not follow a quantity word ("grade 3."); if every
+        occurrence does, the last one, and only when the numbering goes on after it."""
+        for n, (lab, prev) in enumerate(cands):
+            level = self.inline_level(lab, prev)
+            if level is None:
+                continue
+            same = [(lab, prev)]
+            goes_on = False
+            for other, oprev in cands[n + 1 :]:
+                if other.style != lab.style:
+                    continue
+                if other.value == lab.value + 1:
+                    goes_on = True
+                    break
+                if other.value == lab.value:
+                    same.append((other, oprev))
+            free = [c for c in same if not self._prev_blocks_number(c[1])]
+            if free:
+                return free[0][0], level
+            if goes_on:
+                return same[-1][0], level
+        return None
+
     def _scan_inline(self, p: int, le: int, ls: int, labelled_start: bool) -> None:
         """Headers and item numbers inside one line (everything-on-one-line layouts)."""
         text = self.text
         skip_header_at = p if labelled_start else -1
         while p < le:
-            best: tuple[int, str, re.Match[str]] | None = None
+            header = None
             for m in self.r.inline_header.finditer(text, p, le):
                 if m.start() != skip_header_at and self.inline_header_ok(m, le, ls):
-                    best = (m.start(), "header", m)
+                    header = m
                     break
-            for m in self.r.inline_number.finditer(text, p, le):
-                if best is not None and m.start() >= best[0]:
-                    break
-                before = text[ls : m.start()].split()
-                lab = self.label_at(m.start(), le)
-                if lab is None or lab.family != "num":
-                    continue
-                if self.accept_inline(lab, before[-1] if before else ""):
-                    best = (m.start(), "item", m)
-                    self.add_item(lab.start, lab, lab.content)
-                    break
-            if best is None:
-                return
-            if best[1] == "item":
-                p = self.marks[-1].content
-                skip_header_at = p
+            limit = header.start() if header else le
+            picked = self._pick_inline(self._inline_labels(p, limit, ls))
+            if picked is not None:
+                self.take_inline(*picked)
+                p = skip_header_at = self.marks[-1].content
                 continue
-            m = best[2]
-            word = re.search(r"(?i)non-inclusion|inclusion|exclusion", m.group(0))
-            self.add_header(m.start(), m.end(), (keyword_kind(word.group(0)) if word else None) or COMBINED)
-            q = m.end()
+            if header is None:
+                return
+            word = re.search(r"(?i)non-inclusion|inclusion|exclusion", header.group(0))
+            self.add_header(header.start(), header.end(), (keyword_kind(word.group(0)) if word else None) or COMBINED)
+            q = header.end()
             while q < le and text[q] in " \t":
                 q += 1
             lab = self.label_at(q, le)

@@ -1,0 +1,184 @@
+"""Segmentation scored on synthetic records built from the Chia corpus.
+
+Chia keeps every trial's inclusion and exclusion criteria in two files, one criterion per
+line. Laying those lines out the way registries do gives records whose item offsets and
+kinds are known exactly:
+
+  a  ClinicalTrials.gov: "Inclusion Criteria:" / "Exclusion Criteria:" and "* " bullets
+  b  WHO ICTRP: numbered items wrapped at 80 columns, blank lines between them
+  c  everything on one line: "Inclusion Criteria: 1. ... 2. ... Exclusion Criteria: 1. ..."
+  d  "- " bullets with no headers at all (headerless=True), only on the trials the
+     inclusion/exclusion classifier did not train on
+
+An item is found when its (start, end) equals the gold item's: start at the label, end
+after the criterion's last character. Kind accuracy is over found items.
+
+    python -m criteria_nlp.evaluation.segmentation ../shared/corpora/chia
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from criteria_nlp.readers.base import CriteriaText
+from criteria_nlp.segment import segment
+from criteria_nlp.segment.classifier import is_heldout, read_chia
+
+LAYOUTS = {
+    "a": "ctgov_bullets",
+    "b": "who_wrapped_numbered",
+    "c": "inline_one_line",
+    "d": "headerless_bullets",
+}
+
+
+@dataclass
+class GoldItem:
+    start: int
+    end: int
+    kind: str
+
+
+def _ctgov(inc: list[str], exc: list[str]) -> tuple[CriteriaText, list[GoldItem]]:
+    out, gold = [], []
+    pos = 0
+    for header, kind, lines in (("Inclusion Criteria:", "inclusion", inc), ("Exclusion Criteria:", "exclusion", exc)):
+        block = f"{header}\n\n" if not out else f"\n{header}\n\n"
+        out.append(block)
+        pos += len(block)
+        for line in lines:
+            entry = f"* {line}"
+            gold.append(GoldItem(pos, pos + len(entry), kind))
+            out.append(entry + "\n")
+            pos += len(entry) + 1
+    return CriteriaText("".join(out)), gold
+
+
+def _who(inc: list[str], exc: list[str]) -> tuple[CriteriaText, list[GoldItem]]:
+    out, gold = [], []
+    pos = 0
+    for header, kind, lines in (("Inclusion Criteria:", "inclusion", inc), ("Exclusion Criteria:", "exclusion", exc)):
+        block = f"{header}\n\n"
+        out.append(block)
+        pos += len(block)
+        for n, line in enumerate(lines, 1):
+            entry = textwrap.fill(f"{n}. {line}", width=80, break_long_words=False, break_on_hyphens=False)
+            gold.append(GoldItem(pos, pos + len(entry), kind))
+            out.append(entry + "\n\n")
+            pos += len(entry) + 2
+    return CriteriaText("".join(out)), gold
+
+
+def _inline(inc: list[str], exc: list[str]) -> tuple[CriteriaText, list[GoldItem]]:
+    out, gold = [], []
+    pos = 0
+    for header, kind, lines in (("Inclusion Criteria:", "inclusion", inc), ("Exclusion Criteria:", "exclusion", exc)):
+        block = f"{header} " if not out else f" {header} "
+        out.append(block)
+        pos += len(block)
+        for n, line in enumerate(lines, 1):
+            entry = f"{n}. {' '.join(line.split())}"
+            if n > 1:
+                out.append(" ")
+                pos += 1
+            gold.append(GoldItem(pos, pos + len(entry), kind))
+            out.append(entry)
+            pos += len(entry)
+    return CriteriaText("".join(out).rstrip()), gold
+
+
+def _headerless(inc: list[str], exc: list[str]) -> tuple[CriteriaText, list[GoldItem]]:
+    out, gold = [], []
+    pos = 0
+    for kind, lines in (("inclusion", inc), ("exclusion", exc)):
+        for line in lines:
+            entry = f"- {line}"
+            gold.append(GoldItem(pos, pos + len(entry), kind))
+            out.append(entry + "\n")
+            pos += len(entry) + 1
+    return CriteriaText("".join(out), headerless=True), gold
+
+
+BUILDERS = {"a": _ctgov, "b": _who, "c": _inline, "d": _headerless}
+
+
+def _clean(lines: Iterable[str]) -> list[str]:
+    # A Chia line may hold tabs or runs of spaces; the layouts write one criterion per item.
+    return [" ".join(ln.split()) for ln in lines if ln.strip()]
+
+
+def evaluate_chia_layouts(
+    chia_dir: str | os.PathLike,
+    layouts: Iterable[str] = ("a", "b", "c", "d"),
+    limit: int | None = None,
+    examples: int = 0,
+) -> dict:
+    """Item precision/recall/F1 and kind accuracy per layout (see the module docstring).
+    ``limit`` takes the first N trials (sorted by id) of each layout's pool; ``examples``
+    keeps up to N mismatched trials per layout for inspection."""
+    trials = read_chia(chia_dir)
+    report: dict = {}
+    for key in layouts:
+        if key not in BUILDERS:
+            raise ValueError(f"unknown layout {key!r}; choose from {', '.join(BUILDERS)}")
+        pool = sorted(tid for tid in trials if key != "d" or is_heldout(tid))
+        if limit is not None:
+            pool = pool[:limit]
+        tp = fp = fn = kind_ok = 0
+        bad: list[dict] = []
+        used = 0
+        for tid in pool:
+            inc, exc = _clean(trials[tid]["inclusion"]), _clean(trials[tid]["exclusion"])
+            if not inc and not exc:
+                continue
+            used += 1
+            ct, gold = BUILDERS[key](inc, exc)
+            items = segment(ct)
+            found = {(it.start, it.end): it for it in items}
+            gold_spans = {(g.start, g.end): g for g in gold}
+            hits = [span for span in gold_spans if span in found]
+            tp += len(hits)
+            fn += len(gold_spans) - len(hits)
+            fp += len(found) - len(hits)
+            kind_ok += sum(found[s].kind == gold_spans[s].kind for s in hits)
+            if len(bad) < examples and (len(hits) != len(gold_spans) or len(found) != len(hits)):
+                bad.append({"trial": tid, "missed": [ct.text[s:e] for s, e in gold_spans if (s, e) not in found][:3],
+                            "spurious": [ct.text[s:e] for s, e in found if (s, e) not in gold_spans][:3]})
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        report[f"{key}_{LAYOUTS[key]}"] = {
+            "trials": used,
+            "gold_items": tp + fn,
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+            "kind_accuracy": round(kind_ok / tp, 4) if tp else 0.0,
+            **({"mismatches": bad} if examples else {}),
+        }
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m criteria_nlp.evaluation.segmentation", description=__doc__.split("\n\n")[0])
+    ap.add_argument("chia_dir", help="the Chia corpus folder (NCT*_inc.txt, NCT*_exc.txt)")
+    ap.add_argument("--layouts", default="abcd", help="which layouts to score (default: abcd)")
+    ap.add_argument("--limit", type=int, default=None, help="score only the first N trials of each layout")
+    ap.add_argument("--examples", type=int, default=0, help="show up to N mismatched trials per layout")
+    args = ap.parse_args(argv)
+    try:
+        report = evaluate_chia_layouts(args.chia_dir, list(args.layouts), args.limit, args.examples)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"criteria-nlp: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
