@@ -34,6 +34,13 @@ _PER = {"l": "L", "ul": "uL", "µl": "uL", "μl": "uL", "mcl": "uL", "mm3": "mm3
 _TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 _CLAUSE_END = re.compile(r"[;\n•]|\.\s|,\s(?=[A-Za-z])")
 _WORD = re.compile(r"[A-Za-z][\w\-'/]*")
+_DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
+
+
+def _is_dose(unit: str | None, kind: str) -> bool:
+    # a mass in kg is a body weight; other masses (mg, g, µg) are doses
+    return kind in _DOSE_KINDS or (kind == "mass" and unit not in ("kg", "[lb_av]", "g/kg"))
+
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -52,6 +59,8 @@ class ConstraintExtractor:
         self.grammar: Grammar = compile_grammar(ops, self.data["units.json"])
         self.exclude_before = {_norm(w) for w in ops.get("exclude_before", [])}
         self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
+        self.list_separators = {_norm(w) for w in ops.get("list_separators", [])}
+        self.exclude_before_operator = {w.lower() for w in ops.get("exclude_before_operator", [])}
         self.temporal_cues = re.compile(rf"(?i){alternation(ops.get('temporal_cues', []))}")
         self.age_cues = re.compile(rf"(?i){alternation(ops.get('age_cues', []))}")
         self.ref_phrase = re.compile(
@@ -172,6 +181,11 @@ class ConstraintExtractor:
                 return None  # "Type I", "phase II", a pronoun "I"
             if g("at") and not (pre or temp):
                 return None  # a ratio "1:1", a time "10:30"
+            if b is not None and _norm(g("sep2") or "-") in self.list_separators and not _grade_list(m, value, b):
+                # "18 or 65", "140/90": not a list of grades; keep the first number alone
+                b = None
+                end = max(m.end(k) for k in _A_PARTS if g(k))
+                post = None
             if b is not None:
                 operator = "between"
                 value, upper = min(value, b), max(value, b)
@@ -195,7 +209,6 @@ class ConstraintExtractor:
                     exp = g(f"{tag}exp").translate(SUPERSCRIPTS)
                     per = g(f"{tag}per")
                     unit = f"10*{exp}" + (f"/{_PER.get(per.lower(), per)}" if per else "")
-                    unit_text = text[m.start(f"{tag}exp") - 0 : m.end(f"{tag}per") if per else m.end(f"{tag}exp")]
                     unit_text = _sci_text(text, m, tag)
                     break
             if unit is None:
@@ -263,7 +276,16 @@ class ConstraintExtractor:
     def _excluded(self, m, text, start, end, value, unit, has_operator) -> bool:
         g = m.group
         digits = g("ad") or ""
+        if g("pre"):
+            # "n=20" (a sample size), "p<0.05": statistics, not criteria
+            word = text[max(0, start - 12) : start].split()
+            if word and word[-1].strip("(,;:").lower() in self.exclude_before_operator:
+                return True
         if not has_operator:
+            if start > 0 and text[start - 1] == "(" and text[end : end + 1] == ")" and not unit:
+                return True  # "(1)": an enumeration
+            if unit and text[m.end("ad") if g("ad") else start : m.start("unit1") if g("unit1") else start] == "-":
+                return True  # "2-hour glucose", "12-lead": a name, not a bound
             # years, dates, phone numbers, item numbers
             if not unit and _YEAR.fullmatch(digits):
                 return True
@@ -297,7 +319,7 @@ class ConstraintExtractor:
                     break
         if ent is None:
             # a variable inside the expression or right after it ("18 years of age")
-            after = re.match(r"[\s,]{0,3}(?:of\s+)?", text[end : end + 12])
+            after = re.match(r"\s{0,3}(?:of\s+)?", text[end : end + 12])
             reach = end + (after.end() if after else 0)
             for e in ents:
                 if (e[0] < end and e[1] > start) or (end <= e[0] <= reach):
@@ -310,6 +332,8 @@ class ConstraintExtractor:
                     best = e
             ent = best
         window = text[clause_start:start]
+        if ent is not None and _is_dose(unit, kind) and ent[2] not in ("dose", "other"):
+            ent = None  # "steroid pulse therapy (>1.5mg/kg)": a dose, whatever word precedes
         if ent is not None:
             label, variable, mention = ent[2], ent[3], ent[4]
         else:
@@ -326,7 +350,7 @@ class ConstraintExtractor:
                 mention = mention or None
             else:
                 category = "temporal"
-        elif category in ("other", "dose") and kind in ("mass", "dose", "dose per body mass", "dose rate"):
+        elif category in ("other", "dose") and _is_dose(unit, kind):
             category = "dose"
         if not variable:
             variable = {"age": "age", "temporal": "time"}.get(category, text[start:end])
@@ -355,7 +379,24 @@ class ConstraintExtractor:
             words = trim(list(_WORD.finditer(text, end, stop.start() if stop else len(text)))[:4])
         if not words:
             return None
-        return text[words[0].start() : words[-1].end()].strip(" (")
+        mention = text[words[0].start() : words[-1].end()].strip(" (")
+        if mention.count("(") > mention.count(")"):
+            # "derivative (tuberculin" -> "tuberculin": the words inside the open bracket
+            mention = mention[mention.rfind("(") + 1 :].strip() or mention
+        return mention
+
+
+# groups that belong to the first number of an expression (its end when a list is cut)
+_A_PARTS = ("pre", "temp", "arkw", "ad", "aw", "ap", "ar", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
+
+
+def _grade_list(m: re.Match, a: float, b: float) -> bool:
+    """'0 or 1', 'I and II', 'grade II/III': small whole numbers, the second above the first."""
+    if m.group("ar") or m.group("arkw"):
+        return True
+    if m.group("aw") or m.group("bw"):
+        return False  # "two or three of the following": a count, not a grade list
+    return a.is_integer() and b.is_integer() and 0 <= a < b <= 10 and not m.group("unit1")
 
 
 def _sci_text(text: str, m: re.Match, tag: str) -> str:

@@ -77,7 +77,8 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             (cs_forms if form in case_sensitive else ci_forms).append(form)
     # Units this component needs whatever units.json says (time windows and ages).
     for ucum, forms in {"a": ["years", "year"], "mo": ["months", "month"], "wk": ["weeks", "week"],
-                        "d": ["days", "day"], "h": ["hours", "hour"], "min": ["minutes", "minute"],
+                        "d": ["days", "day"], "h": ["hours", "hour", "hr", "hrs", "h"],
+                        "min": ["minutes", "minute", "min", "mins"],
                         "%": ["%"]}.items():  # fmt: skip
         unit_kind.setdefault(ucum, "time" if ucum != "%" else "fraction")
         for f in forms:
@@ -93,20 +94,24 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     temp = alternation(list(temporal))
     openers = alternation(operators["range_openers"])
     seps = alternation(operators["range_separators"])
-    seps_plain = alternation(operators["range_separators_without_opener"])
+    # "0 or 1", "I and II", "grade II/III": short lists of grades read as one range
+    seps_plain = alternation(operators["range_separators_without_opener"] + operators.get("list_separators", []))
     quals = alternation(operators["qualifiers"])
     mults = alternation(operators["multipliers"])
     refs = alternation([p for ps in operators["references"].values() for p in ps if p != "N"])
     roman_kw = alternation(operators["roman_keywords"])
 
     def number(tag: str) -> str:
+        # "IL-2", "COVID-19": digits after letter + hyphen are part of a name, except as the
+        # second bound of a range ("8yr-18yrs")
+        glued = r"(?<![A-Za-z][-–])" if tag == "a" else ""
         # digits (maybe a titre "1:160"), or number words ("three (3)"), or roman numerals
         # after a grade/class/stage keyword.
         return (
             rf"(?:(?P<{tag}t>1\s?:\s?(?P<{tag}tv>\d{{1,5}}))(?![\d:])"
-            rf"|(?<![\w.,^*/])(?<!\d:)(?<![A-Za-z][-–])(?P<{tag}d>{_DIGITS})(?!\d|[.,]\d|:\d|st\b|nd\b|rd\b|th\b)"
+            rf"|(?<![\w.,^*/])(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|st\b|nd\b|rd\b|th\b)"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
-            rf"|(?<=\s)(?P<{tag}r>(?-i:{_ROMAN}))(?![\w]))"
+            rf"|(?<=[\s\-–－~/<>=≥≤])(?P<{tag}r>(?-i:{_ROMAN}))(?![\w]))"
         )
 
     def sci(tag: str) -> str:
@@ -131,7 +136,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     range_sep = rf"(?:\s{{0,3}}(?P<sep>{seps})\s{{0,3}})"
     range_sep_plain = rf"(?:\s{{0,3}}(?P<sep2>{seps_plain})\s{{0,3}})"
     pre_op = (
-        rf"(?:(?P<pre>{pre})\s{{0,3}}(?:(?:{quals})\s{{1,3}}){{0,2}}"
+        rf"(?:(?P<pre>{pre})\s{{0,3}}(?:(?:{quals})\s{{0,3}}:?\s{{0,3}}){{0,2}}"
         rf"|(?P<temp>{temp})\s{{1,3}}(?:(?:{quals})\s{{1,3}}){{0,1}})"
     )
     # "5 ≤ ESSDAI ≤ 13", "5=ESSDAI=13": a variable between two bounds.
@@ -150,7 +155,9 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         rf"(?:{sci('a')}|{ref('a')})?{unit1}?"
         rf"(?:(?(opener){range_sep}|{range_sep_plain})(?:(?P<pre2>{pre})\s{{0,2}})?{roman_kw_part('b')}?"
         rf"(?P<bsign>[-−](?=\d))?{number('b')}(?:{sci('b')}|{ref('b')})?)?"
-        rf"{unit}?(?:\s{{0,3}}(?P<post>{post}))?"
+        rf"{unit}?(?:\s{{0,2}}-?\s{{0,2}}(?P<agetail>of\s{{1,3}}age|old)(?![\w]))?"
+        # a trailing operator, unless it opens another comparison ("18 and less or equal 45")
+        rf"(?:\s{{0,3}}(?P<post>{post})(?!\s{{0,2}}(?:\d|than\b|or\b|equal|to\b)))?"
     )
     regex = re.compile(expr, re.IGNORECASE)
     return Grammar(regex, before, after, temporal, unit_map, unit_kind, references)

@@ -30,6 +30,8 @@ _INFIXES = [
     rf"(?<=[0-9])(?=[{ALPHA}%µμ])",
     # a range between digits: "18-70", "45-80"
     r"(?<=[0-9])[-–—](?=[0-9])",
+    # brackets glued inside a word: "index(SLEDAI)", "disorder(proteinuria>0.5g/day)"
+    r"(?<=[A-Za-z0-9])[()\[\]](?=[A-Za-z0-9<>=≥≤])",
 ]
 
 # Tokens kept whole as they stand.
