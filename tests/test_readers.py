@@ -10,6 +10,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from criteria_nlp.readers import RawRecord, RecordError, read_bytes, read_path, read_text
 from criteria_nlp.readers.values import parse_age, parse_healthy_volunteers, parse_sex, split_conditions
@@ -356,6 +358,20 @@ def test_field_dump_with_eligibility_fields():
     assert (r.population.min_age, r.population.max_age) == (years(18), years(70))
 
 
+def test_who_page_criterion_starting_with_a_field_label():
+    page = (
+        "Main ID: ISRCTN12345678\nPublic title: Iron in pregnancy\nKey inclusion & exclusion criteria\n"
+        "Inclusion criteria:\nGender: female\nAge 18-45\nExclusion criteria: anaemia\n\n"
+        "Age minimum: 18 Years\nAge maximum: 45 Years\nGender: All\n"
+        "Health Condition(s) or Problem(s) studied\nIron deficiency; Pregnancy\nIntervention(s)\nIron\n"
+    )
+    (r,) = read_text(page)
+    assert region(r) == "Inclusion criteria:\nGender: female\nAge 18-45\nExclusion criteria: anaemia"
+    assert r.population.sex == "all"  # the page's field, not the criterion
+    assert r.population.max_age == years(45)
+    assert r.conditions == ["Iron deficiency", "Pregnancy"]
+
+
 def test_who_page_without_criteria_section_warns():
     (r,) = read_text("Main ID: NCT01234567\nPublic title: A trial\nAge minimum: 6 Months\nGender: Female\n")
     assert r.source_format == "who_ictrp_page"
@@ -395,6 +411,43 @@ def test_clean_utf8_is_not_touched():
     text = "Inclusion Criteria:\n* Platelets ≥ 100 × 10⁹/L\n* “Stable” dose — no change ﬁxed\n"
     (r,) = read_text(text)
     assert r.criteria[0].text == text and r.warnings == []
+
+
+FRENCH_EXPORT = (
+    "<Trials><Trial><TrialID>EUCTR2004-000123-45-FR</TrialID>"
+    "<Public_title>Étude du méthotrexate dans la polyarthrite rhumatoïde</Public_title>"
+    "<Inclusion_Criteria>Patients âgés de 18 à 75 ans; créatinine &lt; 150 µmol/L</Inclusion_Criteria>"
+    "</Trial></Trials>"
+)
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "utf-8-sig"])
+def test_xml_export_in_any_encoding(encoding):
+    (r,) = read_bytes(FRENCH_EXPORT.encode(encoding), "export.xml")
+    assert r.title == "Étude du méthotrexate dans la polyarthrite rhumatoïde"
+    assert r.criteria[0].text == "Patients âgés de 18 à 75 ans; créatinine < 150 µmol/L"
+    assert any("cp1252" in w for w in r.warnings) == (encoding == "cp1252")
+
+
+def test_non_western_legacy_text_keeps_its_encoding():
+    text = "Возраст старше 18 лет, креатинин < 150 мкмоль/л"
+    (r,) = read_bytes(text.encode("cp1251"), "ru.txt")
+    assert r.criteria[0].text == text and any("cp1251" in w for w in r.warnings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_raise(data):
+    records = list(read_bytes(data, "fuzz"))
+    assert records
+    assert all(isinstance(r, (RawRecord, RecordError)) for r in records)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('<>{}[]"=:;,/ \n\taZ09≥é&!?-')), max_size=200))
+def test_arbitrary_markup_like_text_never_raises(text):
+    records = list(read_text(text, "fuzz"))
+    assert records and all(isinstance(r, (RawRecord, RecordError)) for r in records)
 
 
 @pytest.mark.parametrize(

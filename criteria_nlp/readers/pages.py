@@ -17,9 +17,10 @@ from criteria_nlp.schema import AgeLimit, Population
 _NO_REGION = "the page has no eligibility criteria section"
 
 
-def _field(text: str, label: str) -> str | None:
-    """The value written after ``label`` on the label's own line (labels are line starts)."""
-    m = re.search(rf"^{label}[ \t\u00a0]*(.*)$", text, re.M)
+def _field(text: str, label: str, pos: int = 0) -> str | None:
+    """The value written after ``label`` on the label's own line (labels are line starts),
+    at or after ``pos``."""
+    m = re.compile(rf"^{label}[ \t\u00a0]*(.*)$", re.M).search(text, pos)
     if not m:
         return None
     return m.group(1).strip() or None
@@ -76,6 +77,7 @@ _WHO_SECTION = re.compile(
     re.M | re.I,
 )
 _WHO_CRITERIA = re.compile(r"^Key inclusion & exclusion criteria[ \t]*$", re.M | re.I)
+_WHO_AGE_MIN = re.compile(r"^Age minimum:", re.M)
 _WHO_CONDITIONS = re.compile(r"^Health Condition\(s\) or Problem\(s\) studied[ \t]*$", re.M | re.I)
 
 
@@ -83,19 +85,24 @@ def who_ictrp_page(text: str, source: str) -> RawRecord:
     record = RawRecord(source=source, source_format=detect.WHO_ICTRP_PAGE)
     record.trial_id = _field(text, "Main ID:")
     record.title = _field(text, "Public title:") or _field(text, "Scientific title:")
-    cond = _WHO_CONDITIONS.search(text)
+    key = _WHO_CRITERIA.search(text)
+    after = 0  # where the fields that follow the criteria are looked for
+    if key:
+        # "Age minimum:" always follows the criteria on these pages; other section labels are
+        # only a fallback, since a criterion line may itself start with "Gender:".
+        age_min = _WHO_AGE_MIN.search(text, key.end())
+        end = age_min.start() if age_min else _first_line_start(text, _WHO_SECTION, key.end(), len(text))
+        _criteria(record, text, key.end(), end)
+        after = end
+    cond = _WHO_CONDITIONS.search(text, after)
     if cond:
         end = _first_line_start(text, _WHO_SECTION, cond.end(), len(text))
         record.conditions = split_conditions(text[cond.end() : end])
     record.population = Population(
-        min_age=_age(record, _field(text, "Age minimum:")),
-        max_age=_age(record, _field(text, "Age maximum:")),
-        sex=parse_sex(_field(text, "Gender:")),
+        min_age=_age(record, _field(text, "Age minimum:", after)),
+        max_age=_age(record, _field(text, "Age maximum:", after)),
+        sex=parse_sex(_field(text, "Gender:", after)),
     )
-    key = _WHO_CRITERIA.search(text)
-    if key:
-        end = _first_line_start(text, _WHO_SECTION, key.end(), len(text))
-        _criteria(record, text, key.end(), end)
     if not record.criteria:
         record.warnings.append(_NO_REGION)
     return record
