@@ -167,10 +167,50 @@ def _value_bin(value: float) -> str:
     return "big"
 
 
-def context_features(text: str, op_start: int, op_end: int, kind: str | None) -> list[str]:
+@lru_cache(maxsize=1)
+def _alias_patterns() -> tuple[re.Pattern | None, re.Pattern | None, dict[str, dict]]:
+    """One regex for the case-insensitive aliases of the lexicon, one for the rest."""
+    by_alias: dict[str, dict] = {}
+    folded, exact = [], []
+    for entry in lexicon().values():
+        sensitive = set(entry.get("case_sensitive") or [])
+        for alias in entry.get("aliases", []):
+            (exact if alias in sensitive else folded).append(alias)
+            by_alias.setdefault(alias if alias in sensitive else alias.lower(), entry)
+
+    def compile_(aliases: list[str], flags: int) -> re.Pattern | None:
+        if not aliases:
+            return None
+        alternatives = "|".join(re.escape(a) for a in sorted(set(aliases), key=len, reverse=True))
+        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", flags)
+
+    return compile_(folded, re.I), compile_(exact, 0), by_alias
+
+
+def find_variable(text: str) -> dict | None:
+    """The lexicon entry of the last variable named in ``text`` (the words before an
+    operator), or None."""
+    folded, exact, by_alias = _alias_patterns()
+    best: tuple[int, dict] | None = None
+    for pattern, fold in ((folded, True), (exact, False)):
+        if pattern is None:
+            continue
+        for m in pattern.finditer(text):
+            entry = by_alias.get(m.group(0).lower() if fold else m.group(0))
+            if entry is not None and (best is None or m.end() > best[0]):
+                best = (m.end(), entry)
+    return best[1] if best else None
+
+
+def context_features(
+    text: str, op_start: int, op_end: int, kind: str | None, entry: dict | None | bool = True
+) -> list[str]:
     """Features of the words around an operator whose sign is unknown. The same function
-    builds training rows (operator masked) and run-time rows, so they match exactly."""
+    builds training rows (operator masked) and run-time rows, so they match exactly.
+    ``entry`` is the variable's lexicon entry; True looks it up in the words before."""
     line_start = text.rfind("\n", 0, op_start) + 1
+    if entry is True:
+        entry = find_variable(text[max(line_start, op_start - 60) : op_start])
     before = [_norm(t) for t in _TOKEN.findall(text[max(line_start, op_start - 120) : op_start].lower())][-8:]
     m = _NUMBER.match(text, op_end)
     value_end = m.end() if m else op_end
@@ -194,6 +234,10 @@ def context_features(text: str, op_start: int, op_end: int, kind: str | None) ->
         feats.append(f"v:{_value_bin(value)}")
         feats.append(f"vu:{_value_bin(value)}:{unit}")
         feats.append(f"k:{k}:vu:{_value_bin(value)}:{unit}")
+    if entry:
+        feats.append(f"var:{entry['name']}")
+        feats.append(f"k:{k}:var:{entry['name']}")
+        feats.append(f"k:{k}:cat:{entry.get('category')}:abn:{entry.get('abnormal')}")
     return feats
 
 
@@ -240,12 +284,12 @@ def _side_direction(side: str | None) -> str | None:
     return {"high": GE, "low": LE}.get(side or "")
 
 
-def _matches(patterns: Iterable[dict], c: Constraint) -> str | None:
-    """The ``side`` of the first pattern matching the variable or its mention."""
+def _matching(patterns: Iterable[dict], c: Constraint) -> dict | None:
+    """The first pattern entry matching the variable or its mention."""
     names = " ".join(n for n in (c.variable, c.mention) if n)
     for p in patterns or ():
         if re.search(p["pattern"], names, re.I):
-            return p["side"]
+            return p
     return None
 
 
@@ -255,8 +299,8 @@ def abnormal_side(c: Constraint, entry: dict | None, rules: RepairRules) -> str 
         return entry["abnormal"]
     if entry is not None and "abnormal" in entry and entry["abnormal"] is None:
         return None  # the lexicon says: no abnormal side (age, weight)
-    side = _matches(rules.get("lexicon", "abnormal_by_pattern", default=[]), c)
-    return side or rules.get("lexicon", "category_abnormal", c.category)
+    hit = _matching(rules.get("lexicon", "abnormal_by_pattern", default=[]), c)
+    return hit["side"] if hit else rules.get("lexicon", "category_abnormal", c.category)
 
 
 def _is_time(c: Constraint, text: str) -> bool:
@@ -291,17 +335,18 @@ def _lexicon_votes(c: Constraint, kind: str | None, entry: dict | None, rules: R
     if kind == "exclusion":
         w = rules.get("lexicon", "exclusion_weight", default=2.0)
         return [Vote(_sign(abnormal) * w, f"exclusion item; {name} is abnormal when {side}")]
-    policy = _matches(rules.get("lexicon", "inclusion_side_by_pattern", default=[]), c)
-    if policy is None:
-        policy = rules.get("lexicon", "inclusion_side", c.category)
+    hit = _matching(rules.get("lexicon", "inclusion_side_by_pattern", default=[]), c)
+    if hit is not None:
+        policy, w = hit["side"], hit.get("weight", 1.5)
+    else:
+        policy, w = rules.get("lexicon", "inclusion_side", c.category, default=[None, 0.0])
     if policy not in ("abnormal", "normal"):
         return []
-    w = rules.get("lexicon", "inclusion_weight", default=1.5)
     if policy == "abnormal":
         return [
             Vote(
                 _sign(abnormal) * w,
-                f"inclusion item asks for a {c.category} floor of the abnormal ({side}) side",
+                f"inclusion item asks for {name} on its abnormal ({side}) side",
             )
         ]
     return [
@@ -338,11 +383,9 @@ def _age_votes(
     if votes:
         return votes
     w = rules.get("age", "weight", default=2.5)
-    in_years = c.unit in (None, "a")
-    if in_years and c.value <= rules.get("age", "floor_at_most", default=21):
+    lo, hi = rules.get("age", "floor_between", default=[12, 21])
+    if c.unit in (None, "a") and lo <= c.value <= hi:
         return [Vote(flip * w, f"age {c.value:g} is an adult floor")]
-    if in_years and c.value >= rules.get("age", "ceiling_at_least", default=45):
-        return [Vote(-flip * w, f"age {c.value:g} is an upper age limit")]
     return []
 
 
@@ -384,6 +427,8 @@ def _find_cue(cue: Cue, text: str, op_start: int, end: int, rules: RepairRules) 
     before = re.split(r"[\n;]|\.\s", text[lo:op_start])[-1]
     hi = min(len(text), end + cue.window)
     after = re.split(r"[\n;]|\.\s", text[end:hi])[0]
+    if cue.where == "around":  # "= 5.7% or higher": the words may be inside the expression
+        after = re.split(r"[\n;]|\.\s", text[op_start + 1 : hi])[0]
     found = []
     if cue.where in ("before", "around"):
         found += [(m, before) for m in cue.pattern.finditer(before)]
@@ -401,11 +446,19 @@ def _find_cue(cue: Cue, text: str, op_start: int, end: int, rules: RepairRules) 
     return None
 
 
-def _model_votes(c: Constraint, text: str, kind: str | None, rules: RepairRules, model: OperatorModel | None):
+def _model_votes(
+    c: Constraint,
+    text: str,
+    kind: str | None,
+    rules: RepairRules,
+    model: OperatorModel | None,
+    entry: dict | None = None,
+) -> list[Vote]:
     if model is None:
         return []
     op_start, op_end = _operator_span(c)
-    logit = model.logit(context_features(text, op_start, op_end, kind))
+    # A variable outside the lexicon: look for one in the words before, as in training.
+    logit = model.logit(context_features(text, op_start, op_end, kind, entry if entry else True))
     clip = rules.get("model", "clip", default=2.5)
     w = rules.get("model", "weight", default=1.0) * max(-clip, min(clip, logit))
     p = 1.0 / (1.0 + math.exp(-logit))
@@ -456,8 +509,11 @@ def pair_votes(constraints: Sequence[Constraint], text: str, rules: RepairRules)
         ca, cb = constraints[a], constraints[b]
         if ca.variable != cb.variable or not 0 <= cb.start - ca.end <= max_gap or ca.value >= cb.value:
             continue
-        gap_words = re.findall(r"[\w&-]+", text[ca.end : cb.start].lower())
-        if not any(g in joiners for g in gap_words):
+        # Only a joiner between the two ("= 3 and = 18"), maybe the second mention again;
+        # "=24 g for women and =36 g for men" is two thresholds, not a range.
+        own = set(re.findall(r"[\w&-]+", f"{cb.mention or ''} {ca.unit_text or ''}".lower()))
+        gap_words = [g for g in re.findall(r"[\w&-]+", text[ca.end : cb.start].lower()) if g not in own]
+        if not gap_words or not all(g in joiners for g in gap_words):
             continue
         votes[a] = Vote(w, f"lower end of '{ca.value:g} and {cb.value:g}'")
         votes[b] = Vote(-w, f"upper end of '{ca.value:g} and {cb.value:g}'")
@@ -495,6 +551,8 @@ def decide(
     if not is_candidate(c):
         return None
     if c.operator == "between":
+        if c.text.count("=") < 2:  # "= 18.5-29.9": a range after one '=', nothing lost
+            return None
         return Repair(
             "between",
             rules.get("two_sided", "confidence", default=0.95),
@@ -509,7 +567,7 @@ def decide(
         *_lexicon_votes(c, kind, entry, rules),
         *_cue_votes(c, text, kind, entry, rules),
         *extra_votes,
-        *_model_votes(c, text, kind, rules, model),
+        *_model_votes(c, text, kind, rules, model, entry),
     ]
     return combine(votes, rules)
 
