@@ -41,6 +41,7 @@ def _is_dose(unit: str | None, kind: str) -> bool:
     # a mass in kg is a body weight; other masses (mg, g, µg) are doses
     return kind in _DOSE_KINDS or (kind == "mass" and unit not in ("kg", "[lb_av]", "g/kg"))
 
+_INLINE_LABEL = re.compile(r"[.)\-]\s+[A-Za-z(]")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -96,12 +97,15 @@ class ConstraintExtractor:
             return doc
         ents = [(e.start_char, e.end_char, e.label_, e._.variable or e.text, e.text) for e in doc.ents]
         found: list[Constraint] = []
-        prev_end = 0
-        for m in self.grammar.regex.finditer(text):
+        prev_end = pos = 0
+        search = self.grammar.regex.search
+        while (m := search(text, pos)) is not None:
             c = self._read(m, text, ents, prev_end)
+            # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
+            pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1)
             if c is not None:
                 found.append(c)
-                prev_end = m.end()
+                prev_end = c.end
         if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
             found = self._negate(doc, found)
         doc._.constraints = found
@@ -140,7 +144,9 @@ class ConstraintExtractor:
         g = m.group
         if g(f"{tag}tv"):
             return float(g(f"{tag}tv"))
-        if g(f"{tag}d"):
+        if g(f"{tag}c"):
+            v = float(g(f"{tag}c").replace(",", "."))
+        elif g(f"{tag}d"):
             v = float(g(f"{tag}d").replace(",", "").replace("·", "."))
         elif g(f"{tag}w"):
             v = float(g(f"{tag}p")) if g(f"{tag}p") else parse_word_number(g(f"{tag}w"))
@@ -169,6 +175,9 @@ class ConstraintExtractor:
             operator = "between"
             written = g("lop") if g("lop") == g("rop") else f"{g('lop')} {g('rop')}"
             mention_hint = (m.start("mid"), m.end("mid"))
+            if g("unit2"):
+                unit_text = g("unit2")
+                unit = gr.units.get(_norm(unit_text)) or gr.units.get(unit_text)
             has_operator = True
         else:
             value = self._value(m, "a")
@@ -181,7 +190,9 @@ class ConstraintExtractor:
                 return None  # "Type I", "phase II", a pronoun "I"
             if g("at") and not (pre or temp):
                 return None  # a ratio "1:1", a time "10:30"
-            if b is not None and _norm(g("sep2") or "-") in self.list_separators and not _grade_list(m, value, b):
+            if b is not None and _norm(g("sep2") or "-") in self.list_separators and (
+                g("pre2") or not _grade_list(m, value, b)
+            ):
                 # "18 or 65", "140/90": not a list of grades; keep the first number alone
                 b = None
                 end = max(m.end(k) for k in _A_PARTS if g(k))
@@ -228,6 +239,11 @@ class ConstraintExtractor:
                     hit = self.ref_phrase.search(clause)
                     if hit:
                         relative_to = gr.references.get(_norm(hit.group(0)), "ULN")
+            if temp and unit not in _TIME_UNITS:
+                # "within 2 inches", "in the last five entries": not a time window
+                if b is None:
+                    operator, written = ("==", None) if not post else (gr.after.get(_norm(post), "=="), post)
+                temp = None
             has_operator = bool(pre or temp or post or b is not None)
             if not has_operator and not self._bare_ok(m, text, start, end, value, unit, relative_to, ents, prev_end):
                 return None
@@ -282,8 +298,11 @@ class ConstraintExtractor:
             if word and word[-1].strip("(,;:").lower() in self.exclude_before_operator:
                 return True
         if not has_operator:
-            if start > 0 and text[start - 1] == "(" and text[end : end + 1] == ")" and not unit:
-                return True  # "(1)": an enumeration
+            if not unit and (
+                (start > 0 and text[start - 1] == "(" and text[end : end + 1] == ")")
+                or _INLINE_LABEL.match(text, end)
+            ):
+                return True  # "(1)", "2- proteinuria", "3. Negative": enumerations
             if unit and text[m.end("ad") if g("ad") else start : m.start("unit1") if g("unit1") else start] == "-":
                 return True  # "2-hour glucose", "12-lead": a name, not a bound
             # years, dates, phone numbers, item numbers
@@ -387,7 +406,7 @@ class ConstraintExtractor:
 
 
 # groups that belong to the first number of an expression (its end when a list is cut)
-_A_PARTS = ("pre", "temp", "arkw", "ad", "aw", "ap", "ar", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
+_A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
 
 
 def _grade_list(m: re.Match, a: float, b: float) -> bool:

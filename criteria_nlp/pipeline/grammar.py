@@ -30,6 +30,9 @@ def alternation(phrases) -> str:
 
 def unit_regex(form: str) -> str:
     """A unit form as a regex: spaces around '/' optional, no letter or digit right after."""
+    if len(form) == 1 and form.isalpha():
+        # "3 d" is three days, "3D" is not
+        return rf"(?-i:{re.escape(form)})(?![A-Za-z0-9])"
     parts = [re.escape(part) for part in form.split("/")]
     body = r"\s{0,2}/\s{0,2}".join(parts)
     body = body.replace(r"\ ", r"\s{1,2}")
@@ -109,7 +112,9 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         # after a grade/class/stage keyword.
         return (
             rf"(?:(?P<{tag}t>1\s?:\s?(?P<{tag}tv>\d{{1,5}}))(?![\d:])"
-            rf"|(?<![\w.,^*/])(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|st\b|nd\b|rd\b|th\b)"
+            # a decimal comma, read only right after an operator ("BMI ≥18,5")
+            rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s))(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
+            rf"|(?<![\w.,^*/])(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
             rf"|(?<=[\s\-–－~/<>=≥≤])(?P<{tag}r>(?-i:{_ROMAN}))(?![\w]))"
         )
@@ -142,9 +147,9 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     # "5 ≤ ESSDAI ≤ 13", "5=ESSDAI=13": a variable between two bounds.
     lop = r"(?:<=|=<|≤|⩽|≦|<|＜|=)"
     two_sided = (
-        rf"(?P<lv>{_DIGITS})\s{{0,2}}(?P<lop>{lop})\s{{0,2}}"
+        rf"(?P<lv>{_DIGITS})(?:\s{{0,2}}(?:{unit_alt}))?\s{{0,2}}(?P<lop>{lop})\s{{0,2}}"
         rf"(?P<mid>[A-Za-z][\w\-]{{0,30}}(?:\s[\w\-]{{1,30}}){{0,3}})"
-        rf"\s{{0,2}}(?P<rop>{lop})\s{{0,2}}(?P<rv>{_DIGITS})(?![\d])"
+        rf"\s{{0,2}}(?P<rop>{lop})\s{{0,2}}(?P<rv>{_DIGITS})(?![\d])(?:\s{{0,2}}(?P<unit2>{unit_alt}))?"
     )
     def roman_kw_part(tag: str) -> str:
         return rf"(?:(?P<{tag}rkw>{roman_kw})\s{{1,2}})"
@@ -152,7 +157,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     expr = (
         rf"(?P<two>{two_sided})"
         rf"|(?:{opener}|{pre_op})?{roman_kw_part('a')}?(?P<asign>[-−](?=\d))?{number('a')}"
-        rf"(?:{sci('a')}|{ref('a')})?{unit1}?"
+        rf"(?:{sci('a')}|{ref('a')})?{unit1}?(?:\s{{0,2}}-?\s{{0,2}}(?:of\s{{1,3}}age|old)(?![\w]))?"
         rf"(?:(?(opener){range_sep}|{range_sep_plain})(?:(?P<pre2>{pre})\s{{0,2}})?{roman_kw_part('b')}?"
         rf"(?P<bsign>[-−](?=\d))?{number('b')}(?:{sci('b')}|{ref('b')})?)?"
         rf"{unit}?(?:\s{{0,2}}-?\s{{0,2}}(?P<agetail>of\s{{1,3}}age|old)(?![\w]))?"
