@@ -714,6 +714,9 @@ class OperatorRepair:
         return self
 
 
+# No annotations here: spaCy builds a pydantic model from this signature, and the string
+# annotations of ``from __future__ import annotations`` would stay unresolved ForwardRefs.
 @Language.factory("criteria_repair", default_config={"use_model": True})
-def make_operator_repair(nlp: Language, name: str, use_model: bool) -> OperatorRepair:
-    return OperatorRepair(nlp, name, use_model=use_model)
+def make_operator_repair(nlp, name, use_model):  # noqa: ANN001
+    """Factory of the ``criteria_repair`` component (entry point in pyproject.toml)."""
+    return OperatorRepair(nlp, name, use_model=bool(use_model))
