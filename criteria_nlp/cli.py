@@ -219,6 +219,21 @@ def evaluate(
         raise typer.Exit(1)
 
 
+@app.command("build-model")
+def build_model(
+    output: str = typer.Argument(..., help="Folder to write the spaCy pipeline to (e.g. models/criteria_pipeline)."),
+) -> None:
+    """Build the pipeline from the bundled rules and save it (spacy.load reads it back)."""
+    from criteria_nlp.pipeline import build_pipeline
+
+    try:
+        nlp = build_pipeline()
+        nlp.to_disk(output)
+    except OSError as exc:
+        _fail(f"{output}: cannot write the pipeline ({exc.strerror or exc})")
+    typer.echo(f"criteria-nlp build-model: wrote {output} ({', '.join(nlp.pipe_names)})", err=True)
+
+
 def main() -> None:
     app()
 
