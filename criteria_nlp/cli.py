@@ -234,6 +234,30 @@ def build_model(
     typer.echo(f"criteria-nlp build-model: wrote {output} ({', '.join(nlp.pipe_names)})", err=True)
 
 
+@app.command("train-classifier")
+def train_classifier_cmd(
+    chia_dir: str = typer.Argument(..., help="The Chia corpus folder (NCT*_inc.txt, NCT*_exc.txt)."),
+    output: str = typer.Argument(..., help="Folder to write the model to (e.g. models/inc_exc_classifier)."),
+    seed: int = typer.Option(0, help="Random seed of the solver."),
+    no_extra: bool = typer.Option(False, "--no-extra", help="Train on Chia only, not on ../lct and ../ctgov_raw too."),
+) -> None:
+    """Train the inclusion/exclusion classifier for header-less lists (needs scikit-learn)."""
+    try:
+        from criteria_nlp.segment.classifier import train_classifier
+    except ImportError as exc:  # pragma: no cover - the module itself imports nothing optional
+        _fail(f"cannot load the trainer: {exc}")
+    try:
+        metrics = train_classifier(chia_dir, output, seed=seed, extra=not no_extra)
+    except ImportError:
+        _fail("training needs scikit-learn: pip install 'criteria-nlp[train]'")
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{output}: cannot write the model ({exc.strerror or exc})")
+    typer.echo(json.dumps(metrics, indent=2))
+    typer.echo(f"criteria-nlp train-classifier: wrote {Path(output) / 'model.json'}", err=True)
+
+
 def main() -> None:
     app()
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from criteria_nlp.readers.base import CriteriaText
 from criteria_nlp.segment import segment
-from criteria_nlp.segment.classifier import is_heldout, read_chia
+from criteria_nlp.segment.classifier import is_heldout, is_placeholder, read_chia
 
 LAYOUTS = {
     "a": "ctgov_bullets",
@@ -110,7 +110,8 @@ BUILDERS = {"a": _ctgov, "b": _who, "c": _inline, "d": _headerless}
 
 def _clean(lines: Iterable[str]) -> list[str]:
     # A Chia line may hold tabs or runs of spaces; the layouts write one criterion per item.
-    return [" ".join(ln.split()) for ln in lines if ln.strip()]
+    # "NA" is Chia's way of saying a trial has no criteria of a kind: not an item.
+    return [" ".join(ln.split()) for ln in lines if ln.strip() and not is_placeholder(ln)]
 
 
 def evaluate_chia_layouts(

@@ -20,10 +20,12 @@ from functools import lru_cache
 from pathlib import Path
 
 MODEL_FILE = "model.json"
-FORMAT = "criteria-nlp/inc-exc-linear/1"
+FORMAT = "criteria-nlp/inc-exc-linear/2"
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 CHAR_N = (3, 5)
 HELDOUT_PERCENT = 20
+C_REG = 16.0
+MAX_FEATURES = 80000
 
 
 def features(text: str) -> list[str]:
@@ -75,7 +77,10 @@ class IncExcModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
             raise ValueError(f"{path}: not a criteria-nlp inclusion/exclusion model (format {data.get('format')!r})")
-        weights = {f: (iw[0], iw[1]) for f, iw in zip(data["features"], data["idf_weight"], strict=False)}
+        feats, idf, coef = data["features"], data["idf"], data["weights"]
+        if not len(feats) == len(idf) == len(coef):
+            raise ValueError(f"{path}: features, idf and weights differ in length")
+        weights = dict(zip(feats, zip(idf, coef, strict=True), strict=True))
         return cls(weights=weights, intercept=float(data["intercept"]), meta=data.get("meta", {}))
 
 
@@ -146,15 +151,62 @@ def read_chia(chia_dir: str | os.PathLike) -> dict[str, dict[str, list[str]]]:
     return trials
 
 
-def train_classifier(chia_dir: str | os.PathLike, out_dir: str | os.PathLike, seed: int = 0) -> dict:
-    """Train on the training trials of Chia, write ``out_dir/model.json`` and return the
-    metrics (held-out line accuracy, and kind accuracy of the switch-point decision on
-    held-out trials laid out as one headerless list)."""
+PLACEHOLDERS = frozenset({"na", "n/a", "none", "nil", "not applicable"})
+
+
+def is_placeholder(line: str) -> bool:
+    """Chia writes "NA" in a file when a trial has no criteria of that kind: not a criterion."""
+    return line.strip().strip(".").lower() in PLACEHOLDERS
+
+
+def extra_items(chia_dir: str | os.PathLike, exclude: set[str]) -> tuple[list[str], list[int], list[str]]:
+    """Inclusion/exclusion items of the sibling corpora (LCT texts, raw ClinicalTrials.gov
+    criteria), segmented by their own headers; trials in ``exclude`` are left out."""
+    import csv
+
+    from criteria_nlp.readers.base import CriteriaText
+    from criteria_nlp.segment import segment
+
+    root = Path(chia_dir).resolve().parent
+    texts: list[tuple[str, str]] = []
+    for path in sorted((root / "lct").glob("*/NCT*.txt")):
+        texts.append((path.stem, path.read_text(encoding="utf-8", errors="replace")))
+    raw = root / "ctgov_raw" / "chicagopcdc_clinical_trials.csv"
+    if raw.is_file():
+        csv.field_size_limit(1 << 30)
+        with raw.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                texts.append((row.get("#nct_id", ""), row.get("eligibility_criteria") or ""))
+    xs: list[str] = []
+    ys: list[int] = []
+    used = []
+    for tid, text in texts:
+        if tid.upper() in exclude:
+            continue
+        items = [it for it in segment(CriteriaText(text)) if it.kind_source == "header"]
+        if items:
+            used.append(tid)
+        xs += [it.text for it in items]
+        ys += [int(it.kind == "exclusion") for it in items]
+    return xs, ys, used
+
+
+def train_classifier(
+    chia_dir: str | os.PathLike, out_dir: str | os.PathLike, seed: int = 0, extra: bool = True
+) -> dict:
+    """Train on the training trials of Chia (plus, with ``extra``, the header-labelled
+    items of ../lct and ../ctgov_raw next to it, when present), write
+    ``out_dir/model.json`` and return the metrics: held-out line accuracy, and kind
+    accuracy of the switch-point decision on held-out Chia trials laid out as one
+    headerless list."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    trials = read_chia(chia_dir)
+    trials = {
+        tid: {k: [ln for ln in lines if not is_placeholder(ln)] for k, lines in parts.items()}
+        for tid, parts in read_chia(chia_dir).items()
+    }
     train_x: list[str] = []
     train_y: list[int] = []
     test_trials = []
@@ -165,9 +217,16 @@ def train_classifier(chia_dir: str | os.PathLike, out_dir: str | os.PathLike, se
         for kind, y in (("inclusion", 0), ("exclusion", 1)):
             train_x += parts[kind]
             train_y += [y] * len(parts[kind])
-    vec = TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=3, max_features=60000, dtype=np.float64)
+    chia_lines = len(train_x)
+    extra_trials: list[str] = []
+    if extra:
+        # Every Chia trial is excluded, held-out or not, so no held-out text leaks in.
+        xs, ys, extra_trials = extra_items(chia_dir, {t.upper() for t in trials})
+        train_x += xs
+        train_y += ys
+    vec = TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=3, max_features=MAX_FEATURES, dtype=np.float64)
     x = vec.fit_transform(train_x)
-    clf = LogisticRegression(C=4.0, max_iter=2000, random_state=seed)
+    clf = LogisticRegression(C=C_REG, max_iter=3000, random_state=seed)
     clf.fit(x, train_y)
 
     vocab = vec.vocabulary_
@@ -178,10 +237,11 @@ def train_classifier(chia_dir: str | os.PathLike, out_dir: str | os.PathLike, se
         "format": FORMAT,
         "intercept": float(clf.intercept_[0]),
         "features": names,
-        "idf_weight": [[round(float(idf[vocab[n]]), 6), round(float(coef[vocab[n]]), 6)] for n in names],
+        "idf": [round(float(idf[vocab[n]]), 6) for n in names],
+        "weights": [round(float(coef[vocab[n]]), 6) for n in names],
     }
     model = IncExcModel(
-        weights={n: (iw[0], iw[1]) for n, iw in zip(names, model_json["idf_weight"], strict=False)},
+        weights=dict(zip(names, zip(model_json["idf"], model_json["weights"], strict=True), strict=True)),
         intercept=model_json["intercept"],
         meta={},
     )
@@ -205,6 +265,8 @@ def train_classifier(chia_dir: str | os.PathLike, out_dir: str | os.PathLike, se
         "train_trials": len(trials) - len(test_trials),
         "heldout_trials": len(test_trials),
         "train_lines": len(train_x),
+        "train_lines_chia": chia_lines,
+        "train_trials_extra": len(extra_trials),
         "heldout_lines": len(test_x),
         "features": len(names),
         "heldout_line_accuracy": round(line_correct / len(test_x), 4) if test_x else None,
@@ -216,8 +278,10 @@ def train_classifier(chia_dir: str | os.PathLike, out_dir: str | os.PathLike, se
         "trained_on": "Chia (chia_without_scope), NCT*_inc.txt / NCT*_exc.txt, one criterion per line",
         "split": f"trial-level: sha1(NCT id) first 8 hex digits mod 100 < {HELDOUT_PERCENT} is held out",
         "vectorizer": {"analyzer": "criteria_nlp.segment.classifier.features", "sublinear_tf": True,
-                       "min_df": 3, "max_features": 60000, "char_n": list(CHAR_N), "norm": "l2"},
-        "classifier": {"type": "LogisticRegression", "C": 4.0, "positive_class": "exclusion"},
+                       "min_df": 3, "max_features": MAX_FEATURES, "char_n": list(CHAR_N), "norm": "l2"},
+        "classifier": {"type": "LogisticRegression", "C": C_REG, "positive_class": "exclusion"},
+        "extra_training_data": "LCT + chicagopcdc raw CT.gov criteria, items labelled by their headers"
+        if extra else None,
         "metrics": metrics,
     }
     out = Path(out_dir)
