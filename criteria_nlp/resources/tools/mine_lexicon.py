@@ -70,6 +70,8 @@ def main() -> None:
     ap.add_argument("--missing", action="store_true", help="only list spans no alias matches")
     ap.add_argument("--top", type=int, default=150)
     args = ap.parse_args()
+    if not (CORPORA / "chia").is_dir() or not (CORPORA / "lct").is_dir():
+        raise SystemExit(f"mine_lexicon: corpora not found under {CORPORA} (needs chia/ and lct/)")
     entries = [json.loads(x) for x in (RESOURCES / "variables.jsonl").read_text().splitlines() if x.strip()]
     pattern = alias_pattern([a for e in entries for a in e["aliases"]])
 
