@@ -68,7 +68,7 @@ def structure_many(inputs: Iterable[str | os.PathLike], *, repair: bool = True, 
     Yields one TrialRecord per record, in input order; errors come as records with
     ``error`` set, never as exceptions."""
     from criteria_nlp.readers import read_path, read_text
-    from criteria_nlp.structure import structure_records
+    from criteria_nlp.records import structure_records
 
     nlp = nlp if nlp is not None else _default_nlp()
 

@@ -42,7 +42,7 @@ def structure(
 ) -> None:
     """Print one record's structured JSON."""
     from criteria_nlp.batch import expand_inputs, iter_raw_records
-    from criteria_nlp.structure import structure_records
+    from criteria_nlp.records import structure_records
 
     if path != "-" and not Path(path).is_file():
         _fail(f"{path}: no such file")
@@ -145,7 +145,7 @@ def show(
 
     from criteria_nlp.batch import expand_inputs, iter_raw_records
     from criteria_nlp.report import render_record, summarize_record
-    from criteria_nlp.structure import structure_records
+    from criteria_nlp.records import structure_records
 
     if path != "-" and not Path(path).is_file():
         _fail(f"{path}: no such file")

@@ -34,7 +34,7 @@ def counts_of(record: TrialRecord) -> Counts:
 
 def structure_line(raw: RawRecord | RecordError, nlp, repair: bool) -> tuple[str, Counts]:
     """One record -> one JSON line. Never raises: whatever goes wrong becomes the record's ``error``."""
-    from criteria_nlp.structure import structure_records
+    from criteria_nlp.records import structure_records
 
     source = str(getattr(raw, "source", None) or "<unknown>")
     try:
