@@ -1,0 +1,265 @@
+"""Operator repair (issue 4): a bare "=" that a registry dump made of a lost >= or <=."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import criteria_nlp
+from criteria_nlp.pipeline.repair import (
+    GE,
+    LE,
+    RepairRules,
+    Vote,
+    combine,
+    decide,
+    harmonize_record,
+    repair_constraints,
+)
+from criteria_nlp.schema import AgeLimit, Constraint, Criterion, Population, TrialRecord
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    nlp = criteria_nlp.load()
+    if "criteria_repair" not in nlp.pipe_names:
+        pytest.fail(f"criteria_repair is missing from the pipeline: {nlp.pipe_names}")
+    return nlp
+
+
+def _structure_file(name: str, nlp, repair: bool = True) -> TrialRecord:
+    from criteria_nlp.readers import read_path
+    from criteria_nlp.records import structure_records
+
+    return next(iter(structure_records(read_path(str(EXAMPLES / name)), nlp, repair=repair)))
+
+
+def _lost(record: TrialRecord) -> list[tuple[str, Constraint]]:
+    return [(crit.kind, c) for crit in record.criteria for c in crit.constraints if c.written_operator == "="]
+
+
+def _eq(text: str, sub: str, variable: str, category: str, value: float, **kw) -> Constraint:
+    """An '=' constraint as the extractor reads it (operator '==', written '=')."""
+    i = text.index(sub)
+    return Constraint(
+        variable=variable,
+        category=category,
+        operator="==",
+        value=value,
+        start=i,
+        end=i + len(sub),
+        text=sub,
+        written_operator="=",
+        **kw,
+    )
+
+
+# --------------------------------------------------------------------------- seeds, end to end
+
+# (file, kind, variable, expected operator, value): every "=" of the three seeds with lost operators.
+SEED_REPAIRS = [
+    ("NCT04077684_who_ictrp_page.txt", "inclusion", "SLEDAI", GE, 8),
+    ("NCT04077684_who_ictrp_page.txt", "inclusion", "standard treatment", GE, 3),
+    ("NCT04077684_who_ictrp_page.txt", "inclusion", "corticosteroid", LE, 1.0),
+    ("NCT04077684_who_ictrp_page.txt", "exclusion", "AST", GE, 2),
+    ("NCT04077684_who_ictrp_page.txt", "exclusion", "NYHA class", GE, 3),
+    ("NCT04397107_trial_details_page.txt", "exclusion", "NYHA class", GE, 3),
+    ("NCT04397107_trial_details_page.txt", "exclusion", "creatinine clearance", LE, 30),
+    ("NCT05605665_who_ictrp_page.txt", "inclusion", "ESSDAI", GE, 4),
+]
+
+
+@pytest.mark.parametrize("name,kind,variable,operator,value", SEED_REPAIRS)
+def test_seed_equals_are_repaired_in_the_right_direction(nlp, name, kind, variable, operator, value):
+    record = _structure_file(name, nlp)
+    hits = [
+        c
+        for k, c in _lost(record)
+        if k == kind and variable.lower() in c.variable.lower() and c.value == value
+    ]
+    assert hits, f"no '=' constraint on {variable} = {value} in {name}: {_lost(record)}"
+    for c in hits:
+        assert c.operator == operator, (c.text, c.operator, c.repair_reason)
+        assert c.repaired is True
+        assert c.written_operator == "="
+        assert 0.5 < c.confidence < 1
+        assert c.repair_reason
+        # offsets unchanged (the text of an item wrapped over lines is joined with spaces)
+        assert record_text(name)[c.start : c.end].split() == c.text.split()
+
+
+def record_text(name: str) -> str:
+    return (EXAMPLES / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted({s[0] for s in SEED_REPAIRS}))
+def test_every_seed_equals_is_repaired(nlp, name):
+    lost = _lost(_structure_file(name, nlp))
+    assert lost
+    assert all(c.repaired and c.operator in (GE, LE, "between") for _, c in lost), lost
+
+
+def test_the_reason_names_the_evidence(nlp):
+    record = _structure_file("NCT04397107_trial_details_page.txt", nlp)
+    crcl = next(c for _, c in _lost(record) if c.variable == "creatinine clearance")
+    assert "exclusion" in crcl.repair_reason and "insufficiency" in crcl.repair_reason
+
+
+def test_no_repair_keeps_the_equals(nlp):
+    record = _structure_file("NCT04077684_who_ictrp_page.txt", nlp, repair=False)
+    lost = _lost(record)
+    assert lost and all(c.operator == "==" and not c.repaired and c.confidence == 1 for _, c in lost)
+    assert [
+        c.operator for c in criteria_nlp.extract("SLEDAI = 8", kind="inclusion", repair=False, nlp=nlp)
+    ] == ["=="]
+
+
+# --------------------------------------------------------------------------- the API on short texts
+
+
+def test_essdai_outcome_partition(nlp):
+    text = "Low-activity (ESSDAI<5),moderate-activity (5=ESSDAI=13) ,high-activity (ESSDAI=14) levels."
+    got = [(c.operator, c.value, c.upper, c.repaired) for c in criteria_nlp.extract(text, nlp=nlp)]
+    assert got == [("<", 5, None, False), ("between", 5, 13, True), (GE, 14, None, True)]
+
+
+def test_definition_with_equals_is_not_repaired(nlp):
+    assert not [c for c in criteria_nlp.extract("NYHA = New York Heart Association", nlp=nlp) if c.repaired]
+
+
+def test_real_operators_are_never_repaired(nlp):
+    for text, kind in [
+        ("Age ≥ 18 years and ≤ 75 years", "inclusion"),
+        ("creatinine clearance ≤ 30 ml/min", "exclusion"),
+        ("ALT >= 2.5 x ULN", "exclusion"),
+        ("SLEDAI-2K score ≥ 6", "inclusion"),
+    ]:
+        found = criteria_nlp.extract(text, kind=kind, nlp=nlp)
+        assert found, text
+        assert not any(c.repaired for c in found), text
+        assert all(c.confidence == 1 for c in found)
+
+
+def test_kind_decides_the_direction_of_a_lab(nlp):
+    inc = criteria_nlp.extract("creatinine clearance = 60 mL/min", kind="inclusion", nlp=nlp)
+    exc = criteria_nlp.extract(
+        "renal insufficiency (creatinine clearance = 30 mL/min)", kind="exclusion", nlp=nlp
+    )
+    assert [c.operator for c in inc] == [GE]
+    assert [c.operator for c in exc] == [LE]
+
+
+# --------------------------------------------------------------------------- the decision, directly
+
+
+def test_decide_exclusion_uln_multiple():
+    text = "transaminases = 3 x upper limit of normal"
+    c = _eq(text, "= 3 x upper limit of normal", "ALT", "lab", 3, relative_to="ULN")
+    assert decide(c, text, "exclusion").operator == GE
+    assert decide(c, text, "inclusion").operator == LE
+
+
+def test_decide_recency_and_duration():
+    within = "chemotherapy within the last = 4 weeks"
+    c = _eq(within, "= 4 weeks", "chemotherapy", "temporal", 4, unit="wk")
+    assert decide(c, within, "exclusion").operator == LE
+    duration = "stable dose for = 3 months"
+    c = _eq(duration, "= 3 months", "stable dose", "temporal", 3, unit="mo")
+    assert decide(c, duration, "inclusion").operator == GE
+
+
+def test_decide_keeps_a_list_of_values():
+    text = "ECOG = 0 or 1"
+    c = _eq(text, "= 0", "ECOG performance status", "score", 0)
+    assert decide(c, text, "inclusion") is None
+
+
+def test_decide_keeps_a_sample_size():
+    text = "healthy volunteers (n = 20)"
+    c = _eq(text, "= 20", "healthy volunteers", "other", 20)
+    assert decide(c, text, "inclusion") is None
+
+
+def test_age_pair_is_a_range():
+    text = "Patients must be = 3 and = 18 years of age."
+    lo = _eq(text, "= 3", "age", "age", 3, unit="a")
+    hi = _eq(text, "= 18 years", "age", "age", 18, unit="a")
+    out = repair_constraints([lo, hi], text, "inclusion")
+    assert [c.operator for c in out] == [GE, LE]
+    assert all(c.repaired and c.confidence < 1 for c in out)
+
+
+def test_two_thresholds_are_not_a_range():
+    text = "alcohol =24 g/day for women and =36 g/day for men"
+    a = _eq(text, "=24 g/day", "alcohol", "other", 24)
+    b = _eq(text, "=36 g/day", "alcohol", "other", 36)
+    out = repair_constraints([a, b], text, "inclusion")
+    assert not any("end of" in (c.repair_reason or "") for c in out)
+
+
+def test_weak_evidence_leaves_equals():
+    rules = RepairRules.from_dict({"threshold": 1.0})
+    assert combine([Vote(0.4, "weak"), Vote(-0.1, "weaker")], rules) is None
+    r = combine([Vote(2.0, "strong"), Vote(-0.5, "against")], rules)
+    assert r.operator == GE and r.confidence < 1 and r.reason == "strong"
+
+
+def test_harmonize_follows_the_record_and_its_population():
+    record = TrialRecord(
+        source="t",
+        population=Population(
+            min_age=AgeLimit(value=18, unit="years"), max_age=AgeLimit(value=65, unit="years")
+        ),
+        criteria=[
+            Criterion(
+                id="inc-1",
+                kind="inclusion",
+                text="age = 65",
+                start=0,
+                end=8,
+                constraints=[_eq("age = 65", "= 65", "age", "age", 65, unit="a")],
+            ),
+            Criterion(
+                id="inc-2",
+                kind="inclusion",
+                text="BMI = 30",
+                start=9,
+                end=17,
+                constraints=[_eq("BMI = 30", "= 30", "BMI", "anthropometric", 30)],
+            ),
+            Criterion(
+                id="inc-3",
+                kind="inclusion",
+                text="BMI >= 30",
+                start=18,
+                end=27,
+                constraints=[
+                    Constraint(
+                        variable="BMI",
+                        category="anthropometric",
+                        operator=GE,
+                        value=30,
+                        start=4,
+                        end=9,
+                        text=">= 30",
+                        written_operator=">=",
+                    )
+                ],
+            ),
+        ],
+    )
+    harmonize_record(record)
+    age, bmi, real = (crit.constraints[0] for crit in record.criteria)
+    assert (age.operator, age.repaired) == (LE, True) and "maximum age" in age.repair_reason
+    assert (bmi.operator, bmi.repaired) == (GE, True) and ">= 30" in bmi.repair_reason
+    assert (real.operator, real.repaired) == (GE, False)
+
+
+def test_pipeline_round_trip_keeps_the_rules(nlp, tmp_path):
+    nlp.to_disk(tmp_path / "p")
+    loaded = criteria_nlp.load(tmp_path / "p")
+    assert [c.operator for c in criteria_nlp.extract("SLEDAI = 8", kind="inclusion", nlp=loaded)] == [GE]
+    assert (tmp_path / "p" / "criteria_repair" / "repair_rules.json").exists()
