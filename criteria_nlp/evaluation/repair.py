@@ -397,3 +397,31 @@ def evaluate_repair_ctgov(
         "repaired_in_clean_text": outcome["clean_repaired_bare_equals"],
         "misses": misses,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m criteria_nlp.evaluation.repair train [CORPORA_DIR] [OUT_DIR]`` retrains the
+    context model; ``... evaluate [LCT_DIR] [REPORT.json]`` runs :func:`evaluate_repair`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in ("train", "evaluate"):
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    try:
+        if args[0] == "train":
+            corpora = args[1] if len(args) > 1 else SHARED_CORPORA
+            out = args[2] if len(args) > 2 else MODEL_DIR
+            report = train_operator_model(corpora, out)
+        else:
+            report = evaluate_repair(args[1] if len(args) > 1 else SHARED_CORPORA / "lct")
+            if len(args) > 2:
+                Path(args[2]).write_text(json.dumps(report, indent=1, ensure_ascii=False), "utf-8")
+                report = {k: v for k, v in report.items() if not isinstance(v, list)}
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"criteria-nlp repair: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=1, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

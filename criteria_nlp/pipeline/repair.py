@@ -90,7 +90,9 @@ class RepairRules:
     def from_dict(cls, data: dict) -> RepairRules:
         rules = cls(data=data)
         for c in data.get("cues", []):
-            alternatives = "|".join(re.escape(p) for p in sorted(c["phrases"], key=len, reverse=True))
+            # "phrases" are literal; "patterns" are regular expressions ("hyper\\w+").
+            literal = [re.escape(p) for p in sorted(c.get("phrases", []), key=len, reverse=True)]
+            alternatives = "|".join(literal + list(c.get("patterns", [])))
             rules.cues.append(
                 Cue(
                     name=c["name"],
