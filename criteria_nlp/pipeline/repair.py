@@ -261,8 +261,13 @@ class OperatorModel:
 
 @lru_cache(maxsize=1)
 def default_model() -> OperatorModel | None:
-    path = REPO_ROOT / default_rules().get("model", "path", default="models/operator_repair/weights.json")
-    return OperatorModel.load(path) if path.exists() else None
+    """The shipped weights: models/ of a source checkout, or criteria_nlp/models/ inside
+    the wheel; None (no learned voice) when neither exists."""
+    rel = default_rules().get("model", "path", default="models/operator_repair/weights.json")
+    for path in (REPO_ROOT / rel, Path(__file__).resolve().parents[1] / rel):
+        if path.exists():
+            return OperatorModel.load(path)
+    return None
 
 
 # --------------------------------------------------------------------------- decision
