@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
 
-from criteria_nlp.readers.base import RawRecord, RecordError
+from criteria_nlp.readers.base import CriteriaText, RawRecord, RecordError
 from criteria_nlp.schema import Constraint, Criterion, TrialRecord
 from criteria_nlp.segment import segment
 from criteria_nlp.segment.base import Item
@@ -14,12 +14,14 @@ from criteria_nlp.segment.base import Item
 NO_CRITERIA_WARNING = "the record has no eligibility criteria"
 
 
-def _criterion(item: Item, number: int, field: str | None, constraints: list[Constraint]) -> Criterion:
+def _criterion(item: Item, number: int, source_text: str, field: str | None, constraints: list[Constraint]) -> Criterion:
     prefix = "inc" if item.kind == "inclusion" else "exc"
     placed = []
     for c in constraints:
+        # Offsets move from the item text (wrapped lines joined) to the source, and the
+        # text becomes the source slice, line breaks included, so source[start:end] == text.
         start, end = item.source_span(c.start, c.end)
-        placed.append(c.model_copy(update={"start": start, "end": end}))
+        placed.append(c.model_copy(update={"start": start, "end": end, "text": source_text[start:end]}))
     return Criterion(
         id=f"{prefix}-{number}",
         kind=item.kind,
@@ -46,10 +48,10 @@ def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bo
         population=raw.population,
         warnings=list(raw.warnings),
     )
-    items: list[tuple[Item, str | None]] = []
+    items: list[tuple[Item, CriteriaText]] = []
     for ct in raw.criteria:
         for item in segment(ct):
-            items.append((item, ct.field))
+            items.append((item, ct))
     if not items:
         if NO_CRITERIA_WARNING not in record.warnings:
             record.warnings.append(NO_CRITERIA_WARNING)
@@ -62,9 +64,9 @@ def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bo
 
         found = extract_items(nlp, [it for it, _ in items], population=raw.population, repair=repair)
     counters = {"inclusion": 0, "exclusion": 0}
-    for (item, field), constraints in zip(items, found):
+    for (item, ct), constraints in zip(items, found):
         counters[item.kind] += 1
-        record.criteria.append(_criterion(item, counters[item.kind], field, constraints))
+        record.criteria.append(_criterion(item, counters[item.kind], ct.text, ct.field, constraints))
     if nlp is not None and repair:
         from criteria_nlp.pipeline.repair import harmonize_record
 
