@@ -20,7 +20,13 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
-from criteria_nlp.pipeline.numbers import HAS_NUMBER, SUPERSCRIPTS, parse_number, parse_roman, parse_word_number
+from criteria_nlp.pipeline.numbers import (
+    HAS_NUMBER,
+    SUPERSCRIPTS,
+    parse_number,
+    parse_roman,
+    parse_word_number,
+)
 from criteria_nlp.schema import Constraint
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
@@ -41,6 +47,8 @@ def _is_dose(unit: str | None, kind: str) -> bool:
     # a mass in kg is a body weight; other masses (mg, g, µg) are doses
     return kind in _DOSE_KINDS or (kind == "mass" and unit not in ("kg", "[lb_av]", "g/kg"))
 
+_COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
+_OR_OTHER = re.compile(r"(?i),?\s+(?:and|or)(?:/or)?\s+(?:any\s+)?other\b")
 _INLINE_LABEL = re.compile(r"[.)\-]\s+[A-Za-z(]")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
@@ -104,7 +112,7 @@ class ConstraintExtractor:
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
             pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1)
             if c is not None:
-                found.append(c)
+                found.extend(self._coordinated(c, text, ents))
                 prev_end = c.end
         if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
             found = self._negate(doc, found)
@@ -129,7 +137,7 @@ class ConstraintExtractor:
         self.context(doc)
         out = []
         group = iter(doc.spans["criteria_constraints"])
-        for c, span in zip(found, spans):
+        for c, span in zip(found, spans, strict=False):
             if span is None:
                 out.append(c)
                 continue
@@ -249,7 +257,9 @@ class ConstraintExtractor:
                 return None
             if self._excluded(m, text, start, end, value, unit, has_operator):
                 return None
-        variable, mention, category = self._attach(text, start, end, unit, relative_to, ents, prev_end, mention_hint, g)
+        variable, mention, category, unit = self._attach(
+            text, start, end, unit, relative_to, ents, prev_end, mention_hint, g
+        )
         return Constraint(
             variable=variable,
             mention=mention,
@@ -265,6 +275,25 @@ class ConstraintExtractor:
             text=text[start:end],
             written_operator=written,
         )
+
+    def _coordinated(self, c: Constraint, text: str, ents) -> list[Constraint]:
+        """'ALT or AST > 3 x ULN' bounds both: one constraint per coordinated variable."""
+        idx = next((i for i, e in enumerate(ents) if e[3] == c.variable and e[1] <= c.start), None)
+        if idx is None:
+            return [c]
+        chain = [ents[idx]]
+        for e in reversed(ents[:idx]):
+            if _COORDINATION.fullmatch(text, e[1], chain[0][0]) and e[3] != c.variable:
+                chain.insert(0, e)
+            else:
+                break
+        if len(chain) == 1:
+            return [c]
+        out = []
+        for e in chain:
+            category = c.category if c.category in ("temporal", "dose") else e[2]
+            out.append(c.model_copy(update={"variable": e[3], "mention": e[4], "category": category}))
+        return out
 
     def _clause_start(self, text: str, start: int, prev_end: int) -> int:
         lo = max(prev_end, start - 120)
@@ -284,7 +313,7 @@ class ConstraintExtractor:
         if unit:
             return True
         lo = max(prev_end, start - 25)
-        for s, e, *_ in ents:
+        for _s, e, *_ in ents:
             if lo <= e <= start and not _CLAUSE_END.search(text, e, start):
                 return True
         return False
@@ -373,7 +402,9 @@ class ConstraintExtractor:
             category = "dose"
         if not variable:
             variable = {"age": "age", "temporal": "time"}.get(category, text[start:end])
-        return variable, mention or None, category
+        if category == "age" and unit is None and not relative_to:
+            unit = "a"  # "aged 18-70": an age without a unit is in years
+        return variable, mention or None, category, unit
 
     def _is_age(self, text, window, start, end, ent) -> bool:
         if ent is not None and ent[2] != "age":
@@ -394,11 +425,15 @@ class ConstraintExtractor:
         words = trim(list(_WORD.finditer(text, clause_start, start))[-4:])
         if not words and unit is None and relative_to is None:
             # counts: "at least 2 prior lines of therapy"
-            stop = _CLAUSE_END.search(text, end)
-            words = trim(list(_WORD.finditer(text, end, stop.start() if stop else len(text)))[:4])
+            limit = min(len(text), end + 80)  # bounded: a long text without clause ends stays linear
+            stop = _CLAUSE_END.search(text, end, limit)
+            words = trim(list(_WORD.finditer(text, end, stop.start() if stop else limit))[:4])
         if not words:
             return None
         mention = text[words[0].start() : words[-1].end()].strip(" (")
+        other = _OR_OTHER.search(mention)
+        if other and other.start() > 0:
+            mention = mention[: other.start()]  # "rituximab or other biologics" -> "rituximab"
         if mention.count("(") > mention.count(")"):
             # "derivative (tuberculin" -> "tuberculin": the words inside the open bracket
             mention = mention[mention.rfind("(") + 1 :].strip() or mention

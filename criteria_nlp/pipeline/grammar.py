@@ -23,9 +23,23 @@ def _phrase(p: str) -> str:
     return body
 
 
+def _first_chars(phrases) -> str:
+    chars = set()
+    for p in phrases:
+        if p:
+            chars.update({p[0], p[0].lower(), p[0].upper()})
+    return "".join(re.escape(c) for c in sorted(chars))
+
+
 def alternation(phrases) -> str:
-    # Longest first: the regex engine takes the first alternative that matches.
-    return "|".join(_phrase(p) for p in sorted(set(phrases), key=lambda s: (-len(s), s)))
+    """Phrases as one alternation, longest first (the engine takes the first alternative
+    that matches). A look-ahead on the possible first characters skips the whole
+    alternation at once where none can start: Python's re has no trie, and trying every
+    phrase at every position is what made dense input slow."""
+    phrases = sorted(set(phrases), key=lambda s: (-len(s), s))
+    if not phrases:
+        return "(?!)"
+    return f"(?=[{_first_chars(phrases)}])(?:" + "|".join(_phrase(p) for p in phrases) + ")"
 
 
 def unit_regex(form: str) -> str:
@@ -88,10 +102,10 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             if _norm(f) not in unit_map:
                 unit_map[_norm(f)] = ucum
                 ci_forms.append(f)
-    unit_alt = "|".join(
+    unit_alt = f"(?=[{_first_chars(cs_forms + ci_forms)}])(?:" + "|".join(
         [f"(?-i:{unit_regex(f)})" for f in sorted(cs_forms, key=len, reverse=True)]
         + [unit_regex(f) for f in sorted(set(ci_forms), key=len, reverse=True)]
-    )
+    ) + ")"
     pre = alternation(list(before))
     post = alternation(list(after))
     temp = alternation(list(temporal))

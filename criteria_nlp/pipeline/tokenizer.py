@@ -38,7 +38,7 @@ _INFIXES = [
 _PROTECTED = [
     # letters then digits, maybe hyphenated parts and a trailing +/-: HER2, CD4+, HbA1c,
     # IL-2, COVID-19, SLEDAI-2K, anti-CD38, SARS-CoV-2
-    r"[A-Za-z][A-Za-z0-9]*(?:[-–][A-Za-z0-9]+)*[0-9][A-Za-z0-9]*(?:[-–][A-Za-z0-9]+)*[+-]?",
+    r"(?=[A-Za-z0-9+–-]*[0-9])[A-Za-z][A-Za-z0-9]*(?:[-–][A-Za-z0-9]+)*[+-]?",
     # titres and ratios: 1:160
     r"[0-9]+:[0-9]+",
     # units with a slash: mg/dL, mL/min/1.73m2, cells/mm3, g/day
@@ -58,12 +58,9 @@ def criteria_tokenizer(nlp: Language) -> Tokenizer:
     # Drop the default rule that splits "/" between letters ("mg/dL" stays one token).
     infixes = [p for p in defaults.infixes if "/" not in p] + _INFIXES
     suffixes = list(defaults.suffixes) + [rf"[{_OPS}]"]
-    base_match = defaults.token_match
-    protected = _token_match([])
-
-    def token_match(text: str):
-        return protected(text) or (base_match(text) if base_match else None)
-
+    # A bound regex method, not a closure: spaCy serialises the pattern with the tokenizer.
+    extra = [defaults.token_match.__self__.pattern.strip("^$")] if defaults.token_match else []
+    token_match = _token_match(extra)
     return Tokenizer(
         nlp.vocab,
         rules=dict(defaults.tokenizer_exceptions),

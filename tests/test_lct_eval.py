@@ -1,0 +1,80 @@
+"""Reading brat standoff and scoring the pipeline on LCT's numeric comparisons."""
+
+from pathlib import Path
+
+import pytest
+
+from criteria_nlp.evaluation.brat import BratError, parse_ann
+from criteria_nlp.evaluation.lct import _gold_of, corrupt_text, document_items, evaluate_lct, load_lct
+
+LCT = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "lct"
+
+# A small document written for this test, annotated the way LCT annotates comparisons.
+TEXT = "Inclusion criteria:\n  1. Age ≥ 21 years\n  2. HbA1c between 7 and 10 %\n"
+ANN = "\n".join(
+    [
+        "T1\tAge 25 28\tAge",
+        "T2\tEq-Operator 29 30\t≥",
+        "A1\tEq-Operator-Value T2 GTEQ",
+        "T3\tEq-Value 31 33\t21",
+        "T4\tEq-Temporal-Unit 34 39\tyears",
+        "T5\tEq-Comparison 29 39\t≥ 21 years",
+        "E1\tEq-Comparison:T5 Operator:T2 Value:T3 Temporal-Unit:T4",
+        "E2\tAge:T1 Numeric-Filter:E1",
+        "T6\tObservation-Name 45 50\tHbA1c",
+        "T7\tEq-Comparison 51 71\tbetween 7 and 10 %",
+        "T8\tEq-Value 59 60\t7",
+        "T9\tEq-Value 65 67\t10",
+        "E3\tEq-Comparison:T7 Value:T8 Value2:T9",
+        "E4\tObservation:T6 Numeric-Filter:E3",
+        "A2\tObservation-Type-Value E4 lab",
+    ]
+)
+
+
+def test_brat_events_and_gold_comparisons():
+    doc = parse_ann(ANN, TEXT, "toy")
+    assert doc.entities["T5"].text == TEXT[29:39]
+    assert doc.events["E3"].args_of("Value") == ["T8", "T9"]
+    gold, spans = _gold_of(doc)
+    assert [(g.values, g.expected_operator, g.category, g.unit_text) for g in gold] == [
+        ([21.0], ">=", "age", "years"),
+        ([7.0, 10.0], "==", "lab", None),
+    ]
+    assert spans == [(29, 39), (51, 71)]
+
+
+def test_bad_ann_line_names_file_and_line():
+    with pytest.raises(BratError, match=r"toy: line 2 "):
+        parse_ann("T1\tAge 1 2\tA\nT2\tEq-Value x y\tz", "abc", "toy")
+
+
+def test_items_keep_offsets_and_kind():
+    text = "Inclusion Criteria:\n  1. Age ≥ 21 years\nExclusion Criteria:\n  - BMI > 40\n"
+    items = document_items(text)
+    assert [(i.kind, i.text) for i in items] == [("inclusion", "Age ≥ 21 years"), ("exclusion", "BMI > 40")]
+    assert all(text[i.start : i.end] == i.text for i in items)
+
+
+def test_corruption_keeps_length():
+    text = "Age ≥ 18 and creatinine ≤ 1.5"
+    bad = corrupt_text(text)
+    assert len(bad) == len(text) and "≥" not in bad and "≤" not in bad and bad.count("=") == 2
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not LCT.is_dir(), reason="../shared/corpora/lct is absent")
+def test_lct_scores_on_two_batches():
+    from criteria_nlp.pipeline import build_pipeline
+
+    docs = [d for d in load_lct(LCT) if d.batch in ("batch3", "batch12")]
+    assert len(docs) > 60 and sum(len(d.gold) for d in docs) > 200
+    report = evaluate_lct(LCT, build_pipeline(), docs=docs)
+    assert report["detection"]["f1"] >= 0.85, {k: report[k] for k in ("detection", "strict")}
+    assert report["strict"]["f1"] >= 0.75
+    assert report["recall_temporal"] >= 0.85
+    miss = report["misses"][0]
+    assert {"doc", "sentence", "start", "end", "gold", "found"} <= set(miss)
+    # Registry damage: every ≥/≤ becomes "=". Numbers are still found.
+    corrupted = evaluate_lct(LCT, build_pipeline(), docs=docs, corrupt=True, repair=False)
+    assert corrupted["detection"]["f1"] >= report["detection"]["f1"] - 0.05
