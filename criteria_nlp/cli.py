@@ -213,9 +213,10 @@ def evaluate(
         except OSError as exc:
             _fail(f"{html}: cannot write: {exc.strerror or exc}")
         typer.echo(f"criteria-nlp evaluate: wrote {html}", err=True)
-    if report["unavailable"]:
-        for title in report["unavailable"]:
-            typer.echo(f"criteria-nlp evaluate: {title}: {report['sections'][title]['error']}", err=True)
+    problems = report["unavailable"] + report["failed"]
+    for title in problems:
+        typer.echo(f"criteria-nlp evaluate: {title}: {report['sections'][title]['error']}", err=True)
+    if problems:
         raise typer.Exit(1)
 
 

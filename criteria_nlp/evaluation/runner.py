@@ -76,8 +76,9 @@ def run_evaluation(
     on_step: Callable[[str], None] | None = None,
 ) -> dict:
     """Run every evaluation asked for; one section per evaluation in the returned report.
-    A missing evaluator or directory becomes a section with ``error`` (the rest still runs)."""
-    report: dict[str, Any] = {"title": "criteria-nlp evaluation", "sections": {}, "unavailable": []}
+    A missing evaluator or directory (listed in ``unavailable``) or one that raises (listed
+    in ``failed``) becomes a section with ``error``; the rest still runs."""
+    report: dict[str, Any] = {"title": "criteria-nlp evaluation", "sections": {}, "unavailable": [], "failed": []}
     for title, name, directory, options in plan(gold, corpora, corrupt):
         if on_step:
             on_step(title)
@@ -96,7 +97,12 @@ def run_evaluation(
 
             nlp = load()
         started = time.monotonic()
-        result = _call(func, directory, nlp=nlp, limit=limit, repair=repair, **options)
+        try:
+            result = _call(func, directory, nlp=nlp, limit=limit, repair=repair, **options)
+        except Exception as exc:  # one broken evaluator must not hide the others' scores
+            report["sections"][title] = {"error": f"the {name} evaluation failed: {type(exc).__name__}: {exc}"}
+            report["failed"].append(title)
+            continue
         section = dict(result) if isinstance(result, dict) else {"result": result}
         section["seconds"] = round(time.monotonic() - started, 2)
         report["sections"][title] = section
