@@ -15,9 +15,12 @@ from collections.abc import Sequence
 import spacy
 from spacy.language import Language
 
+from criteria_nlp.pipeline.numbers import HAS_NUMBER
 from criteria_nlp.schema import Constraint, Population
 
 TOKENIZER = "criteria_nlp.tokenizer.v1"
+# The cheap test the components run first: text without any number holds no constraint.
+HAS_NUMBER_CHECK = HAS_NUMBER.search
 COMPONENTS = ("criteria_variables", "criteria_constraints")
 REPAIR = "criteria_repair"
 BATCH_SIZE = 256

@@ -49,6 +49,7 @@ def _is_dose(unit: str | None, kind: str) -> bool:
 
 _COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
 _OR_OTHER = re.compile(r"(?i),?\s+(?:and|or)(?:/or)?\s+(?:any\s+)?other\b")
+_LOOKBACK = 60
 _INLINE_LABEL = re.compile(r"[.)\-]\s+[A-Za-z(]")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
@@ -107,7 +108,13 @@ class ConstraintExtractor:
         found: list[Constraint] = []
         prev_end = pos = 0
         search = self.grammar.regex.search
-        while (m := search(text, pos)) is not None:
+        numbers = HAS_NUMBER.search
+        while (hit := numbers(text, pos)) is not None:
+            # An expression starts at most a few words before its first number ("greater
+            # than or equal to the age of 18"): start the big regex there, not at 0.
+            m = search(text, max(pos, hit.start() - _LOOKBACK))
+            if m is None:
+                break
             c = self._read(m, text, ents, prev_end)
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
             pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1)

@@ -178,5 +178,6 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         # a trailing operator, unless it opens another comparison ("18 and less or equal 45")
         rf"(?:\s{{0,3}}(?P<post>{post})(?!\s{{0,2}}(?:\d|than\b|or\b|equal|to\b)))?"
     )
-    regex = re.compile(expr, re.IGNORECASE)
+    # No expression starts with a letter inside a word: most positions are rejected at once.
+    regex = re.compile(rf"(?:(?![A-Za-z])|(?<![A-Za-z]))(?:{expr})", re.IGNORECASE)
     return Grammar(regex, before, after, temporal, unit_map, unit_kind, references)
