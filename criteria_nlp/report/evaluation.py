@@ -70,6 +70,38 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _grouped(section: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
+    """``(key, value, how)`` in order; ``how`` is scalar, grid, metrics, examples, list or nested.
+    Sibling metric dicts with the same keys (one per layout, per corpus, ...) are merged
+    into one grid, so they share a table and a chart."""
+    out: list[tuple[str, Any, str]] = []
+    for key, value in section.items():
+        if _is_scalar(value):
+            how = "scalar"
+        elif _is_grid(value):
+            how = "grid"
+        elif isinstance(value, Mapping) and all(_is_scalar(v) for v in value.values()):
+            how = "metrics"
+        elif _is_examples(value):
+            how = "examples"
+        elif isinstance(value, list):
+            how = "list"
+        elif isinstance(value, Mapping):
+            how = "nested"
+        else:
+            how = "scalar"
+        out.append((key, value, how))
+    metrics = [(k, v) for k, v, how in out if how == "metrics" and v]
+    shapes = {tuple(v) for _, v in metrics}
+    if len(metrics) >= 3 and len(shapes) == 1:
+        grid = dict(metrics)
+        first = next(i for i, (_, _, how) in enumerate(out) if how == "metrics")
+        rest = [t for t in out if t[2] != "metrics" or not t[1]]
+        rest.insert(min(first, len(rest)), ("breakdown", grid, "grid"))
+        return rest
+    return out
+
+
 # ---------------------------------------------------------------- terminal
 
 
@@ -86,22 +118,21 @@ def _terminal_section(section: Any, prefix: str) -> list[str]:
     if not isinstance(section, Mapping):
         return [f"{prefix}{_fmt(section)}"]
     lines: list[str] = []
-    scalars = [(k, v) for k, v in section.items() if _is_scalar(v)]
+    parts = _grouped(section)
+    scalars = [(k, v) for k, v, how in parts if how == "scalar"]
     if scalars:
         lines.append(table(scalars, ["metric", "value"]))
-    for key, value in section.items():
-        if _is_scalar(value):
-            continue
-        if _is_grid(value):
+    for key, value, how in parts:
+        if how == "grid":
             cols = _grid_columns(value)
             lines.append(f"\n{prefix}{key}:")
             lines.append(table([[k, *(r.get(c) for c in cols)] for k, r in value.items()], ["", *cols]))
-        elif isinstance(value, Mapping) and all(_is_scalar(v) for v in value.values()):
+        elif how == "metrics":
             lines.append(f"\n{prefix}{key}:")
             lines.append(table(list(value.items()), ["", "value"]) if value else "(none)")
-        elif isinstance(value, list):
+        elif how in ("examples", "list"):
             lines.append(f"{prefix}{key}: {len(value)} (listed in --html / --json)")
-        elif isinstance(value, Mapping):
+        elif how == "nested":
             lines.append(f"\n{prefix}{key}:")
             lines.extend(_terminal_section(value, prefix + "  "))
     return lines
@@ -168,12 +199,18 @@ def _example_html(e: Mapping[str, Any]) -> str:
     skip = {*SENTENCE_KEYS, "gold", "found"}
     meta = ", ".join(f"{k}: {_describe(v) if not _is_scalar(v) else v}" for k, v in e.items() if k not in skip)
     parts = []
+    shown: set[int] = set()  # plain strings already marked in the sentence need no second line
     if sentence is not None:
-        spans = _spans_in(sentence, _texts(gold), "gold", "gold") + _spans_in(sentence, _texts(found), "found", "found")
-        parts.append(f"<div>{mark_text(sentence, spans)}</div>")
-    if gold is not None:
+        gold_spans = _spans_in(sentence, _texts(gold), "gold", "gold")
+        found_spans = _spans_in(sentence, _texts(found), "found", "found")
+        if isinstance(gold, str) and gold_spans:
+            shown.add(id(gold))
+        if isinstance(found, str) and found_spans:
+            shown.add(id(found))
+        parts.append(f"<div>{mark_text(sentence, gold_spans + found_spans)}</div>")
+    if gold is not None and id(gold) not in shown:
         parts.append(f'<div>gold: <mark class="gold">{escape(_describe(gold))}</mark></div>')
-    if found is not None and found != []:
+    if found is not None and found != [] and id(found) not in shown:
         parts.append(f'<div>found: <mark class="found">{escape(_describe(found))}</mark></div>')
     if meta:
         parts.append(f'<div class="src">{escape(meta)}</div>')
@@ -184,29 +221,29 @@ def _section_html(section: Any, level: int = 2) -> str:
     if not isinstance(section, Mapping):
         return f"<p>{escape(_fmt(section))}</p>"
     parts = []
-    scalars = [(k, v) for k, v in section.items() if _is_scalar(v)]
+    grouped = _grouped(section)
+    scalars = [(k, v) for k, v, how in grouped if how == "scalar"]
     if scalars:
         parts.append(_metric_table(scalars))
-    for key, value in section.items():
-        if _is_scalar(value):
-            continue
-        if _is_grid(value):
+    for key, value, how in grouped:
+        if how == "grid":
             parts.append(_grid_html(key, value))
-        elif isinstance(value, Mapping) and all(_is_scalar(v) for v in value.values()):
+        elif how == "metrics":
             parts.append(f"<h3>{escape(key)}</h3>" + (_metric_table(list(value.items())) if value else "<p>(none)</p>"))
             ratios = [(k, v) for k, v in value.items() if _is_ratio(v)]
             if len(ratios) >= 2:
                 parts.append(bar_chart([k for k, _ in ratios], [v for _, v in ratios], title=key))
-        elif _is_examples(value):
+        elif how == "examples":
             items = "".join(_example_html(e) for e in value)
             # Short lists open; long ones (thousands of LCT misses) folded but all there.
             opened = " open" if len(value) <= 30 else ""
             parts.append(f"<details{opened}><summary>{escape(key)} ({len(value)})</summary>{items}</details>")
-        elif isinstance(value, list):
+        elif how == "list":
             text = escape(json.dumps(value, ensure_ascii=False, default=str))
             parts.append(f"<details><summary>{escape(key)} ({len(value)})</summary><pre>{text}</pre></details>")
-        elif isinstance(value, Mapping):
-            parts.append(f"<h{min(level + 1, 4)}>{escape(key)}</h{min(level + 1, 4)}>{_section_html(value, level + 1)}")
+        elif how == "nested":
+            h = min(level + 1, 4)
+            parts.append(f"<h{h}>{escape(key)}</h{h}>{_section_html(value, level + 1)}")
     return "\n".join(parts)
 
 
