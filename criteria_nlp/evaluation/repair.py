@@ -8,9 +8,13 @@ repaired and that genuine "=" stay, and scores the ClinicalTrials.gov CSV of
 
 Training: :func:`train_operator_model` collects real comparisons (≥ ≤ >= <= > <) from
 the shared corpora, masks their operator, and fits a logistic regression over the
-context words (:func:`criteria_nlp.pipeline.repair.context_features`). Trials are split
-by a hash of their id, so the reported accuracy is on trials the model never saw. The
-weights are written as JSON; predicting needs no scikit-learn.
+context words (:func:`criteria_nlp.pipeline.repair.context_features`). By default it
+learns from Chia and the CT.gov CSV only (:data:`TRAIN_CORPORA`), so the whole of LCT -
+the corpus with gold operators that :func:`evaluate_repair` scores - is text the model
+never saw. Within the training corpora, trials are split by a hash of their id, so the
+model's own accuracy (and the CT.gov agreement of :func:`evaluate_repair_ctgov` on the
+'test' share) is also on trials it never saw. The weights are written as JSON;
+predicting needs no scikit-learn.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ SHARED_CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpor
 CTGOV_CSV = "ctgov_raw/chicagopcdc_clinical_trials.csv"
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "operator_repair"
 TEST_SHARE = 5  # one trial in five is held out from training
+# LCT is left out of training: it is the corpus the recovery figure is measured on.
+TRAIN_CORPORA = ("chia", "ctgov_raw")
+ALL_CORPORA = ("lct", "chia", "ctgov_raw")
 
 _LOST = str.maketrans({"≥": "=", "≤": "="})
 _COMPARISON = re.compile(r"(?<![<>=!≥≤])(≥|≤|>=|<=|=>|=<|>|<)(?![<>=])(?=\s*\d)")
@@ -77,17 +84,19 @@ def _ctgov_rows(csv_path: Path) -> Iterator[dict]:
         yield from csv.DictReader(fh)
 
 
-def corpus_examples(corpora_dir: str | Path) -> list[dict]:
-    """Masked comparisons of LCT, Chia and the CT.gov CSV under ``corpora_dir``."""
+def corpus_examples(corpora_dir: str | Path, corpora: tuple[str, ...] = ALL_CORPORA) -> list[dict]:
+    """Masked comparisons of the named corpora (LCT, Chia, the CT.gov CSV) under ``corpora_dir``."""
     root = Path(corpora_dir)
     rows: list[dict] = []
-    for txt in sorted((root / "lct").glob("batch*/*.txt")):
-        rows += _comparisons(txt.stem, "lct", txt.read_text(encoding="utf-8"))
-    for txt in sorted((root / "chia").glob("*.txt")):
-        trial, _, kind = txt.stem.partition("_")
-        kind = {"inc": "inclusion", "exc": "exclusion"}.get(kind)
-        rows += _comparisons(trial, "chia", txt.read_text(encoding="utf-8"), kind)
-    if (root / CTGOV_CSV).exists():
+    if "lct" in corpora:
+        for txt in sorted((root / "lct").glob("batch*/*.txt")):
+            rows += _comparisons(txt.stem, "lct", txt.read_text(encoding="utf-8"))
+    if "chia" in corpora:
+        for txt in sorted((root / "chia").glob("*.txt")):
+            trial, _, kind = txt.stem.partition("_")
+            kind = {"inc": "inclusion", "exc": "exclusion"}.get(kind)
+            rows += _comparisons(trial, "chia", txt.read_text(encoding="utf-8"), kind)
+    if "ctgov_raw" in corpora and (root / CTGOV_CSV).exists():
         for row in _ctgov_rows(root / CTGOV_CSV):
             rows += _comparisons(row["#nct_id"], "ctgov_raw", row["eligibility_criteria"] or "")
     return rows
@@ -98,9 +107,11 @@ def train_operator_model(
     out_dir: str | Path = MODEL_DIR,
     c: float = 0.5,
     min_count: int = 2,
+    corpora: tuple[str, ...] = TRAIN_CORPORA,
 ) -> dict:
-    """Fit the context model on the training trials, report it on the held-out ones and
-    write ``out_dir/weights.json``. Needs scikit-learn (the ``train`` extra)."""
+    """Fit the context model on the training trials of ``corpora``, report it on their
+    held-out trials (and on all of LCT when LCT is not among ``corpora``) and write
+    ``out_dir/weights.json``. Needs scikit-learn (the ``train`` extra)."""
     try:
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -111,11 +122,12 @@ def train_operator_model(
     root = Path(corpora_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such corpora folder")
-    rows = corpus_examples(root)
+    rows = corpus_examples(root, corpora)
     if not rows:
-        raise ValueError(f"{root}: no comparisons found (expected lct/, chia/ or {CTGOV_CSV})")
+        raise ValueError(f"{root}: no comparisons found (expected {', '.join(corpora)})")
     train = [r for r in rows if split_of(r["trial"]) == "train"]
     test = [r for r in rows if split_of(r["trial"]) == "test"]
+    unseen = [] if "lct" in corpora else corpus_examples(root, ("lct",))
     counts = Counter(f for r in train for f in set(r["feats"]))
     keep = {f for f, n in counts.items() if n >= min_count}
 
@@ -144,10 +156,17 @@ def train_operator_model(
         "train": accuracy(train),
         "test_all_operators": accuracy(test),
         "test_lost_operators": accuracy([r for r in test if r["lost"]]),
-        "test_by_corpus": {
-            k: accuracy([r for r in test if r["corpus"] == k]) for k in ("lct", "chia", "ctgov_raw")
+        "test_by_corpus": {k: accuracy([r for r in test if r["corpus"] == k]) for k in corpora},
+        "unseen_corpus_lct": {
+            "all_operators": accuracy(unseen),
+            "lost_operators": accuracy([r for r in unseen if r["lost"]]),
         },
-        "params": {"C": c, "min_count": min_count, "test_share": f"1/{TEST_SHARE} of trials by sha1(id)"},
+        "params": {
+            "C": c,
+            "min_count": min_count,
+            "corpora": list(corpora),
+            "test_share": f"1/{TEST_SHARE} of trials by sha1(id)",
+        },
     }
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -234,6 +253,17 @@ def _share(n: int, d: int) -> float | None:
     return round(n / d, 4) if d else None
 
 
+def _model_corpora() -> list[str]:
+    """The corpora the shipped context model was trained on (all three for old weights
+    that do not say)."""
+    from criteria_nlp.pipeline.repair import default_model
+
+    model = default_model()
+    if model is None:
+        return []
+    return list(model.meta.get("params", {}).get("corpora", ALL_CORPORA))
+
+
 def evaluate_repair(
     lct_dir: str | Path,
     nlp=None,
@@ -316,6 +346,8 @@ def evaluate_repair(
                 )
     total = sum(outcome[k] for k in ("ok", "wrong", "unrepaired", "not-extracted"))
     extracted = total - outcome["not-extracted"]
+    trained_on = _model_corpora()
+    unseen = by_split["test"] if "lct" in trained_on else by_split["train"] + by_split["test"]
     report = {
         "documents": len(docs),
         "lost_operators": total,
@@ -323,6 +355,10 @@ def evaluate_repair(
         "recovered_share": _share(outcome["ok"], total),
         "recovered_share_of_extracted": _share(outcome["ok"], extracted),
         "outcomes": {k: outcome[k] for k in ("ok", "wrong", "unrepaired", "not-extracted")},
+        # Which LCT trials the shipped context model learned from: none when it was trained
+        # on other corpora only (the default), else the 'train' share of the split.
+        "model_training_corpora": trained_on,
+        "recovered_share_on_trials_the_model_never_saw": _share(unseen["ok"], sum(unseen.values())),
         "recovered_share_by_model_split": {
             k: {"n": sum(v.values()), "recovered_share": _share(v["ok"], sum(v.values()))}
             for k, v in by_split.items()
@@ -347,6 +383,7 @@ def evaluate_repair_ctgov(
     """No gold here: the clean run's reading of every ≥/≤ comparison is the reference
     for the run on the corrupted text (same offsets)."""
     outcome: Counter = Counter()
+    by_split: dict[str, Counter] = {"train": Counter(), "test": Counter()}
     misses: list[dict] = []
     n_records = 0
     for row in _ctgov_rows(Path(csv_path)):
@@ -362,6 +399,7 @@ def evaluate_repair_ctgov(
         )
         outcome["clean_repaired_bare_equals"] += sum(c.repaired for c in clean)
         at = {(c.start, c.end): c for c in preds}
+        split = split_of(row["#nct_id"])
         for c in clean:
             if c.operator not in (">=", "<=", "between") or not ({"≥", "≤"} & set(c.text)):
                 continue
@@ -375,6 +413,7 @@ def evaluate_repair_ctgov(
             else:
                 result = "wrong"
             outcome[result] += 1
+            by_split[split][result] += 1
             if result != "ok" and len(misses) < max_listed:
                 misses.append(
                     {
@@ -394,6 +433,11 @@ def evaluate_repair_ctgov(
         "agree_share": _share(outcome["ok"], total),
         "agree_share_of_extracted": _share(outcome["ok"], total - outcome["not-extracted"]),
         "outcomes": {k: outcome[k] for k in ("ok", "wrong", "unrepaired", "not-extracted")},
+        # the context model learns from the 'train' trials of this CSV: 'test' is unseen
+        "agree_share_by_model_split": {
+            k: {"n": sum(v.values()), "agree_share": _share(v["ok"], sum(v.values()))}
+            for k, v in by_split.items()
+        },
         "repaired_in_clean_text": outcome["clean_repaired_bare_equals"],
         "misses": misses,
     }

@@ -85,6 +85,7 @@ class RepairRules:
     equality_after_value: list[re.Pattern] = field(default_factory=list)
     equality_before_operator: list[re.Pattern] = field(default_factory=list)
     equality_after_operator: list[re.Pattern] = field(default_factory=list)
+    part_of_operator: list[re.Pattern] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict) -> RepairRules:
@@ -112,6 +113,7 @@ class RepairRules:
         rules.equality_after_value = [re.compile(p) for p in eq.get("after_value", [])]
         rules.equality_before_operator = [re.compile(p) for p in eq.get("before_operator", [])]
         rules.equality_after_operator = [re.compile(p) for p in eq.get("after_operator", [])]
+        rules.part_of_operator = [re.compile(p) for p in eq.get("part_of_operator", [])]
         return rules
 
     @classmethod
@@ -310,6 +312,18 @@ def abnormal_side(c: Constraint, entry: dict | None, rules: RepairRules) -> str 
     return hit["side"] if hit else rules.get("lexicon", "category_abnormal", c.category)
 
 
+def variable_role(c: Constraint, entry: dict | None, rules: RepairRules) -> str | None:
+    """The role the rules give the variable ('disease-defining', ...), or None. A role in
+    the lexicon entry (key ``role``) comes first, then the rules' lists of names."""
+    if entry is not None and entry.get("role"):
+        return entry["role"]
+    name = (entry["name"] if entry else c.variable or "").lower()
+    for role, spec in (rules.get("lexicon", "roles", default={}) or {}).items():
+        if isinstance(spec, dict) and name in {v.lower() for v in spec.get("variables", [])}:
+            return role
+    return None
+
+
 def _is_time(c: Constraint, text: str) -> bool:
     if c.unit in TIME_UNITS or c.category == "temporal":
         return True
@@ -324,6 +338,8 @@ def equality_reason(c: Constraint, text: str, rules: RepairRules) -> str | None:
     before = text[max(0, op_start - 40) : op_start]
     after_op = text[op_end : op_end + 20]
     after_value = text[c.end : c.end + 20]
+    if any(p.search(before) for p in rules.part_of_operator):
+        return "part of a '<=' or '>=' written apart"
     if any(p.search(before) for p in rules.equality_before_operator):
         return "a count or ratio written with '='"
     if any(p.search(after_op) for p in rules.equality_after_operator):
@@ -343,10 +359,16 @@ def _lexicon_votes(c: Constraint, kind: str | None, entry: dict | None, rules: R
         w = rules.get("lexicon", "exclusion_weight", default=2.0)
         return [Vote(_sign(abnormal) * w, f"exclusion item; {name} is abnormal when {side}")]
     hit = _matching(rules.get("lexicon", "inclusion_side_by_pattern", default=[]), c)
+    role = variable_role(c, entry, rules)
     if hit is not None:
         policy, w = hit["side"], hit.get("weight", 1.5)
+    elif role is not None:
+        policy, w = rules.get("lexicon", "roles", role, "inclusion_side", default=[None, 0.0])
     else:
-        policy, w = rules.get("lexicon", "inclusion_side", c.category, default=[None, 0.0])
+        # "score:low" before "score": scales on which low is worse measure capacity
+        # (cognition, function, performance), and inclusion items ask for enough of it.
+        sides = rules.get("lexicon", "inclusion_side", default={})
+        policy, w = sides.get(f"{c.category}:{side}", sides.get(c.category, [None, 0.0]))
     if policy not in ("abnormal", "normal"):
         return []
     if policy == "abnormal":
@@ -375,7 +397,11 @@ def _relative_votes(c: Constraint, kind: str | None, rules: RepairRules) -> list
 
 
 def _age_votes(
-    c: Constraint, kind: str | None, population: Population | None, rules: RepairRules
+    c: Constraint,
+    kind: str | None,
+    population: Population | None,
+    rules: RepairRules,
+    lone: bool = False,
 ) -> list[Vote]:
     if c.category != "age":
         return []
@@ -387,12 +413,17 @@ def _age_votes(
             votes.append(Vote(flip * w, "the record's minimum age"))
         if population.max_age is not None and population.max_age.value == c.value:
             votes.append(Vote(-flip * w, "the record's maximum age"))
-    if votes:
+    if votes or c.unit not in (None, "a"):
         return votes
-    w = rules.get("age", "weight", default=2.5)
-    lo, hi = rules.get("age", "floor_between", default=[12, 21])
-    if c.unit in (None, "a") and lo <= c.value <= hi:
-        return [Vote(flip * w, f"age {c.value:g} is an adult floor")]
+    # Bands of a lone age: [low, high, weight, applies to]. "lone": the only age of the
+    # item, where even an older age is mostly a floor (trials of the elderly).
+    for lo, hi, w, scope in rules.get("age", "floor_bands", default=[[12, 21, 2.5, "any"]]):
+        if not lo <= c.value <= hi:
+            continue
+        if scope == "lone" and not (lone and kind == "inclusion"):
+            continue
+        what = "an adult floor" if hi <= 21 else "a floor when it is the only age of an inclusion item"
+        return [Vote(flip * w, f"age {c.value:g} is {what}")]
     return []
 
 
@@ -428,21 +459,34 @@ def _cue_votes(
     return votes
 
 
+# Line and sentence breaks end a criterion; a full stop after a single letter ("i. e.",
+# "e. g.") is an abbreviation, not the end of a sentence.
+_CLAUSE_BREAK = re.compile(r"[\n;]|(?<!\b\w)\.\s")
+
+
 def _find_cue(cue: Cue, text: str, op_start: int, end: int, rules: RepairRules) -> str | None:
-    # The clause around the '=': stop at line and sentence breaks, which end a criterion.
+    # The clause around the '='.
     lo = max(0, op_start - cue.window)
-    before = re.split(r"[\n;]|\.\s", text[lo:op_start])[-1]
+    before = _CLAUSE_BREAK.split(text[lo:op_start])[-1]
     hi = min(len(text), end + cue.window)
-    after = re.split(r"[\n;]|\.\s", text[end:hi])[0]
+    after = _CLAUSE_BREAK.split(text[end:hi])[0]
     if cue.where == "around":  # "= 5.7% or higher": the words may be inside the expression
-        after = re.split(r"[\n;]|\.\s", text[op_start + 1 : hi])[0]
+        after = _CLAUSE_BREAK.split(text[op_start + 1 : hi])[0]
     found = []
-    if cue.where in ("before", "around"):
+    if cue.where == "before":
         found += [(m, before) for m in cue.pattern.finditer(before)]
+    if cue.where == "around":  # a few words before: "minimum age = 18", not an earlier clause
+        found += [(m, before) for m in cue.pattern.finditer(before) if len(before[m.end() :].split()) <= 3]
     if cue.where == "before_adjacent":
         found += [(m, before) for m in cue.pattern.finditer(before) if not before[m.end() :].strip()]
     if cue.where in ("around",):
-        found += [(m, after) for m in cue.pattern.finditer(after)]
+        # inside the expression or right after it ("= 18 years or older"), not a later clause
+        # ("= 5 for women up to the age of 50")
+        found += [
+            (m, after)
+            for m in cue.pattern.finditer(after)
+            if len(text[end : op_start + 1 + m.start()].split()) <= 1
+        ]
     if cue.where == "after_adjacent":
         # the cue follows the value and its unit directly: "= 6 months prior to ..."
         found += [(m, after) for m in cue.pattern.finditer(after) if len(after[: m.start()].split()) <= 1]
@@ -502,6 +546,32 @@ def sibling_votes(
     return []
 
 
+def continues(first: Constraint, second: Constraint) -> bool:
+    """``second`` bounds the variable of ``first``: the same variable, or none named of its
+    own ("A1c = 8.0% and = 12.0%": the extractor leaves the second without a mention)."""
+    return second.variable == first.variable or second.mention is None
+
+
+def parallel_pairs(constraints: Sequence[Constraint], text: str, rules: RepairRules) -> dict[int, int]:
+    """'= 2 for men and = 3 for women': thresholds of one quantity for two groups point the
+    same way. Partners by index into ``constraints`` (both directions)."""
+    gap_pattern = re.compile(rules.get("parallel", "gap", default=r"(?!)"), re.I)
+    max_gap = rules.get("parallel", "max_gap", default=60)
+    cands = sorted(
+        (i for i, c in enumerate(constraints) if is_candidate(c) and c.operator == "=="),
+        key=lambda i: constraints[i].start,
+    )
+    partners: dict[int, int] = {}
+    for a, b in zip(cands, cands[1:], strict=False):
+        ca, cb = constraints[a], constraints[b]
+        gap = text[ca.end : cb.start]
+        other_variable = cb.variable != ca.variable and lexicon_entry(cb.variable) is not None
+        if other_variable or not 0 <= len(gap) <= max_gap or not gap_pattern.search(gap):
+            continue
+        partners[a], partners[b] = b, a
+    return partners
+
+
 def pair_votes(constraints: Sequence[Constraint], text: str, rules: RepairRules) -> dict[int, Vote]:
     """'= 20 and = 45' on one variable: votes by index into ``constraints``."""
     joiners = {j.lower() for j in rules.get("pair", "joiners", default=[])}
@@ -514,7 +584,7 @@ def pair_votes(constraints: Sequence[Constraint], text: str, rules: RepairRules)
     votes: dict[int, Vote] = {}
     for a, b in zip(cands, cands[1:], strict=False):
         ca, cb = constraints[a], constraints[b]
-        if ca.variable != cb.variable or not 0 <= cb.start - ca.end <= max_gap or ca.value >= cb.value:
+        if not continues(ca, cb) or not 0 <= cb.start - ca.end <= max_gap or ca.value >= cb.value:
             continue
         # Only a joiner between the two ("= 3 and = 18"), maybe the second mention again;
         # "=24 g for women and =36 g for men" is two thresholds, not a range.
@@ -549,6 +619,7 @@ def decide(
     extra_votes: Sequence[Vote] = (),
     rules: RepairRules | None = None,
     model: OperatorModel | None = None,
+    lone_age: bool = False,
 ) -> Repair | None:
     """The repair of one '=' constraint whose offsets index ``text``, or None to keep it.
 
@@ -565,18 +636,38 @@ def decide(
             rules.get("two_sided", "confidence", default=0.95),
             rules.get("two_sided", "reason", default="two-sided"),
         )
+    votes = collect_votes(
+        c, text, kind, entry=entry, population=population, rules=rules, model=model, lone_age=lone_age
+    )
+    if votes is None:
+        return None
+    return combine([*votes, *extra_votes], rules)
+
+
+def collect_votes(
+    c: Constraint,
+    text: str,
+    kind: str | None,
+    *,
+    entry: dict | None = None,
+    population: Population | None = None,
+    rules: RepairRules | None = None,
+    model: OperatorModel | None = None,
+    lone_age: bool = False,
+) -> list[Vote] | None:
+    """The votes on one '==' candidate from its own words (no other constraint), or None
+    when the '=' reads as a real equality."""
+    rules = rules or default_rules()
     if equality_reason(c, text, rules) is not None:
         return None
     entry = entry if entry is not None else lexicon_entry(c.variable)
-    votes = [
+    return [
         *_relative_votes(c, kind, rules),
-        *_age_votes(c, kind, population, rules),
+        *_age_votes(c, kind, population, rules, lone=lone_age),
         *_lexicon_votes(c, kind, entry, rules),
         *_cue_votes(c, text, kind, entry, rules),
-        *extra_votes,
         *_model_votes(c, text, kind, rules, model, entry),
     ]
-    return combine(votes, rules)
 
 
 def apply(c: Constraint, repair: Repair) -> Constraint:
@@ -603,6 +694,13 @@ def repair_constraints(
     """Repair every '=' constraint of one item (offsets index ``text``)."""
     rules = rules or default_rules()
     pairs = pair_votes(constraints, text, rules)
+    parallel = parallel_pairs(constraints, text, rules)
+    lone_age = sum(c.category == "age" for c in constraints) == 1
+    own: dict[int, list[Vote] | None] = {
+        i: collect_votes(c, text, kind, population=population, rules=rules, model=model, lone_age=lone_age)
+        for i, c in enumerate(constraints)
+        if is_candidate(c) and c.operator == "=="
+    }
     out = []
     for i, c in enumerate(constraints):
         if not is_candidate(c):
@@ -610,7 +708,17 @@ def repair_constraints(
             continue
         extra = [pairs[i]] if i in pairs else []
         extra += sibling_votes(c, constraints, rules)
-        r = decide(c, text, kind, population=population, extra_votes=extra, rules=rules, model=model)
+        if c.operator == "between":
+            r = decide(c, text, kind, population=population, extra_votes=extra, rules=rules, model=model)
+        elif own.get(i) is None:
+            r = None
+        else:
+            partner = constraints[parallel[i]] if i in parallel else None
+            shared = [
+                Vote(v.score, f"{v.reason} (parallel threshold '{partner.text.strip()}')")
+                for v in own.get(parallel.get(i, -1)) or []
+            ]
+            r = combine([*own[i], *extra, *shared], rules)
         if r is not None:
             out.append(apply(c, r))
             continue
