@@ -339,7 +339,8 @@ class ConstraintExtractor:
                 or _INLINE_LABEL.match(text, end)
             ):
                 return True  # "(1)", "2- proteinuria", "3. Negative": enumerations
-            if unit and text[m.end("ad") if g("ad") else start : m.start("unit1") if g("unit1") else start] == "-":
+            unit_at = m.start("unit1") if g("unit1") else m.start("unit") if g("unit") else start
+            if unit and g("ad") and text[m.end("ad") : unit_at].strip() == "-":
                 return True  # "2-hour glucose", "12-lead": a name, not a bound
             # years, dates, phone numbers, item numbers
             if not unit and _YEAR.fullmatch(digits):
