@@ -46,7 +46,7 @@ _NUMBERS = st.one_of(
     st.decimals(0, 1000, places=2, allow_nan=False, allow_infinity=False).map(str),
 )
 _CRITERIA_TEXT = st.lists(st.one_of(st.sampled_from(_WORDS), _NUMBERS), min_size=1, max_size=60).map(" ".join)
-_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _numbers_in(text: str) -> set[float]:
@@ -114,10 +114,10 @@ def test_a_one_megabyte_criterion_finishes_in_bounded_time(nlp):
     # In a child process with a hard timeout: a super-linear rule must fail this test, not hang the suite.
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", ONE_MB_SCRIPT], capture_output=True, text=True, timeout=ONE_MB_BOUND + 30, cwd=ROOT
+            [sys.executable, "-c", ONE_MB_SCRIPT], capture_output=True, text=True, timeout=ONE_MB_BOUND + 15, cwd=ROOT
         )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"a 1 MB criterion did not finish in {ONE_MB_BOUND + 30:.0f} s (process load included)")
+        pytest.fail(f"a 1 MB criterion did not finish in {ONE_MB_BOUND + 15:.0f} s (process load included)")
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["seconds"] < ONE_MB_BOUND, f"1 MB criterion took {result['seconds']:.1f} s"
