@@ -263,3 +263,60 @@ def test_pipeline_round_trip_keeps_the_rules(nlp, tmp_path):
     loaded = criteria_nlp.load(tmp_path / "p")
     assert [c.operator for c in criteria_nlp.extract("SLEDAI = 8", kind="inclusion", nlp=loaded)] == [GE]
     assert (tmp_path / "p" / "criteria_repair" / "repair_rules.json").exists()
+
+
+# --------------------------------------------------------------------------- round 2: general evidence
+
+
+def test_operator_written_apart_is_never_repaired(nlp):
+    for text in ("Baseline ECOG > = 4", "American Society of Anesthesia (ASA) score < = 2"):
+        found = [c for c in criteria_nlp.extract(text, kind="exclusion", nlp=nlp) if "=" in c.text]
+        assert found and not any(c.repaired for c in found), text
+
+
+def test_capacity_scales_ask_for_enough_in_inclusion():
+    # MMSE, Barthel: low is worse, and an inclusion item asks for enough capacity
+    text = "Mini Mental State Examination score = 24"
+    c = _eq(text, "= 24", "MMSE", "score", 24)
+    assert decide(c, text, "inclusion").operator == GE
+    assert decide(c, text, "exclusion").operator == LE
+
+
+def test_disease_defining_lab_is_asked_on_its_abnormal_side():
+    text = "HbA1c = 8.0% at screening"
+    c = _eq(text, "= 8.0%", "HbA1c", "lab", 8.0, unit="%")
+    assert decide(c, text, "inclusion").operator == GE
+    # a safety lab in the same place is kept within limits
+    text = "total bilirubin = 1.5 mg/dL"
+    c = _eq(text, "= 1.5 mg/dL", "bilirubin", "lab", 1.5, unit="mg/dL")
+    assert decide(c, text, "inclusion").operator == LE
+
+
+def test_control_cue_keeps_a_disease_defining_lab_within_limits():
+    text = "diabetes under control, with an HbA1c of = 11%"
+    c = _eq(text, "= 11%", "HbA1c", "lab", 11, unit="%")
+    assert decide(c, text, "inclusion").operator == LE
+
+
+def test_second_bound_without_a_name_continues_the_pair(nlp):
+    got = criteria_nlp.extract("A1c result =8.0% and =12.0%", kind="inclusion", nlp=nlp)
+    assert [(c.operator, c.value) for c in got] == [(GE, 8.0), (LE, 12.0)]
+    assert all("end of" in c.repair_reason for c in got)
+
+
+def test_parallel_thresholds_point_the_same_way(nlp):
+    got = criteria_nlp.extract(
+        "alcohol intake of =24 g/day for women and =36 g/day for men", kind="exclusion", nlp=nlp
+    )
+    ops = {c.value: c.operator for c in got if c.repaired}
+    assert set(ops) == {24, 36} and ops[24] == ops[36] == GE
+
+
+def test_lone_age_in_an_inclusion_item_is_a_floor():
+    text = "Age = 50 years"
+    c = _eq(text, "= 50 years", "age", "age", 50, unit="a")
+    assert repair_constraints([c], text, "inclusion", model=None)[0].operator == GE
+    # a later ceiling words clause does not reach back ("up to" belongs to another number)
+    text = "Beighton score = 5 for women up to the age of 50 years"
+    c = _eq(text, "= 5", "Beighton score", "score", 5)
+    assert "up to" not in (decide(c, text, "inclusion").reason)

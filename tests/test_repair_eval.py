@@ -67,3 +67,11 @@ def test_evaluate_repair_on_a_sample():
     assert len(report["misses"]) == report["lost_operators"] - report["recovered"]
     ctgov = report["ctgov_raw"]
     assert ctgov["records"] == 60 and ctgov["agree_share"] >= 0.8
+
+
+def test_shipped_model_never_saw_lct():
+    """The recovery figure is measured on LCT: the shipped weights must not have learned from it."""
+    meta = OperatorModel.load(MODEL).meta
+    assert "lct" not in meta["params"]["corpora"]
+    assert "lct" not in meta["by_corpus"]
+    assert meta["unseen_corpus_lct"]["lost_operators"]["n"] > 100
