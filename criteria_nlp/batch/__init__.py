@@ -3,7 +3,7 @@
 >>> from criteria_nlp.batch import annotate
 >>> stats = annotate(["examples"], "out/examples.jsonl")        # doctest: +SKIP
 >>> stats.summary()                                             # doctest: +SKIP
-'5 records, 61 items, 23 constraints (9 repaired), 0 errors in 3.1 s'
+'5 records, 62 items, 33 constraints (8 repaired), 0 errors in 6.4 s (pipeline load 5.9 s, then 10.0 records/s)'
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class BatchStats:
     errors: int = 0
     resumed: int = 0  # records already in the output of the interrupted run, not redone
     seconds: float = 0.0
+    load_seconds: float = 0.0  # of ``seconds``, spent loading the pipeline
 
     def add(self, counts: Counts) -> None:
         self.records += 1
@@ -60,10 +61,12 @@ class BatchStats:
         self.errors += counts[3]
 
     def summary(self) -> str:
-        rate = self.records / self.seconds if self.seconds > 0 else 0.0
+        work = self.seconds - self.load_seconds
+        rate = self.records / work if work > 0 else 0.0
         text = (
             f"{self.records} records, {self.items} items, {self.constraints} constraints "
-            f"({self.repaired} repaired), {self.errors} errors in {self.seconds:.1f} s ({rate:.1f} records/s)"
+            f"({self.repaired} repaired), {self.errors} errors in {self.seconds:.1f} s "
+            f"(pipeline load {self.load_seconds:.1f} s, then {rate:.1f} records/s)"
         )
         if self.resumed:
             text += f"; {self.resumed} records kept from the interrupted run"
@@ -225,7 +228,7 @@ def annotate(
     # Loaded before any output is touched: a broken pipeline fails the run, not every record.
     nlp = load_pipeline_for_batch(model)
     inputs = expand_inputs(paths)
-    stats = BatchStats()
+    stats = BatchStats(load_seconds=time.monotonic() - started)
     writer: JsonlWriter | None = None
     if out is not None:
         out_path = Path(out)
