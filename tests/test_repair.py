@@ -320,3 +320,10 @@ def test_lone_age_in_an_inclusion_item_is_a_floor():
     text = "Beighton score = 5 for women up to the age of 50 years"
     c = _eq(text, "= 5", "Beighton score", "score", 5)
     assert "up to" not in (decide(c, text, "inclusion").reason)
+
+
+def test_formula_is_kept_but_a_multiple_of_uln_is_repaired(nlp):
+    formula = criteria_nlp.extract("GFR (mL/min/1.73 m^2) = 175 × (Scr)^-1.154", kind="inclusion", nlp=nlp)
+    assert formula and not any(c.repaired for c in formula)
+    uln = [c for c in criteria_nlp.extract("ALT = 2.5 × ULN", kind="exclusion", nlp=nlp) if c.repaired]
+    assert [c.operator for c in uln] == [GE]

@@ -343,7 +343,7 @@ def equality_reason(c: Constraint, text: str, rules: RepairRules) -> str | None:
     if any(p.search(before) for p in rules.equality_before_operator):
         return "a count or ratio written with '='"
     if any(p.search(after_op) for p in rules.equality_after_operator):
-        return "an operator follows the '='"
+        return "an operator or a formula follows the '='"
     if any(p.search(after_value) for p in rules.equality_after_value):
         return "'=' followed by a list, ratio or range of values"
     return None
