@@ -75,7 +75,7 @@ def expand_inputs(args: Iterable[str]) -> list[InputFile]:
 
 
 def _read_one(inp: InputFile) -> Iterator[RawRecord | RecordError]:
-    from criteria_nlp.readers import read_path, read_text
+    from criteria_nlp.readers import read_bytes, read_path
 
     if inp.problem is not None:
         yield RecordError(source=inp.path, problem=inp.problem)
@@ -84,7 +84,8 @@ def _read_one(inp: InputFile) -> Iterator[RawRecord | RecordError]:
     n = 0
     try:
         if inp.path == STDIN:
-            records = read_text(sys.stdin.read(), source=source)
+            # raw bytes, so stdin gets the readers' decoding (BOMs, legacy encodings, binary checks)
+            records = read_bytes(sys.stdin.buffer.read(), source)
         else:
             records = read_path(inp.path)
         for raw in records:
