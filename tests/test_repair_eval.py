@@ -75,3 +75,45 @@ def test_shipped_model_never_saw_lct():
     assert "lct" not in meta["params"]["corpora"]
     assert "lct" not in meta["by_corpus"]
     assert meta["unseen_corpus_lct"]["lost_operators"]["n"] > 100
+
+
+def test_mask_comparisons_keeps_offsets_and_labels_every_operator():
+    from criteria_nlp.evaluation.repair import mask_comparisons
+
+    text = "Age >= 18 and <= 75; ALT > 2 x ULN; Hb ≤ 9; score 0-1"
+    masked, labels = mask_comparisons(text)
+    assert len(masked) == len(text)
+    assert masked == "Age  = 18 and  = 75; ALT = 2 x ULN; Hb = 9; score 0-1"
+    assert [labels[i] for i in sorted(labels)] == [1, 0, 1, 0]
+    assert all(masked[i] == "=" for i in labels)
+
+
+def test_stack_scales_each_voice_and_leaves_unknown_voices_alone():
+    from criteria_nlp.pipeline.repair import GE, LE, RepairRules, Vote, combine
+
+    rules = RepairRules.from_dict({"threshold": 0.3})
+    votes = [Vote(2.0, "cue", "cue:floor words"), Vote(-1.5, "lexicon", "lexicon:inclusion:lab")]
+    assert combine(votes, rules).operator == GE
+    # the data say the lexicon voice is worth twice its hand weight, the cue half of it
+    stacked = combine(votes, rules, {"cue:floor words": 0.5, "lexicon:inclusion:lab": 2.0})
+    assert stacked.operator == LE
+    assert combine(votes, rules, {"other": 0.0}).operator == GE
+
+
+def test_fit_stack_learns_from_data_and_keeps_rare_voices_near_their_hand_weight():
+    from criteria_nlp.evaluation.repair import fit_stack
+
+    # "good" always points the right way, "noise" half the time the wrong way
+    rows = [{"votes": {"good": 1.0 if y else -1.0, "noise": 1.0}, "label": y} for y in (0, 1) * 100]
+    rows.append({"votes": {"rare": 1.0}, "label": 1})
+    stack = fit_stack(rows)
+    assert stack["good"] > 1.5
+    assert stack["noise"] < 0.6  # pulled well below its hand weight (1) by the data
+    assert 0.9 < stack["rare"] < 1.2
+
+
+def test_shipped_model_carries_a_stack_learned_without_lct():
+    meta = json.loads(MODEL.read_text(encoding="utf-8"))
+    assert "model" in meta["stack"] and len(meta["stack"]) > 10
+    assert meta["meta"]["stack"]["examples"]["train"] > 1000
+    assert meta["meta"]["stack"]["unseen_corpus_lct"]["stacked"]["n"] > 100

@@ -57,6 +57,9 @@ class Vote:
 
     score: float
     reason: str
+    # Which voice cast it ("cue:recency", "lexicon:exclusion:lab", "model", ...): the
+    # stacked weights of the model file scale each voice (see :func:`combine`).
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -247,15 +250,20 @@ def context_features(
 
 @dataclass
 class OperatorModel:
-    """Logistic regression weights; P(>=) = sigmoid(sum of the weights of the features)."""
+    """Logistic regression weights; P(>=) = sigmoid(sum of the weights of the features).
+
+    ``stack`` holds the learned multiplier of each voice (by :attr:`Vote.key`), fitted
+    together with the weights on masked corpus comparisons; a voice it does not name keeps
+    its hand-set weight (multiplier 1)."""
 
     weights: dict[str, float]
     meta: dict = field(default_factory=dict)
+    stack: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> OperatorModel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(weights=data["weights"], meta=data.get("meta", {}))
+        return cls(weights=data["weights"], meta=data.get("meta", {}), stack=data.get("stack", {}))
 
     def logit(self, feats: Iterable[str]) -> float:
         return sum(self.weights.get(f, 0.0) for f in feats)
@@ -357,18 +365,31 @@ def _lexicon_votes(c: Constraint, kind: str | None, entry: dict | None, rules: R
     name = c.variable
     if kind == "exclusion":
         w = rules.get("lexicon", "exclusion_weight", default=2.0)
-        return [Vote(_sign(abnormal) * w, f"exclusion item; {name} is abnormal when {side}")]
+        return [
+            Vote(
+                _sign(abnormal) * w,
+                f"exclusion item; {name} is abnormal when {side}",
+                f"lexicon:exclusion:{c.category}",
+            )
+        ]
     hit = _matching(rules.get("lexicon", "inclusion_side_by_pattern", default=[]), c)
     role = variable_role(c, entry, rules)
     if hit is not None:
         policy, w = hit["side"], hit.get("weight", 1.5)
+        key = "lexicon:inclusion:pattern"
     elif role is not None:
         policy, w = rules.get("lexicon", "roles", role, "inclusion_side", default=[None, 0.0])
+        key = f"lexicon:inclusion:role:{role}"
     else:
         # "score:low" before "score": scales on which low is worse measure capacity
         # (cognition, function, performance), and inclusion items ask for enough of it.
         sides = rules.get("lexicon", "inclusion_side", default={})
         policy, w = sides.get(f"{c.category}:{side}", sides.get(c.category, [None, 0.0]))
+        key = (
+            f"lexicon:inclusion:{c.category}:{side}"
+            if f"{c.category}:{side}" in sides
+            else (f"lexicon:inclusion:{c.category}")
+        )
     if policy not in ("abnormal", "normal"):
         return []
     if policy == "abnormal":
@@ -376,12 +397,14 @@ def _lexicon_votes(c: Constraint, kind: str | None, entry: dict | None, rules: R
             Vote(
                 _sign(abnormal) * w,
                 f"inclusion item asks for {name} on its abnormal ({side}) side",
+                key,
             )
         ]
     return [
         Vote(
             -_sign(abnormal) * w,
             f"inclusion item keeps {name} within limits ({name} is abnormal when {side})",
+            key,
         )
     ]
 
@@ -393,7 +416,13 @@ def _relative_votes(c: Constraint, kind: str | None, rules: RepairRules) -> list
     if direction not in (GE, LE):
         return []
     w = rules.get("relative_limit", "weight", default=3.0)
-    return [Vote(_sign(direction) * w, f"{c.value:g} x {c.relative_to} in an {kind} item")]
+    return [
+        Vote(
+            _sign(direction) * w,
+            f"{c.value:g} x {c.relative_to} in an {kind} item",
+            f"relative:{c.relative_to}:{kind}",
+        )
+    ]
 
 
 def _age_votes(
@@ -410,9 +439,9 @@ def _age_votes(
     if population is not None:
         w = rules.get("age", "population_weight", default=4.0)
         if population.min_age is not None and population.min_age.value == c.value:
-            votes.append(Vote(flip * w, "the record's minimum age"))
+            votes.append(Vote(flip * w, "the record's minimum age", "age:record"))
         if population.max_age is not None and population.max_age.value == c.value:
-            votes.append(Vote(-flip * w, "the record's maximum age"))
+            votes.append(Vote(-flip * w, "the record's maximum age", "age:record"))
     if votes or c.unit not in (None, "a"):
         return votes
     # Bands of a lone age: [low, high, weight, applies to]. "lone": the only age of the
@@ -423,7 +452,7 @@ def _age_votes(
         if scope == "lone" and not (lone and kind == "inclusion"):
             continue
         what = "an adult floor" if hi <= 21 else "a floor when it is the only age of an inclusion item"
-        return [Vote(flip * w, f"age {c.value:g} is {what}")]
+        return [Vote(flip * w, f"age {c.value:g} is {what}", f"age:band:{lo:g}-{hi:g}")]
     return []
 
 
@@ -455,7 +484,7 @@ def _cue_votes(
         else:
             direction = GE if abnormal == LE else LE
         seen.add(cue.name)
-        votes.append(Vote(_sign(direction) * cue.weight, f"'{hit}'"))
+        votes.append(Vote(_sign(direction) * cue.weight, f"'{hit}'", f"cue:{cue.name}"))
     return votes
 
 
@@ -513,7 +542,7 @@ def _model_votes(
     clip = rules.get("model", "clip", default=2.5)
     w = rules.get("model", "weight", default=1.0) * max(-clip, min(clip, logit))
     p = 1.0 / (1.0 + math.exp(-logit))
-    return [Vote(w, f"context model P(>=)={p:.2f}")]
+    return [Vote(w, f"context model P(>=)={p:.2f}", "model")]
 
 
 def sibling_votes(
@@ -539,10 +568,10 @@ def sibling_votes(
     bottom = min(bounds, key=lambda b: (b[0], b[1] == "upper"))
     if c.value >= top[0]:
         direction = GE if top[1] == "upper" else LE
-        return [Vote(_sign(direction) * w, f"{c.variable} above its other bound {top[0]:g}")]
+        return [Vote(_sign(direction) * w, f"{c.variable} above its other bound {top[0]:g}", "sibling")]
     if c.value <= bottom[0]:
         direction = LE if bottom[1] == "lower" else GE
-        return [Vote(_sign(direction) * w, f"{c.variable} below its other bound {bottom[0]:g}")]
+        return [Vote(_sign(direction) * w, f"{c.variable} below its other bound {bottom[0]:g}", "sibling")]
     return []
 
 
@@ -592,13 +621,23 @@ def pair_votes(constraints: Sequence[Constraint], text: str, rules: RepairRules)
         gap_words = [g for g in re.findall(r"[\w&-]+", text[ca.end : cb.start].lower()) if g not in own]
         if not gap_words or not all(g in joiners for g in gap_words):
             continue
-        votes[a] = Vote(w, f"lower end of '{ca.value:g} and {cb.value:g}'")
-        votes[b] = Vote(-w, f"upper end of '{ca.value:g} and {cb.value:g}'")
+        votes[a] = Vote(w, f"lower end of '{ca.value:g} and {cb.value:g}'", "pair")
+        votes[b] = Vote(-w, f"upper end of '{ca.value:g} and {cb.value:g}'", "pair")
     return votes
 
 
-def combine(votes: Sequence[Vote], rules: RepairRules) -> Repair | None:
-    """Sum the votes; a repair when the sum passes the threshold."""
+def stacked(votes: Sequence[Vote], stack: dict[str, float] | None = None) -> list[Vote]:
+    """The votes scaled by the learned multiplier of their voice (1 when none is learned)."""
+    if not stack:
+        return list(votes)
+    return [Vote(v.score * stack.get(v.key, 1.0), v.reason, v.key) for v in votes]
+
+
+def combine(
+    votes: Sequence[Vote], rules: RepairRules, stack: dict[str, float] | None = None
+) -> Repair | None:
+    """Sum the votes (each scaled by ``stack``); a repair when the sum passes the threshold."""
+    votes = [v for v in stacked(votes, stack) if v.score]
     score = sum(v.score for v in votes)
     if abs(score) < rules.get("threshold", default=1.0) or not votes:
         return None
@@ -693,6 +732,40 @@ def repair_constraints(
 ) -> list[Constraint]:
     """Repair every '=' constraint of one item (offsets index ``text``)."""
     rules = rules or default_rules()
+    every = item_votes(constraints, text, kind, population, rules, model)
+    stack = model.stack if model is not None else None
+    out = []
+    for i, c in enumerate(constraints):
+        if not is_candidate(c):
+            out.append(c)
+            continue
+        if c.operator == "between":
+            extra = sibling_votes(c, constraints, rules)
+            r = decide(c, text, kind, population=population, extra_votes=extra, rules=rules, model=model)
+        elif every.get(i) is None:
+            r = None
+        else:
+            r = combine(every[i], rules, stack)
+        if r is not None:
+            out.append(apply(c, r))
+            continue
+        why = equality_reason(c, text, rules) if c.operator == "==" else None
+        out.append(c.model_copy(update={"repair_reason": KEPT_PREFIX + why}) if why else c)
+    return out
+
+
+def item_votes(
+    constraints: Sequence[Constraint],
+    text: str,
+    kind: str | None,
+    population: Population | None = None,
+    rules: RepairRules | None = None,
+    model: OperatorModel | None = None,
+) -> dict[int, list[Vote] | None]:
+    """Every vote on each '==' candidate of one item, by index into ``constraints``: its
+    own words, the pair and sibling constraints, a parallel threshold's own votes. None
+    when the '=' reads as a real equality. Training collects the same votes (unscaled)."""
+    rules = rules or default_rules()
     pairs = pair_votes(constraints, text, rules)
     parallel = parallel_pairs(constraints, text, rules)
     lone_age = sum(c.category == "age" for c in constraints) == 1
@@ -701,30 +774,22 @@ def repair_constraints(
         for i, c in enumerate(constraints)
         if is_candidate(c) and c.operator == "=="
     }
-    out = []
-    for i, c in enumerate(constraints):
-        if not is_candidate(c):
-            out.append(c)
+    every: dict[int, list[Vote] | None] = {}
+    for i, votes in own.items():
+        if votes is None:
+            every[i] = None
             continue
+        c = constraints[i]
         extra = [pairs[i]] if i in pairs else []
         extra += sibling_votes(c, constraints, rules)
-        if c.operator == "between":
-            r = decide(c, text, kind, population=population, extra_votes=extra, rules=rules, model=model)
-        elif own.get(i) is None:
-            r = None
-        else:
-            partner = constraints[parallel[i]] if i in parallel else None
-            shared = [
-                Vote(v.score, f"{v.reason} (parallel threshold '{partner.text.strip()}')")
-                for v in own.get(parallel.get(i, -1)) or []
-            ]
-            r = combine([*own[i], *extra, *shared], rules)
-        if r is not None:
-            out.append(apply(c, r))
-            continue
-        why = equality_reason(c, text, rules) if c.operator == "==" else None
-        out.append(c.model_copy(update={"repair_reason": KEPT_PREFIX + why}) if why else c)
-    return out
+        partner = constraints[parallel[i]] if i in parallel else None
+        shared = [
+            Vote(v.score, f"{v.reason} (parallel threshold '{partner.text.strip()}')", "parallel")
+            for v in own.get(parallel.get(i, -1)) or []
+            if partner is not None
+        ]
+        every[i] = [*votes, *extra, *shared]
+    return every
 
 
 # --------------------------------------------------------------------------- record level
@@ -761,7 +826,9 @@ def harmonize_record(record: TrialRecord, rules: RepairRules | None = None) -> N
                         continue
                     if o.value == c.value:
                         direction = GE if o.operator in LOWER_OPS else LE
-                        votes.append(Vote(_sign(direction) * w_same, f"'{o.text}' elsewhere in the record"))
+                        votes.append(
+                            Vote(_sign(direction) * w_same, f"'{o.text}' elsewhere in the record", "record")
+                        )
                         break
                 else:
                     continue
@@ -775,7 +842,7 @@ def harmonize_record(record: TrialRecord, rules: RepairRules | None = None) -> N
             base = c.model_copy(update={"operator": "==", "repaired": False, "repair_reason": None})
             prior = []
             if c.repaired:
-                prior = [Vote(_sign(c.operator) * _logit(c.confidence), c.repair_reason or "")]
+                prior = [Vote(_sign(c.operator) * _logit(c.confidence), c.repair_reason or "", "prior")]
             r = combine([*votes, *prior], rules)
             if r is not None:
                 crit.constraints[j] = apply(base, r)
