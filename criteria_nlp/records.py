@@ -64,9 +64,14 @@ def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bo
 
         found = extract_items(nlp, [it for it, _ in items], population=raw.population, repair=repair)
     counters = {"inclusion": 0, "exclusion": 0}
-    for (item, ct), constraints in zip(items, found):
+    for (item, ct), constraints in zip(items, found, strict=True):
         counters[item.kind] += 1
         record.criteria.append(_criterion(item, counters[item.kind], ct.text, ct.field, constraints))
+    if nlp is not None and "criteria_variables" in nlp.component_names:
+        from criteria_nlp.abbreviations import teach_abbreviations
+
+        texts = [ct.text[ct.start : ct.end] for ct in raw.criteria]
+        teach_abbreviations(record, texts, nlp.get_pipe("criteria_variables").entries)
     if nlp is not None and repair:
         from criteria_nlp.pipeline.repair import harmonize_record
 

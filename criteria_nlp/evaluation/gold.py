@@ -92,7 +92,7 @@ def score_records(gold_records: Iterable[dict], records: Iterable[TrialRecord]) 
     misses: list[dict] = []
     false_alarms: list[dict] = []
     per_record = []
-    for g, rec in zip(gold_records, records):
+    for g, rec in zip(gold_records, records, strict=True):
         gi = {(it["start"], it["end"]): it for it in g["items"]}
         fi = {(c.start, c.end): c for c in rec.criteria}
         matched = gi.keys() & fi.keys()
@@ -169,7 +169,7 @@ def evaluate_gold(annotations_dir: str | Path, nlp=None, repair: bool = True) ->
 
     gold = load_gold(annotations_dir)
     records = [structure(g["_path"], nlp=nlp, repair=repair) for g in gold]
-    for g, rec in zip(gold, records):
+    for g, rec in zip(gold, records, strict=True):
         rec.source = g["source"]
     result = score_records(gold, records)
     result["records"] = len(gold)

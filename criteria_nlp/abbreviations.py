@@ -1,0 +1,74 @@
+"""A trial's own abbreviations teach the lexicon, for that record only.
+
+Criteria often define an abbreviation once ("SLE disease activity index (SLEDAI)",
+"six-minute walk test (6MWT)") and use the short form after. When the long form is a
+lexicon alias but the short form is not, a constraint named by the short form is renamed
+to the lexicon variable. scispaCy's AbbreviationDetector (Schwartz & Hearst's algorithm)
+finds the definitions; it needs no trained model.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import spacy
+
+from criteria_nlp.schema import TrialRecord
+
+# A definition needs a parenthesised short form: checking for one first keeps the
+# detector off the records that cannot have any (most of them).
+_DEFINITION_HINT = re.compile(r"\(\s*[A-Za-z0-9][\w\-/]{1,11}\s*\)")
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("abbreviation_detector")
+    return nlp
+
+
+def find_abbreviations(text: str) -> dict[str, str]:
+    """Short form -> long form for every abbreviation the text defines."""
+    if not _DEFINITION_HINT.search(text):
+        return {}
+    doc = _detector()(text)
+    found: dict[str, str] = {}
+    for short in doc._.abbreviations:
+        found.setdefault(short.text, short._.long_form.text)
+    return found
+
+
+def _alias_index(entries: dict[str, dict]) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for name, entry in entries.items():
+        for alias in entry.get("aliases") or [name]:
+            index.setdefault(" ".join(alias.lower().split()), name)
+    return index
+
+
+def teach_abbreviations(record: TrialRecord, criteria_texts: list[str], entries: dict[str, dict]) -> int:
+    """Rename constraints whose variable is a short form this record defines and whose
+    long form the lexicon knows. Returns how many constraints were renamed."""
+    pending = [c for crit in record.criteria for c in crit.constraints if c.variable not in entries]
+    if not pending:
+        return 0
+    taught: dict[str, dict] = {}
+    index = _alias_index(entries)
+    for text in criteria_texts:
+        for short, long in find_abbreviations(text).items():
+            name = index.get(" ".join(long.lower().split()))
+            if name is not None:
+                taught[short] = entries[name]
+    renamed = 0
+    for c in pending:
+        entry = taught.get(c.variable) or taught.get(c.mention or "")
+        if entry is None:
+            continue
+        c.variable = entry["name"]
+        if c.category == "other":
+            c.category = entry["category"]
+        renamed += 1
+    return renamed
