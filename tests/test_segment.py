@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -288,6 +289,25 @@ def test_switch_point():
     assert clf.switch_point([]) == 0
     # one odd item does not break the order: a lone exclusion-looking item among inclusions
     assert clf.switch_point([0.1, 0.6, 0.2, 0.1, 0.9, 0.95]) == 4
+
+
+def test_switch_prior_is_a_distribution_and_moves_the_split():
+    prior = clf.SwitchPrior(4.0, 6.0, weight=1.0)
+    for n in (1, 5, 30):
+        assert sum(math.exp(prior.log_pmf(k, n)) for k in range(n + 1)) == pytest.approx(1.0)
+    # an uninformative item list: the prior alone picks a split near its mean share (4/10)
+    assert clf.switch_point([0.5] * 10, prior) in (3, 4)
+    # confident items outweigh the prior
+    assert clf.switch_point([0.01] * 9 + [0.99], prior) == 9
+    assert clf.switch_point([0.5] * 10, clf.SwitchPrior(4.0, 6.0, weight=0.0)) == 0
+
+
+def test_load_rejects_a_bad_switch_prior(tmp_path):
+    doc = {"format": clf.FORMAT, "intercept": 0.0, "features": [], "idf": [], "weights": [],
+           "switch_prior": {"alpha": -1, "beta": 2, "weight": 1}}
+    (tmp_path / "model.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match="model.json: switch_prior alpha and beta must be positive"):
+        clf.IncExcModel.load(tmp_path)
 
 
 def test_shipped_model_scores_typical_criteria():
