@@ -23,6 +23,8 @@ from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_g
 from criteria_nlp.pipeline.numbers import (
     HAS_NUMBER,
     SUPERSCRIPTS,
+    doc_text,
+    has_number,
     parse_number,
     parse_roman,
     parse_word_number,
@@ -100,10 +102,10 @@ class ConstraintExtractor:
     # ------------------------------------------------------------------ running
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
-        if not HAS_NUMBER.search(text):
+        if not has_number(doc):
             doc._.constraints = []
             return doc
+        text = doc_text(doc)
         ents = [(e.start_char, e.end_char, e.label_, e._.variable or e.text, e.text) for e in doc.ents]
         found: list[Constraint] = []
         prev_end = pos = 0

@@ -11,48 +11,35 @@ import re
 from dataclasses import dataclass
 
 from criteria_nlp.pipeline.numbers import NUMBER_WORDS
+from criteria_nlp.pipeline.trie import alternation, first_chars, fold, trie_regex
+
+_UNIT_SPACE = r"\s{1,2}"
+_UNIT_SLASH = r"\s{0,2}/\s{0,2}"
 
 
-def _phrase(p: str) -> str:
-    """A phrase as a regex: escaped, any whitespace between words, word edges kept."""
-    body = r"\s{1,3}".join(re.escape(w) for w in p.split())
-    if p[:1].isalnum():
-        body = r"(?<![\w])" + body
-    if p[-1:].isalnum() or p.endswith("."):
-        body = body + r"(?![\w])" if p[-1:].isalnum() else body
-    return body
-
-
-def _first_chars(phrases) -> str:
-    chars = set()
-    for p in phrases:
-        if p:
-            chars.update({p[0], p[0].lower(), p[0].upper()})
-    return "".join(re.escape(c) for c in sorted(chars))
-
-
-def alternation(phrases) -> str:
-    """Phrases as one alternation, longest first (the engine takes the first alternative
-    that matches). A look-ahead on the possible first characters skips the whole
-    alternation at once where none can start: Python's re has no trie, and trying every
-    phrase at every position is what made dense input slow."""
-    phrases = sorted(set(phrases), key=lambda s: (-len(s), s))
-    if not phrases:
-        return "(?!)"
-    return f"(?=[{_first_chars(phrases)}])(?:" + "|".join(_phrase(p) for p in phrases) + ")"
-
-
-def unit_regex(form: str) -> str:
-    """A unit form as a regex: spaces around '/' optional, no letter or digit right after."""
+def _unit_atoms(form: str, folded: bool) -> tuple[list[str], str]:
+    """A unit form as trie atoms: spaces around '/' optional, no letter or digit after."""
     if len(form) == 1 and form.isalpha():
         # "3 d" is three days, "3D" is not
-        return rf"(?-i:{re.escape(form)})(?![A-Za-z0-9])"
-    parts = [re.escape(part) for part in form.split("/")]
-    body = r"\s{0,2}/\s{0,2}".join(parts)
-    body = body.replace(r"\ ", r"\s{1,2}")
-    if form[-1:].isalnum():
-        body += r"(?![A-Za-z0-9])"
-    return body
+        return [f"(?-i:{re.escape(form)})"], r"(?![A-Za-z0-9])"
+    atoms: list[str] = []
+    for i, part in enumerate(form.split("/")):
+        if i:
+            atoms.append(_UNIT_SLASH)
+        atoms.extend(_UNIT_SPACE if c == " " else re.escape(fold(c) if folded else c) for c in part)
+    return atoms, (r"(?![A-Za-z0-9])" if form[-1:].isalnum() else "")
+
+
+def unit_alternation(case_sensitive: list[str], insensitive: list[str]) -> str:
+    """All unit forms as one regex: the case-sensitive forms first, then the others."""
+    cs = sorted(set(case_sensitive), key=len, reverse=True)
+    ci = sorted(set(insensitive), key=len, reverse=True)
+    parts = []
+    if cs:
+        parts.append("(?-i:" + trie_regex([_unit_atoms(f, False) for f in cs]) + ")")
+    if ci:
+        parts.append(trie_regex([_unit_atoms(f, True) for f in ci]))
+    return f"(?=[{first_chars(cs + ci)}])(?:" + "|".join(parts) + ")" if parts else "(?!)"
 
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3}){1,3}(?![\d,])|\d{1,9})(?:[.·]\d{1,6})?|[.]\d{1,6}"
@@ -102,10 +89,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             if _norm(f) not in unit_map:
                 unit_map[_norm(f)] = ucum
                 ci_forms.append(f)
-    unit_alt = f"(?=[{_first_chars(cs_forms + ci_forms)}])(?:" + "|".join(
-        [f"(?-i:{unit_regex(f)})" for f in sorted(cs_forms, key=len, reverse=True)]
-        + [unit_regex(f) for f in sorted(set(ci_forms), key=len, reverse=True)]
-    ) + ")"
+    unit_alt = unit_alternation(cs_forms, ci_forms)
     pre = alternation(list(before))
     post = alternation(list(after))
     temp = alternation(list(temporal))

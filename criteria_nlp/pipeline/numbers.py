@@ -8,6 +8,8 @@ from functools import lru_cache
 from roman_numerals import InvalidRomanNumeralError, RomanNumeral
 from text_to_num import text2num
 
+from criteria_nlp.pipeline.trie import alternation
+
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 # Unicode roman numeral letters (Ⅲ) -> ASCII, so one reader handles both.
 _UNICODE_ROMAN = {
@@ -83,7 +85,28 @@ NUMBER_WORDS = (
 )
 # A cheap test run before any other work: text without a digit, a number word or a roman
 # numeral cannot hold a numeric constraint.
+# The number words form a trie: this check runs on every item, most of which hold no number.
 HAS_NUMBER = re.compile(
-    rf"\d|[⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾Ⅰ-Ⅻⅰ-ⅹ]|\b(?i:{NUMBER_WORDS}|twice|once|single|double|half|dozen)\b"
+    rf"\d|[⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾Ⅰ-Ⅻⅰ-ⅹ]"
+    rf"|(?i:{alternation(NUMBER_WORDS.split('|') + ['twice', 'once', 'single', 'double', 'half', 'dozen'])})"
     r"|\b(?:I{1,3}|IV|VI{0,3}|IX|ii|iii|iv)\b"
 )
+
+# The criteria tokenizer stores the check's answer on each doc, and the text of docs with
+# a number: it has the string at hand, while ``doc.text`` rebuilds it from the tokens.
+HAS_NUMBER_KEY = "criteria_nlp.has_number"
+TEXT_KEY = "criteria_nlp.text"
+
+
+def has_number(doc) -> bool:  # noqa: ANN001 - a spaCy Doc
+    """Whether ``doc`` may hold a numeric constraint (cached in ``doc.user_data``)."""
+    flag = doc.user_data.get(HAS_NUMBER_KEY)
+    if flag is None:
+        flag = doc.user_data[HAS_NUMBER_KEY] = HAS_NUMBER.search(doc.text) is not None
+    return flag
+
+
+def doc_text(doc) -> str:  # noqa: ANN001 - a spaCy Doc
+    """``doc.text``, from the tokenizer's copy when it kept one (tokens never change it)."""
+    text = doc.user_data.get(TEXT_KEY)
+    return text if text is not None else doc.text

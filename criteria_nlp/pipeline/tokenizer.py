@@ -13,7 +13,10 @@ import re
 from spacy.lang.char_classes import ALPHA
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
+
+from criteria_nlp.pipeline.numbers import HAS_NUMBER, HAS_NUMBER_KEY, TEXT_KEY
 
 # Comparison characters as they appear in criteria (full-width and slanted forms included).
 OPERATOR_CHARS = "<>=≥≤＞＜⩾⩽≧≦~～×≠±"
@@ -52,6 +55,19 @@ def _token_match(extra: list[str]):
     return re.compile("^(?:" + "|".join(_PROTECTED + extra) + ")$").match
 
 
+class CriteriaTokenizer(Tokenizer):
+    """spaCy's tokenizer that also notes on each doc whether its text holds a number: the
+    rule components skip the other docs, and asking ``doc.text`` would rebuild the
+    string from the tokens."""
+
+    def __call__(self, text: str) -> Doc:
+        doc = super().__call__(text)
+        found = doc.user_data[HAS_NUMBER_KEY] = HAS_NUMBER.search(text) is not None
+        if found:
+            doc.user_data[TEXT_KEY] = text
+        return doc
+
+
 def criteria_tokenizer(nlp: Language) -> Tokenizer:
     defaults = nlp.Defaults
     prefixes = _COMPOUND_PREFIXES + [rf"[{_OPS}]"] + list(defaults.prefixes)
@@ -61,7 +77,7 @@ def criteria_tokenizer(nlp: Language) -> Tokenizer:
     # A bound regex method, not a closure: spaCy serialises the pattern with the tokenizer.
     extra = [defaults.token_match.__self__.pattern.strip("^$")] if defaults.token_match else []
     token_match = _token_match(extra)
-    return Tokenizer(
+    return CriteriaTokenizer(
         nlp.vocab,
         rules=dict(defaults.tokenizer_exceptions),
         prefix_search=compile_prefix_regex(prefixes).search,
