@@ -139,16 +139,41 @@ def test_runs_in_linear_time_on_hostile_input(nlp):
     catastrophic backtracking). 4x the text may take at most ~6x the time."""
     unit = "1 = 2 >= 3 - 4 ~ 5 < 6 x 10 ^ 9 / "
     times = []
-    for n in (25_000, 100_000):
-        text = (unit * (n // len(unit) + 1))[:n]
-        t0 = time.perf_counter()
-        extract_text(nlp, text, repair=False)
-        times.append(time.perf_counter() - t0)
+    extractor = nlp.get_pipe("criteria_constraints")
+    # the grammar itself, without the cap on comparisons per criterion
+    extractor.max_constraints, cap = 10**9, extractor.max_constraints
+    try:
+        for n in (25_000, 100_000):
+            text = (unit * (n // len(unit) + 1))[:n]
+            t0 = time.perf_counter()
+            found = extract_text(nlp, text, repair=False)
+            times.append(time.perf_counter() - t0)
+            assert len(found) > n // 20
+    finally:
+        extractor.max_constraints = cap
     assert times[1] < 6 * times[0] + 0.5
     assert times[1] < 15
     t0 = time.perf_counter()
     assert extract_text(nlp, "9" * 200_000, repair=False) == []
     assert time.perf_counter() - t0 < 5
+
+
+def test_a_megabyte_of_comparisons_is_read_up_to_the_cap(nlp):
+    """1 MB of dense comparisons is pasted data, not a criterion: reading stops after
+    MAX_CONSTRAINTS comparisons, so the whole pipeline (repair included) takes seconds."""
+    from criteria_nlp.pipeline.constraints import MAX_CONSTRAINTS, TRUNCATED_KEY
+
+    text = "12 >= 3 <= 45.6 = 7 < 8 > 9 - 10 " * 30_300
+    assert len(text) > 999_000
+    t0 = time.perf_counter()
+    doc = nlp(text)
+    assert time.perf_counter() - t0 < 10
+    found = doc._.constraints
+    assert len(found) == MAX_CONSTRAINTS and doc.user_data[TRUNCATED_KEY] is True
+    assert all(text[c.start : c.end] == c.text for c in found)
+    assert [(c.operator, c.value) for c in found[:2]] == [(">=", 3), ("<=", 45.6)]
+    short = nlp("Age >= 18 years and BMI < 30")
+    assert TRUNCATED_KEY not in short.user_data and len(short._.constraints) == 2
 
 
 SEEDS = ROOT / "annotations" / "seeds.jsonl"

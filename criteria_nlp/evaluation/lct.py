@@ -246,6 +246,8 @@ def evaluate_lct(
     if limit is not None:
         docs = docs[:limit]
     n_gold = n_pred = tp = tp_strict = n_nonnumeric = tp_window = window_readings = 0
+    # gold whose operator LCT annotated, and the predictions matched to the other gold
+    n_gold_annotated = tp_annotated = matched_unannotated = 0
     per_cat: Counter = Counter()
     per_cat_found: Counter = Counter()
     confusion: Counter = Counter()
@@ -272,9 +274,12 @@ def evaluate_lct(
                     matched_gold.add(g.id)
                     tp += 1
                     confusion[(g.expected_operator, c.operator)] += 1
+                    if g.operator is None:
+                        matched_unannotated += 1
                     if c.operator == g.expected_operator:
                         tp_strict += 1
                         tp_window += 1
+                        tp_annotated += g.operator is not None
                     elif g.operator is None and c.operator == "<=" and c.category == "temporal":
                         # LCT leaves "in the past 6 months" without an operator; we read <=.
                         tp_window += 1
@@ -286,6 +291,7 @@ def evaluate_lct(
                                 "sentence": _sentence(doc.text, g.start, g.end),
                                 "gold": g.text,
                                 "gold_operator": g.expected_operator,
+                                "gold_operator_annotated": g.operator is not None,
                                 "found": c.text,
                                 "found_operator": c.operator,
                                 "written_operator": c.written_operator,
@@ -293,6 +299,7 @@ def evaluate_lct(
                         )
                     break
         n_gold += len(gold)
+        n_gold_annotated += sum(g.operator is not None for g in gold)
         for g in gold:
             per_cat[g.category] += 1
             if g.id in matched_gold:
@@ -339,6 +346,9 @@ def evaluate_lct(
     recall = tp / n_gold if n_gold else 0.0
     sp = tp_strict / n_pred if n_pred else 0.0
     sr = tp_strict / n_gold if n_gold else 0.0
+    n_pred_annotated = n_pred - matched_unannotated
+    ap = tp_annotated / n_pred_annotated if n_pred_annotated else 0.0
+    ar = tp_annotated / n_gold_annotated if n_gold_annotated else 0.0
     return {
         "documents": len(docs),
         "corrupt": corrupt,
@@ -347,7 +357,22 @@ def evaluate_lct(
         "predicted": n_pred,
         "found": tp,
         "detection": {"precision": precision, "recall": recall, "f1": _f1(precision, recall)},
+        # Strict over all numeric gold: a comparison LCT annotated without any operator
+        # ("in the past 6 months", "0 or 1") is expected as "==".
         "strict": {"precision": sp, "recall": sr, "f1": _f1(sp, sr), "operator_accuracy": tp_strict / tp if tp else 0.0},
+        # Strict over the gold whose operator LCT annotated: a comparison without an annotated
+        # operator cannot be judged, so it and the prediction matched to it are left out.
+        "strict_annotated": {
+            "precision": ap,
+            "recall": ar,
+            "f1": _f1(ap, ar),
+            "gold": n_gold_annotated,
+            "predicted": n_pred_annotated,
+            "correct": tp_annotated,
+            "left_out_gold_without_operator": n_gold - n_gold_annotated,
+            "left_out_predictions_matched_to_them": matched_unannotated,
+            "note": "gold comparisons without an annotated operator are not counted (their operator cannot be judged)",
+        },
         # Strict, but a past-time window ("in the last 2 months") read as "<=" counts as right
         # where LCT annotated the comparison without any operator.
         "strict_windows_as_lteq": {

@@ -12,6 +12,7 @@ negation cue (it is the slowest step of the pipeline).
 
 # No `from __future__ import annotations` here: spaCy reads the factory's type hints at run time.
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -54,13 +55,20 @@ _OR_OTHER = re.compile(r"(?i),?\s+(?:and|or)(?:/or)?\s+(?:any\s+)?other\b")
 _LOOKBACK = 60
 _INLINE_LABEL = re.compile(r"[.)\-]\s+[A-Za-z(]")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+# No real criterion holds hundreds of comparisons (the longest in Chia and LCT hold a few
+# dozen); a text that does is pasted data, not a criterion. Reading stops there, so that a
+# megabyte of digits and operators costs seconds in this and the later components.
+MAX_CONSTRAINTS = 300
+TRUNCATED_KEY = "criteria_nlp.constraints_truncated"
+_log = logging.getLogger(__name__)
 
 
 class ConstraintExtractor:
-    def __init__(self, nlp: Language, name: str, negation: bool = True):
+    def __init__(self, nlp: Language, name: str, negation: bool = True, max_constraints: int = MAX_CONSTRAINTS):
         self.nlp = nlp
         self.name = name
         self.negation = negation
+        self.max_constraints = max_constraints
         self.data = {f: json.loads((RESOURCES / f).read_text(encoding="utf-8")) for f in DATA_FILES}
         self._compile()
 
@@ -75,6 +83,15 @@ class ConstraintExtractor:
         self.exclude_before_operator = {w.lower() for w in ops.get("exclude_before_operator", [])}
         self.temporal_cues = re.compile(rf"(?i){alternation(ops.get('temporal_cues', []))}")
         self.age_cues = re.compile(rf"(?i){alternation(ops.get('age_cues', []))}")
+        # "a minimum life expectancy of 12 weeks": the bound word names the variable first.
+        self.distant = {}
+        for op, cues in ops.get("distant_before", {}).items():
+            for cue in cues:
+                self.distant[_norm(cue)] = op
+        self.distant_cue = re.compile(
+            rf"(?i)(?P<cue>{alternation(list(self.distant))})(?:\s{{1,3}}[A-Za-z][\w\-']*){{1,4}}"
+            r"\s{1,3}(?:of|is|was|:)\s{0,3}$"
+        ) if self.distant else None
         self.ref_phrase = re.compile(
             rf"(?i){alternation([p for ps in ops['references'].values() for p in ps if p != 'N'])}"
         )
@@ -123,6 +140,13 @@ class ConstraintExtractor:
             if c is not None:
                 found.extend(self._coordinated(c, text, ents))
                 prev_end = c.end
+                if len(found) >= self.max_constraints:
+                    doc.user_data[TRUNCATED_KEY] = True
+                    _log.warning(
+                        "a criterion of %d characters holds more than %d comparisons: read up to offset %d only",
+                        len(text), self.max_constraints, prev_end,
+                    )
+                    break
         if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
             found = self._negate(doc, found)
         doc._.constraints = found
@@ -229,6 +253,10 @@ class ConstraintExtractor:
                 written = post
             else:
                 operator, written = "==", None
+                if self.distant_cue is not None:
+                    cue = self.distant_cue.search(text, self._clause_start(text, start, prev_end), start)
+                    if cue:
+                        operator, written = self.distant[_norm(cue.group("cue"))], cue.group("cue")
             if b is None and post and (pre or temp):
                 pass  # "at least 18 years or older": the first operator stands
             # unit: scientific notation first, then a written unit
@@ -472,9 +500,9 @@ def _sci_text(text: str, m: re.Match, tag: str) -> str:
 
 @Language.factory(
     "criteria_constraints",
-    default_config={"negation": True},
+    default_config={"negation": True, "max_constraints": MAX_CONSTRAINTS},
     assigns=["doc._.constraints"],
     requires=["doc.ents"],
 )
-def make_constraint_extractor(nlp: Language, name: str, negation: bool) -> ConstraintExtractor:
-    return ConstraintExtractor(nlp, name, negation=negation)
+def make_constraint_extractor(nlp: Language, name: str, negation: bool, max_constraints: int) -> ConstraintExtractor:
+    return ConstraintExtractor(nlp, name, negation=negation, max_constraints=max_constraints)
