@@ -44,6 +44,23 @@ def test_brat_events_and_gold_comparisons():
     assert spans == [(29, 39), (51, 71)]
 
 
+def test_strict_scores_with_and_without_unannotated_operators():
+    """The HbA1c range has no annotated operator: strict over all gold expects "==" and
+    counts the "between" reading wrong; strict over annotated gold leaves it out."""
+    from criteria_nlp.evaluation.lct import LctDoc
+    from criteria_nlp.pipeline import build_pipeline
+
+    gold, spans = _gold_of(parse_ann(ANN, TEXT, "toy"))
+    doc = LctDoc(doc_id="toy", batch="batch0", text=TEXT, gold=gold, comparison_spans=spans)
+    report = evaluate_lct(None, build_pipeline(), docs=[doc])
+    assert report["detection"]["f1"] == 1.0
+    assert report["operator_confusion"] == {">= -> >=": 1, "== -> between": 1}
+    assert report["strict"]["f1"] == 0.5
+    annotated = report["strict_annotated"]
+    assert (annotated["gold"], annotated["predicted"], annotated["correct"], annotated["f1"]) == (1, 1, 1, 1.0)
+    assert annotated["left_out_gold_without_operator"] == 1 == annotated["left_out_predictions_matched_to_them"]
+
+
 def test_bad_ann_line_names_file_and_line():
     with pytest.raises(BratError, match=r"toy: line 2 "):
         parse_ann("T1\tAge 1 2\tA\nT2\tEq-Value x y\tz", "abc", "toy")
