@@ -59,6 +59,8 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 # dozen); a text that does is pasted data, not a criterion. Reading stops there, so that a
 # megabyte of digits and operators costs seconds in this and the later components.
 MAX_CONSTRAINTS = 300
+_AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
+_AGE_WORD = re.compile(r"(?i)\b(?:age|aged|old)\b")
 TRUNCATED_KEY = "criteria_nlp.constraints_truncated"
 _log = logging.getLogger(__name__)
 
@@ -405,7 +407,7 @@ class ConstraintExtractor:
                     break
         if ent is None:
             # a variable inside the expression or right after it ("18 years of age")
-            after = re.match(r"\s{0,3}(?:of\s+)?", text[end : end + 12])
+            after = _AFTER_OF.match(text[end : end + 12])
             reach = end + (after.end() if after else 0)
             for e in ents:
                 if (e[0] < end and e[1] > start) or (end <= e[0] <= reach):
@@ -448,7 +450,7 @@ class ConstraintExtractor:
         if ent is not None and ent[2] != "age":
             return False
         tail = text[end : end + 15]
-        if self.age_cues.search(tail[:12]) or re.search(r"(?i)\b(?:age|aged|old)\b", window[-30:]):
+        if self.age_cues.search(tail[:12]) or _AGE_WORD.search(window[-30:]):
             return True
         return not self.temporal_cues.search(window[-40:]) and not self.temporal_cues.match(tail.strip())
 

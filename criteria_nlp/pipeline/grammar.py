@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from criteria_nlp.pipeline.numbers import NUMBER_WORDS
 from criteria_nlp.pipeline.trie import alternation, first_chars, fold, trie_regex
@@ -61,8 +62,13 @@ class Grammar:
     references: dict[str, str]
 
 
+_SLASH = re.compile(r"\s*/\s*")
+
+
+@lru_cache(maxsize=8192)
 def _norm(s: str) -> str:
-    return re.sub(r"\s*/\s*", "/", " ".join(s.lower().split()))
+    # the key of a phrase or unit as written; the same few hundred phrases recur
+    return _SLASH.sub("/", " ".join(s.lower().split()))
 
 
 def compile_grammar(operators: dict, units: dict) -> Grammar:
