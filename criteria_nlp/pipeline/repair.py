@@ -32,6 +32,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from criteria_nlp.pipeline.numbers import doc_text
 from criteria_nlp.schema import Constraint, Population, TrialRecord
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
@@ -870,9 +871,10 @@ class OperatorRepair:
 
     def __call__(self, doc: Doc) -> Doc:
         constraints = doc._.constraints
-        if constraints:
+        # Only a bare '=' is weighed; most items have none, and then nothing is done.
+        if constraints and any(is_candidate(c) for c in constraints):
             doc._.constraints = repair_constraints(
-                constraints, doc.text, doc._.criterion_kind, doc._.population, self.rules, self.model
+                constraints, doc_text(doc), doc._.criterion_kind, doc._.population, self.rules, self.model
             )
         return doc
 
@@ -884,7 +886,7 @@ class OperatorRepair:
             json.dumps(self.rules.data, indent=2, ensure_ascii=False), "utf-8"
         )
         if self.model is not None:
-            data = {"weights": self.model.weights, "meta": self.model.meta}
+            data = {"weights": self.model.weights, "meta": self.model.meta, "stack": self.model.stack}
             (path / "weights.json").write_text(json.dumps(data), "utf-8")
 
     def from_disk(self, path, exclude=()) -> OperatorRepair:
