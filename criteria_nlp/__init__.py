@@ -67,7 +67,8 @@ def structure_many(inputs: Iterable[str | os.PathLike], *, repair: bool = True, 
     """Structure many inputs lazily; each input is a path (file or directory) or a text.
     Yields one TrialRecord per record, in input order; errors come as records with
     ``error`` set, never as exceptions."""
-    from criteria_nlp.readers import read_path, read_text
+    from criteria_nlp.batch.inputs import expand_inputs, iter_raw_records
+    from criteria_nlp.readers import read_text
     from criteria_nlp.records import structure_records
 
     nlp = nlp if nlp is not None else _default_nlp()
@@ -75,7 +76,8 @@ def structure_many(inputs: Iterable[str | os.PathLike], *, repair: bool = True, 
     def raws():
         for item in inputs:
             if isinstance(item, os.PathLike) or (isinstance(item, str) and _looks_like_path(item)):
-                yield from read_path(str(item))
+                # files and directories (walked, sorted) as annotate reads them
+                yield from (raw for _, raw in iter_raw_records(expand_inputs([str(item)])))
             else:
                 yield from read_text(str(item))
 

@@ -41,18 +41,36 @@ def find_abbreviations(text: str) -> dict[str, str]:
     return found
 
 
+_INDEX_CACHE: dict[int, tuple[dict, dict[str, str]]] = {}
+
+
 def _alias_index(entries: dict[str, dict]) -> dict[str, str]:
+    """Folded alias -> canonical name; built once per lexicon (the component's entries)."""
+    cached = _INDEX_CACHE.get(id(entries))
+    if cached is not None and cached[0] is entries:
+        return cached[1]
     index: dict[str, str] = {}
     for name, entry in entries.items():
         for alias in entry.get("aliases") or [name]:
             index.setdefault(" ".join(alias.lower().split()), name)
+    _INDEX_CACHE[id(entries)] = (entries, index)
     return index
+
+
+def _defined_here(short: str, texts: list[str]) -> bool:
+    """Cheap test before the detector: the short form stands in parentheses somewhere."""
+    return any(f"({short})" in t or f"( {short} )" in t for t in texts)
 
 
 def teach_abbreviations(record: TrialRecord, criteria_texts: list[str], entries: dict[str, dict]) -> int:
     """Rename constraints whose variable is a short form this record defines and whose
     long form the lexicon knows. Returns how many constraints were renamed."""
-    pending = [c for crit in record.criteria for c in crit.constraints if c.variable not in entries]
+    pending = [
+        c
+        for crit in record.criteria
+        for c in crit.constraints
+        if c.variable not in entries and c.mention and _defined_here(c.mention, criteria_texts)
+    ]
     if not pending:
         return 0
     taught: dict[str, dict] = {}
@@ -64,7 +82,7 @@ def teach_abbreviations(record: TrialRecord, criteria_texts: list[str], entries:
                 taught[short] = entries[name]
     renamed = 0
     for c in pending:
-        entry = taught.get(c.variable) or taught.get(c.mention or "")
+        entry = taught.get(c.mention or "")
         if entry is None:
             continue
         c.variable = entry["name"]
