@@ -34,6 +34,13 @@ def _criterion(item: Item, number: int, source_text: str, field: str | None, con
     )
 
 
+def _constraint_cap(nlp: Language | None) -> int | None:
+    """How many comparisons the extractor reads per item at most (None: no cap known)."""
+    if nlp is None or "criteria_constraints" not in nlp.component_names:
+        return None
+    return getattr(nlp.get_pipe("criteria_constraints"), "max_constraints", None)
+
+
 def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bool = True) -> TrialRecord:
     """Structure one record read by a reader. Never raises for bad content: a record
     that fails gets ``error`` set instead."""
@@ -64,9 +71,16 @@ def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bo
 
         found = extract_items(nlp, [it for it, _ in items], population=raw.population, repair=repair)
     counters = {"inclusion": 0, "exclusion": 0}
+    cap = _constraint_cap(nlp)
     for (item, ct), constraints in zip(items, found, strict=True):
         counters[item.kind] += 1
-        record.criteria.append(_criterion(item, counters[item.kind], ct.text, ct.field, constraints))
+        criterion = _criterion(item, counters[item.kind], ct.text, ct.field, constraints)
+        record.criteria.append(criterion)
+        if cap is not None and len(constraints) >= cap:
+            record.warnings.append(
+                f"{criterion.id}: only the first {cap} comparisons were read "
+                f"(an item of {len(item.text):,} characters is not a single criterion)"
+            )
     if nlp is not None and "criteria_variables" in nlp.component_names:
         from criteria_nlp.abbreviations import teach_abbreviations
 
