@@ -9,7 +9,6 @@ operator repair) and the helpers that run it over segmented items.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 
 import spacy
@@ -33,14 +32,10 @@ def build_pipeline() -> Language:
     from criteria_nlp.pipeline import constraints, tokenizer, variables  # noqa: F401
 
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": TOKENIZER}}})
-    for name in COMPONENTS:
+    from criteria_nlp.pipeline import repair  # noqa: F401
+
+    for name in (*COMPONENTS, REPAIR):
         nlp.add_pipe(name)
-    try:
-        nlp.add_pipe(REPAIR)
-    except Exception as missing:  # noqa: BLE001 - any failure of that separate component
-        # The repair component is developed separately; without it the pipeline still
-        # extracts constraints (a bare "=" stays "==").
-        warnings.warn(f"criteria_repair is not available, building without it: {missing}", stacklevel=2)
     return nlp
 
 
