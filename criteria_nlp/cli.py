@@ -144,8 +144,8 @@ def show(
     import itertools
 
     from criteria_nlp.batch import expand_inputs, iter_raw_records
-    from criteria_nlp.report import render_record, summarize_record
     from criteria_nlp.records import structure_records
+    from criteria_nlp.report import render_record, summarize_record
 
     if path != "-" and not Path(path).is_file():
         _fail(f"{path}: no such file")
