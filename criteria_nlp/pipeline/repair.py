@@ -32,7 +32,8 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from criteria_nlp.pipeline.numbers import doc_text
+from criteria_nlp.pipeline.numbers import doc_text, has_number
+from criteria_nlp.pipeline.trie import alternation
 from criteria_nlp.schema import Constraint, Population, TrialRecord
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
@@ -184,15 +185,19 @@ def _alias_patterns() -> tuple[re.Pattern | None, re.Pattern | None, dict[str, d
         sensitive = set(entry.get("case_sensitive") or [])
         for alias in entry.get("aliases", []):
             (exact if alias in sensitive else folded).append(alias)
-            by_alias.setdefault(alias if alias in sensitive else alias.lower(), entry)
+            by_alias.setdefault(alias if alias in sensitive else _fold_alias(alias), entry)
+    # The case-insensitive aliases (thousands) as a trie: a flat alternation costs one
+    # attempt per alias at every position of the text.
+    folded_pattern = re.compile(rf"(?:{alternation(folded)})", re.I) if folded else None
+    exact_pattern = None
+    if exact:
+        alternatives = "|".join(re.escape(a) for a in sorted(set(exact), key=len, reverse=True))
+        exact_pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    return folded_pattern, exact_pattern, by_alias
 
-    def compile_(aliases: list[str], flags: int) -> re.Pattern | None:
-        if not aliases:
-            return None
-        alternatives = "|".join(re.escape(a) for a in sorted(set(aliases), key=len, reverse=True))
-        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", flags)
 
-    return compile_(folded, re.I), compile_(exact, 0), by_alias
+def _fold_alias(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def find_variable(text: str) -> dict | None:
@@ -204,7 +209,7 @@ def find_variable(text: str) -> dict | None:
         if pattern is None:
             continue
         for m in pattern.finditer(text):
-            entry = by_alias.get(m.group(0).lower() if fold else m.group(0))
+            entry = by_alias.get(_fold_alias(m.group(0)) if fold else m.group(0))
             if entry is not None and (best is None or m.end() > best[0]):
                 best = (m.end(), entry)
     return best[1] if best else None
@@ -870,8 +875,11 @@ class OperatorRepair:
         self.model = default_model() if use_model else None
 
     def __call__(self, doc: Doc) -> Doc:
-        constraints = doc._.constraints
         # Only a bare '=' is weighed; most items have none, and then nothing is done.
+        # (no number: no constraint; no "=" in the text: no bare "=")
+        if not has_number(doc) or "=" not in doc_text(doc):
+            return doc
+        constraints = doc._.constraints
         if constraints and any(is_candidate(c) for c in constraints):
             doc._.constraints = repair_constraints(
                 constraints, doc_text(doc), doc._.criterion_kind, doc._.population, self.rules, self.model
