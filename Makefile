@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(BIN)/criteria-nlp summarize out/examples.jsonl
 
 test: $(STAMP)
+	$(BIN)/ruff check criteria_nlp tests bench
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
