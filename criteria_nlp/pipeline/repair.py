@@ -587,17 +587,22 @@ def continues(first: Constraint, second: Constraint) -> bool:
     return second.variable == first.variable or second.mention is None
 
 
+def _neighbouring_equals(constraints: Sequence[Constraint]) -> list[tuple[int, int]]:
+    """Indices of consecutive bare-'=' equality candidates, in text order."""
+    cands = sorted(
+        (i for i, c in enumerate(constraints) if is_candidate(c) and c.operator == "=="),
+        key=lambda i: constraints[i].start,
+    )
+    return list(zip(cands, cands[1:], strict=False))
+
+
 def parallel_pairs(constraints: Sequence[Constraint], text: str, rules: RepairRules) -> dict[int, int]:
     """'= 2 for men and = 3 for women': thresholds of one quantity for two groups point the
     same way. Partners by index into ``constraints`` (both directions)."""
     gap_pattern = re.compile(rules.get("parallel", "gap", default=r"(?!)"), re.I)
     max_gap = rules.get("parallel", "max_gap", default=60)
-    cands = sorted(
-        (i for i, c in enumerate(constraints) if is_candidate(c) and c.operator == "=="),
-        key=lambda i: constraints[i].start,
-    )
     partners: dict[int, int] = {}
-    for a, b in zip(cands, cands[1:], strict=False):
+    for a, b in _neighbouring_equals(constraints):
         ca, cb = constraints[a], constraints[b]
         gap = text[ca.end : cb.start]
         other_variable = cb.variable != ca.variable and lexicon_entry(cb.variable) is not None
@@ -612,12 +617,8 @@ def pair_votes(constraints: Sequence[Constraint], text: str, rules: RepairRules)
     joiners = {j.lower() for j in rules.get("pair", "joiners", default=[])}
     max_gap = rules.get("pair", "max_gap", default=40)
     w = rules.get("pair", "weight", default=4.0)
-    cands = sorted(
-        (i for i, c in enumerate(constraints) if is_candidate(c) and c.operator == "=="),
-        key=lambda i: constraints[i].start,
-    )
     votes: dict[int, Vote] = {}
-    for a, b in zip(cands, cands[1:], strict=False):
+    for a, b in _neighbouring_equals(constraints):
         ca, cb = constraints[a], constraints[b]
         if not continues(ca, cb) or not 0 <= cb.start - ca.end <= max_gap or ca.value >= cb.value:
             continue
