@@ -437,6 +437,9 @@ class ConstraintExtractor:
                 category, variable = "age", "age"
                 mention = mention or None
             else:
+                if label == "dose" and mention:
+                    # "corticosteroids in the last 2 months" bounds the drug's use, not its dose
+                    variable = mention
                 category = "temporal"
         elif category in ("other", "dose") and _is_dose(unit, kind):
             category = "dose"
