@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 _OPS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "="}
+# Time units read better in words when the text gave none ("aged 18-70" has unit "a").
+_TIME_WORDS = {"a": "years", "mo": "months", "wk": "weeks", "d": "days", "h": "hours", "min": "minutes"}
 
 
 def _num(x: Any) -> str:
@@ -16,7 +18,7 @@ def _num(x: Any) -> str:
 
 def constraint_reading(c: Mapping[str, Any]) -> str:
     """``variable op value unit`` of one constraint (a dict from the JSON output)."""
-    unit = c.get("unit_text") or c.get("unit") or ""
+    unit = c.get("unit_text") or _TIME_WORDS.get(c.get("unit") or "", c.get("unit")) or ""
     rel = f" x {c['relative_to']}" if c.get("relative_to") else ""
     if c.get("operator") == "between":
         value = f"between {_num(c.get('value'))} and {_num(c.get('upper'))}"
