@@ -198,3 +198,19 @@ def test_seed_gold_constraints_are_found_with_their_operators():
         assert miss["why"] == "wrong reading", miss
         assert (found["operator"], found["value"], found["relative_to"]) == (
             gold["operator"], gold["value"], gold["relative_to"]), miss
+
+
+@pytest.mark.parametrize(
+    ("text", "operator", "value", "written"),
+    [
+        ("Hamilton depression score = 18 or higher", ">=", 18, "or higher"),
+        ("Age = 65 or older", ">=", 65, "or older"),
+        ("ECOG performance status = 1 or less", "<=", 1, "or less"),
+        ("Karnofsky score of > = 70", ">=", 70, "> ="),
+        ("Total bilirubin < = 1.5 mg/dL", "<=", 1.5, "< ="),
+    ],
+)
+def test_an_operator_written_apart_or_after_a_bare_equals_is_read_as_written(nlp, text, operator, value, written):
+    (c,) = extract_text(nlp, text, kind="inclusion")
+    assert (c.operator, c.value, c.written_operator) == (operator, value, written)
+    assert not c.repaired and c.confidence == 1.0

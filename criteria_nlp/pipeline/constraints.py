@@ -210,6 +210,9 @@ class ConstraintExtractor:
         relative_to = None
         unit = unit_text = None
         mention_hint = None
+        def post_direction(phrase: str) -> bool:
+            return gr.after.get(_norm(phrase), "==") != "=="
+
         if g("two"):
             lo, hi = parse_number(g("lv")), parse_number(g("rv"))
             if lo is None or hi is None:
@@ -244,6 +247,11 @@ class ConstraintExtractor:
                 operator = "between"
                 value, upper = min(value, b), max(value, b)
                 written = g("opener") or g("sep") or g("sep2")
+            elif pre and post and gr.before.get(_norm(pre), "==") == "==" and post_direction(post):
+                # "= 5 or higher": the words after the number give the direction a bare
+                # "=" before it lost, so the written phrase after it is read as written
+                operator = gr.after.get(_norm(post), "==")
+                written = post
             elif pre:
                 operator = gr.before.get(_norm(pre), "==")
                 written = pre
