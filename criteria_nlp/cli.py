@@ -17,6 +17,16 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _write_page(path: str, page: str, command: str) -> None:
+    """Write an HTML page (creating its folder), or fail with a message naming the file."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{path}: cannot write: {exc.strerror or exc}")
+    typer.echo(f"criteria-nlp {command}: wrote {path}", err=True)
+
+
 def _pipeline():
     """The default pipeline, or a clear failure (not a traceback) when it cannot be loaded."""
     from criteria_nlp import _default_nlp
@@ -158,12 +168,7 @@ def show(
     if html is None:
         typer.echo("\n".join(summarize_record(record.model_dump())))
         return
-    try:
-        Path(html).parent.mkdir(parents=True, exist_ok=True)
-        Path(html).write_text(render_record(record), encoding="utf-8")
-    except OSError as exc:
-        _fail(f"{html}: cannot write: {exc.strerror or exc}")
-    typer.echo(f"criteria-nlp show: wrote {html}", err=True)
+    _write_page(html, render_record(record), "show")
 
 
 @app.command()
@@ -207,12 +212,7 @@ def evaluate(
     else:
         typer.echo(render_evaluation_terminal(report), nl=False)
     if html is not None:
-        try:
-            Path(html).parent.mkdir(parents=True, exist_ok=True)
-            Path(html).write_text(render_evaluation_html(report), encoding="utf-8")
-        except OSError as exc:
-            _fail(f"{html}: cannot write: {exc.strerror or exc}")
-        typer.echo(f"criteria-nlp evaluate: wrote {html}", err=True)
+        _write_page(html, render_evaluation_html(report), "evaluate")
     problems = report["unavailable"] + report["failed"]
     for title in problems:
         typer.echo(f"criteria-nlp evaluate: {title}: {report['sections'][title]['error']}", err=True)
