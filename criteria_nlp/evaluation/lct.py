@@ -28,6 +28,9 @@ LCT_OPERATORS = {
     "PLUS-MINUS": "between",
     None: "==",
 }
+# A gold value written with a decimal comma ("18,5", "7,8"): LCT keeps European numbers as
+# written. Three digits after the comma stay a thousands separator ("1,500").
+_DECIMAL_COMMA = re.compile(r"[-−]?\d{1,4},\d{1,2}")
 
 # The role through which an event points to its comparison says what is compared.
 _ROLE_CATEGORY = {
@@ -96,6 +99,11 @@ def _category(doc: BratDoc, comparison_event: str) -> str:
     return "other"
 
 
+def _gold_number(text: str) -> float | None:
+    text = text.strip()
+    return parse_number(text.replace(",", ".") if _DECIMAL_COMMA.fullmatch(text) else text)
+
+
 def _gold_of(doc: BratDoc) -> tuple[list[GoldComparison], list[tuple[int, int]]]:
     gold: list[GoldComparison] = []
     spans: list[tuple[int, int]] = []
@@ -115,7 +123,7 @@ def _gold_of(doc: BratDoc) -> tuple[list[GoldComparison], list[tuple[int, int]]]
             if ent is None:
                 continue
             texts.append(ent.text)
-            number = parse_number(ent.text)
+            number = _gold_number(ent.text)
             if number is not None:
                 values.append(number)
         op_ids = ev.args_of("Operator")

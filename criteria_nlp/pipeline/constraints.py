@@ -82,7 +82,12 @@ class ConstraintExtractor:
         self.exclude_before = {_norm(w) for w in ops.get("exclude_before", [])}
         self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
         self.list_separators = {_norm(w) for w in ops.get("list_separators", [])}
-        self.exclude_before_operator = {w.lower() for w in ops.get("exclude_before_operator", [])}
+        # Statistics before an operator ("n=20", "p<0.05", "OR > 2"): a lower-case entry
+        # matches any case, an entry with capitals only as written, so the odds ratio "OR"
+        # does not swallow the conjunction ("BMI < 18.5 or > 30").
+        stats = ops.get("exclude_before_operator", [])
+        self.exclude_before_operator = {w for w in stats if w == w.lower()}
+        self.exclude_before_operator_cased = {w for w in stats if w != w.lower()}
         self.temporal_cues = re.compile(rf"(?i){alternation(ops.get('temporal_cues', []))}")
         self.age_cues = re.compile(rf"(?i){alternation(ops.get('age_cues', []))}")
         # "a minimum life expectancy of 12 weeks": the bound word names the variable first.
@@ -137,6 +142,8 @@ class ConstraintExtractor:
             if m is None:
                 break
             c = self._read(m, text, ents, prev_end)
+            if c is not None and found:
+                c = self._continue_variable(found[-1], c, text, ents)
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
             pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1)
             if c is not None:
@@ -342,6 +349,20 @@ class ConstraintExtractor:
             out.append(c.model_copy(update={"variable": e[3], "mention": e[4], "category": category}))
         return out
 
+    def _continue_variable(self, prev: Constraint, c: Constraint, text: str, ents) -> Constraint:
+        """'BMI < 18.5 or > 30 kg/m2': a second bound joined to the first by a conjunction,
+        with no variable of its own, bounds the first one's variable."""
+        if c.category != "other" or prev.category == "other" or not _COORDINATION.fullmatch(text[prev.end : c.start]):
+            return c
+        if c.unit != prev.unit and (c.unit is None or prev.unit is not None):
+            # "= 5 for women up to the age of 50 years and = 4": a bare number after a
+            # bound with a unit is not that bound's variable; a unit written only on the
+            # second bound is shared ("< 18.5 or > 30 kg/m2")
+            return c
+        if any(prev.end <= e[0] < c.end + 12 for e in ents):
+            return c
+        return c.model_copy(update={"variable": prev.variable, "mention": prev.mention, "category": prev.category})
+
     def _clause_start(self, text: str, start: int, prev_end: int) -> int:
         lo = max(prev_end, start - 120)
         cut = lo
@@ -371,7 +392,8 @@ class ConstraintExtractor:
         if g("pre"):
             # "n=20" (a sample size), "p<0.05": statistics, not criteria
             word = text[max(0, start - 12) : start].split()
-            if word and word[-1].strip("(,;:").lower() in self.exclude_before_operator:
+            last = word[-1].strip("(,;:") if word else ""
+            if last.lower() in self.exclude_before_operator or last in self.exclude_before_operator_cased:
                 return True
         if not has_operator:
             if not unit and (

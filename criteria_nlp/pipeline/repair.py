@@ -478,6 +478,8 @@ def _cue_votes(
                 is_time = _is_time(c, text)
             if not is_time:
                 continue
+        elif cue.requires == "age" and c.category != "age":
+            continue
         hit = _find_cue(cue, text, op_start, c.end, rules)
         if hit is None:
             continue
@@ -707,13 +709,26 @@ def collect_votes(
     if equality_reason(c, text, rules) is not None:
         return None
     entry = entry if entry is not None else lexicon_entry(c.variable)
+    cues = _cue_votes(c, text, kind, entry, rules)
     return [
         *_relative_votes(c, kind, rules),
         *_age_votes(c, kind, population, rules, lone=lone_age),
         *_lexicon_votes(c, kind, entry, rules),
-        *_cue_votes(c, text, kind, entry, rules),
+        *cues,
+        *([] if cues else _time_votes(c, text, kind, rules)),
         *_model_votes(c, text, kind, rules, model, entry),
     ]
+
+
+def _time_votes(c: Constraint, text: str, kind: str | None, rules: RepairRules) -> list[Vote]:
+    """A time span that no cue phrase explains: inclusion items mostly ask for a minimum
+    duration ('experienced user (= 6 months)'), exclusion items mostly bound how recent an
+    event is ('= 4 weeks from major surgery')."""
+    direction = rules.get("time_by_kind", kind or "")
+    if direction not in (GE, LE) or c.category == "age" or not _is_time(c, text):
+        return []
+    w = rules.get("time_by_kind", "weight", default=0.8)
+    return [Vote(_sign(direction) * w, f"a time span in an {kind} item", f"time:{kind}")]
 
 
 def apply(c: Constraint, repair: Repair) -> Constraint:
