@@ -127,6 +127,29 @@ def test_second_bound_after_a_cut_list_is_read(nlp):
     assert [(c.operator, c.value) for c in found] == [(">=", 20), ("<=", 40)]
 
 
+def test_a_second_bound_joined_by_or_keeps_the_variable(nlp):
+    """'or' before an operator is a conjunction, not the odds ratio 'OR'; the second bound
+    has no name of its own and bounds the first one's variable."""
+    low, high = extract_text(nlp, "BMI <18.5 or > 30 kg/m2", repair=False)
+    assert (low.variable, low.operator, low.value) == ("BMI", "<", 18.5)
+    assert (high.variable, high.operator, high.value, high.unit) == ("BMI", ">", 30, "kg/m2")
+    assert extract_text(nlp, "odds ratio (OR) > 2 in the pilot study", repair=False) == []
+    # a bare number after a bound with a unit is another quantity, not that bound's
+    found = extract_text(nlp, "Beighton score = 5 for women up to the age of 50 years and = 4 for men", repair=False)
+    assert [c.variable for c in found if c.value == 4] != ["age"]
+
+
+def test_blood_pressure_pairs_bound_both_pressures(nlp):
+    for text, op in (("uncontrolled hypertension (BP > 160/100 mmHg)", ">"), ("blood pressure ≥ 180 / 110mmHg", ">=")):
+        sys_, dia = extract_text(nlp, text, repair=False)
+        assert (sys_.variable, sys_.operator, sys_.value, sys_.unit) == ("systolic blood pressure", op, 160 if op == ">" else 180, "mm[Hg]")
+        assert (dia.variable, dia.operator, dia.value) == ("diastolic blood pressure", op, 100 if op == ">" else 110)
+        assert (sys_.start, sys_.end) == (dia.start, dia.end) and text[sys_.start : sys_.end].endswith("mmHg")
+    # a score out of ten is not a pressure
+    (pain,) = extract_text(nlp, "average pain score of > 4/10", repair=False)
+    assert (pain.operator, pain.value, pain.upper) == (">", 4, None)
+
+
 def test_negation_from_context(nlp):
     c = one(nlp, "No history of seizures within 2 years")
     assert c.negated is True

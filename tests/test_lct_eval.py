@@ -61,6 +61,37 @@ def test_strict_scores_with_and_without_unannotated_operators():
     assert annotated["left_out_gold_without_operator"] == 1 == annotated["left_out_predictions_matched_to_them"]
 
 
+def test_decimal_comma_values_and_blood_pressure_pairs_are_matched():
+    """LCT writes European decimals as they stand ("18,5") and annotates "BP > 160/100 mmHg"
+    as one comparison with two values; the pipeline reads two bounds on one span."""
+    from criteria_nlp.evaluation.lct import LctDoc
+    from criteria_nlp.pipeline import build_pipeline
+
+    text = "Inclusion criteria:\n  -  BMI ≥18,5\nExclusion criteria:\n  -  uncontrolled hypertension (BP > 160/100 mmHg)\n"
+    bmi, bp = text.index("≥18,5"), text.index("> 160/100 mmHg")
+    ann = "\n".join(
+        [
+            f"T1\tEq-Operator {bmi} {bmi + 1}\t≥",
+            "A1\tEq-Operator-Value T1 GTEQ",
+            f"T2\tEq-Value {bmi + 1} {bmi + 5}\t18,5",
+            f"T3\tEq-Comparison {bmi} {bmi + 5}\t≥18,5",
+            "E1\tEq-Comparison:T3 Operator:T1 Value:T2",
+            f"T4\tEq-Operator {bp} {bp + 1}\t>",
+            "A2\tEq-Operator-Value T4 GT",
+            f"T5\tEq-Value {bp + 2} {bp + 5}\t160",
+            f"T6\tEq-Value {bp + 6} {bp + 9}\t100",
+            f"T7\tEq-Comparison {bp} {bp + 14}\t> 160/100 mmHg",
+            "E2\tEq-Comparison:T7 Operator:T4 Value:T5 Value2:T6",
+        ]
+    )
+    gold, spans = _gold_of(parse_ann(ann, text, "toy"))
+    assert [g.values for g in gold] == [[18.5], [100.0, 160.0]]
+    doc = LctDoc(doc_id="toy", batch="batch0", text=text, gold=gold, comparison_spans=spans)
+    report = evaluate_lct(None, build_pipeline(), docs=[doc])
+    assert report["detection"]["f1"] == 1.0 and report["strict"]["f1"] == 1.0
+    assert report["predicted"] == 2
+
+
 def test_bad_ann_line_names_file_and_line():
     with pytest.raises(BratError, match=r"toy: line 2 "):
         parse_ann("T1\tAge 1 2\tA\nT2\tEq-Value x y\tz", "abc", "toy")

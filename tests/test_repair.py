@@ -12,6 +12,7 @@ from criteria_nlp.pipeline.repair import (
     LE,
     RepairRules,
     Vote,
+    collect_votes,
     combine,
     decide,
     harmonize_record,
@@ -169,6 +170,31 @@ def test_decide_recency_and_duration():
     duration = "stable dose for = 3 months"
     c = _eq(duration, "= 3 months", "stable dose", "temporal", 3, unit="mo")
     assert decide(c, duration, "inclusion").operator == GE
+
+
+def test_a_time_span_without_a_cue_follows_the_item_kind():
+    """No cue phrase: inclusion asks for a minimum duration, exclusion bounds how recent."""
+    text = "on maintenance therapy (= 6 months)"
+    c = _eq(text, "= 6 months", "maintenance therapy", "temporal", 6, unit="mo")
+    assert decide(c, text, "inclusion").operator == GE
+    assert "time span in an inclusion item" in decide(c, text, "inclusion").reason
+    text = "= 4 weeks from major surgery"
+    c = _eq(text, "= 4 weeks", "major surgery", "temporal", 4, unit="wk")
+    assert decide(c, text, "exclusion").operator == LE
+    # a gestational age is a point in pregnancy, not a span: no such vote
+    text = "delivery at = 32 weeks of gestation"
+    c = _eq(text, "= 32 weeks", "gestational age", "temporal", 32, unit="wk")
+    assert not any(v.key.startswith("time:") for v in collect_votes(c, text, "inclusion", model=None))
+
+
+def test_adult_marks_an_age_floor():
+    text = "Adult renal transplant patients (=21years)"
+    c = _eq(text, "=21years", "age", "age", 21, unit="a")
+    votes = collect_votes(c, text, "inclusion", model=None)
+    assert any(v.key == "cue:adult" and v.score > 0 for v in votes)
+    young = "children and young adults (=21 years)"
+    c = _eq(young, "=21 years", "age", "age", 21, unit="a")
+    assert not any(v.key == "cue:adult" for v in collect_votes(c, young, "inclusion", model=None))
 
 
 def test_decide_keeps_a_list_of_values():

@@ -271,6 +271,7 @@ def evaluate_lct(
             else:
                 gold.append(g)
         used: set[int] = set()
+        merged = 0
         matched_gold: set[str] = set()
         # Greedy one-to-one matching, gold in text order.
         for g in gold:
@@ -306,6 +307,28 @@ def evaluate_lct(
                             }
                         )
                     break
+        # "BP > 140/90 mmHg" is one gold comparison with two values, read as two bounds
+        # (systolic, diastolic) on one span with one operator: together they match it.
+        for g in gold:
+            if g.id in matched_gold or len(set(g.values)) < 2:
+                continue
+            group = [k for k, c in enumerate(preds) if k not in used and _overlaps(g.start, g.end, c.start, c.end)]
+            ops = {preds[k].operator for k in group}
+            numbers = sorted({v for k in group for v in _numbers(preds[k])})
+            spans = {(preds[k].start, preds[k].end) for k in group}
+            if len(group) < 2 or len(ops) != 1 or len(spans) != 1 or numbers != sorted(set(g.values)):
+                continue
+            used.update(group)
+            merged += len(group) - 1  # counted as the one prediction that it matches
+            matched_gold.add(g.id)
+            tp += 1
+            operator = ops.pop()
+            confusion[(g.expected_operator, operator)] += 1
+            matched_unannotated += g.operator is None
+            if operator == g.expected_operator:
+                tp_strict += 1
+                tp_window += 1
+                tp_annotated += g.operator is not None
         n_gold += len(gold)
         n_gold_annotated += sum(g.operator is not None for g in gold)
         for g in gold:
@@ -349,7 +372,7 @@ def evaluate_lct(
                     "overlaps_gold": numeric_hit,
                 }
             )
-        n_pred += len(used)
+        n_pred += len(used) - merged
     precision = tp / n_pred if n_pred else 0.0
     recall = tp / n_gold if n_gold else 0.0
     sp = tp_strict / n_pred if n_pred else 0.0

@@ -60,6 +60,8 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 # megabyte of digits and operators costs seconds in this and the later components.
 MAX_CONSTRAINTS = 300
 _AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
+# "140/90 mmHg": the diastolic pressure after the systolic one, in mmHg
+_BP_DIASTOLIC = re.compile(r"\s{0,2}/\s{0,2}(\d{2,3})(?![\d.,])\s{0,2}(mm\s?Hg|mmhg|mm of mercury)(?![A-Za-z])", re.I)
 _AGE_WORD = re.compile(r"(?i)\b(?:age|aged|old)\b")
 TRUNCATED_KEY = "criteria_nlp.constraints_truncated"
 _log = logging.getLogger(__name__)
@@ -144,6 +146,11 @@ class ConstraintExtractor:
             c = self._read(m, text, ents, prev_end)
             if c is not None and found:
                 c = self._continue_variable(found[-1], c, text, ents)
+            pair = _BP_DIASTOLIC.match(text, c.end) if c is not None and c.upper is None else None
+            if pair and 20 <= float(pair.group(1)) < c.value <= 300:
+                found.extend(self._blood_pressure(c, pair, text, m.end() if g_post(m) else pair.end()))
+                prev_end = pos = found[-1].end
+                continue
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
             pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1)
             if c is not None:
@@ -249,7 +256,8 @@ class ConstraintExtractor:
                 # "18 or 65", "140/90": not a list of grades; keep the first number alone
                 b = None
                 end = max(m.end(k) for k in _A_PARTS if g(k))
-                post = None
+                if not _BP_DIASTOLIC.match(text, end):
+                    post = None  # "160/110 mmHg or more" keeps its operator for both
             if b is not None:
                 operator = "between"
                 value, upper = min(value, b), max(value, b)
@@ -349,6 +357,24 @@ class ConstraintExtractor:
             out.append(c.model_copy(update={"variable": e[3], "mention": e[4], "category": category}))
         return out
 
+    def _blood_pressure(self, c: Constraint, pair: re.Match, text: str, end: int) -> list[Constraint]:
+        """'BP ≥ 140/90 mmHg': one bound on the systolic and one on the diastolic pressure,
+        both spanning the whole expression (so a lost operator is repaired once for both)."""
+        names = ("systolic blood pressure", "diastolic blood pressure")
+        if c.variable in names:
+            names = (c.variable, c.variable)  # "SBP/DBP" names come apart in the lexicon
+        systolic = c.model_copy(
+            update={
+                "variable": names[0],
+                "category": "vital",
+                "unit": "mm[Hg]",
+                "unit_text": pair.group(2),
+                "end": end,
+                "text": text[c.start : end],
+            }
+        )
+        return [systolic, systolic.model_copy(update={"variable": names[1], "value": float(pair.group(1))})]
+
     def _continue_variable(self, prev: Constraint, c: Constraint, text: str, ents) -> Constraint:
         """'BMI < 18.5 or > 30 kg/m2': a second bound joined to the first by a conjunction,
         with no variable of its own, bounds the first one's variable."""
@@ -392,7 +418,7 @@ class ConstraintExtractor:
         if g("pre"):
             # "n=20" (a sample size), "p<0.05": statistics, not criteria
             word = text[max(0, start - 12) : start].split()
-            last = word[-1].strip("(,;:") if word else ""
+            last = word[-1].strip("(),;:") if word else ""
             if last.lower() in self.exclude_before_operator or last in self.exclude_before_operator_cased:
                 return True
         if not has_operator:
@@ -515,6 +541,11 @@ class ConstraintExtractor:
 
 # groups that belong to the first number of an expression (its end when a list is cut)
 _A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
+
+
+def g_post(m: re.Match) -> bool:
+    """Whether the expression ends with an operator phrase ("160/110 mmHg or more")."""
+    return bool(m.group("post")) if "post" in m.re.groupindex else False
 
 
 def _grade_list(m: re.Match, a: float, b: float) -> bool:

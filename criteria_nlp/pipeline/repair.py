@@ -48,6 +48,7 @@ TIME_WORDS = re.compile(r"^(?:years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|
 UPPER_OPS = {"<", "<="}
 LOWER_OPS = {">", ">="}
 KEPT_PREFIX = "kept '=': "
+_GESTATION = re.compile(r"(?i)\bgestation(?:al)?\b")
 
 
 # --------------------------------------------------------------------------- data
@@ -727,6 +728,8 @@ def _time_votes(c: Constraint, text: str, kind: str | None, rules: RepairRules) 
     direction = rules.get("time_by_kind", kind or "")
     if direction not in (GE, LE) or c.category == "age" or not _is_time(c, text):
         return []
+    if _GESTATION.search(text, max(0, c.start - 30), min(len(text), c.end + 30)):
+        return []  # "= 32 weeks of gestation": a point in pregnancy, not a duration
     w = rules.get("time_by_kind", "weight", default=0.8)
     return [Vote(_sign(direction) * w, f"a time span in an {kind} item", f"time:{kind}")]
 
