@@ -352,3 +352,47 @@ def test_train_classifier_command_reports_a_missing_corpus(tmp_path):
     assert result.exit_code == 2
     assert "nope: no such directory" in result.output
     assert "Traceback" not in result.output
+
+
+def test_boundary_features_name_both_sides_and_the_position():
+    items = [clf.word_features("Age 18 or older"), clf.word_features("Signed consent"), clf.word_features("Pregnant")]
+    first = clf.boundary_features(items, 0, bins=4)
+    assert "L:<start>" in first and "R:w:age" in first and first[-1] == "P:start"
+    middle = clf.boundary_features(items, 2, bins=4)
+    assert "L:b:signed consent" in middle and "R:w:pregnant" in middle and middle[-1] == "P:2"
+    last = clf.boundary_features(items, 3, bins=4)
+    assert "R:<end>" in last and last[-1] == "P:end"
+
+
+def test_switch_point_adds_boundary_scores():
+    probs = [0.1, 0.6, 0.6, 0.9]
+    assert clf.switch_point(probs) == 1
+    # a boundary model sure that the switch comes after item 2 moves it there
+    assert clf.switch_point(probs, boundary=[0.0, 0.0, 0.0, 3.0, 0.0]) == 3
+    with pytest.raises(ValueError, match="boundary needs 5 scores"):
+        clf.switch_point(probs, boundary=[0.0])
+
+
+def test_model_with_a_boundary_part_round_trips(tmp_path):
+    doc = {"format": clf.FORMAT, "intercept": 0.0, "features": ["w:pregnant"], "idf": [1.0], "weights": [4.0],
+           "boundary": {"weight": 2.0, "position_bins": 4, "intercept": -2.0,
+                        "features": ["L:w:consent"], "idf": [1.0], "weights": [6.0]}}
+    (tmp_path / "model.json").write_text(json.dumps(doc), encoding="utf-8")
+    model = clf.IncExcModel.load(tmp_path)
+    texts = ["Signed consent", "Age 18", "Pregnant"]
+    logits = model.boundary_logits(texts)
+    assert logits == [-2.0, 4.0, -2.0, -2.0]  # only the switch after "Signed consent" scores
+    assert model.boundary_scores(texts) == [2.0 * z for z in logits]
+    kinds = [k for k, _ in clf.decide_kinds(["Age 18", "Signed consent", "Hepatitis B", "Pregnant"], model)]
+    assert kinds == ["inclusion", "inclusion", "exclusion", "exclusion"]
+    doc["boundary"].pop("idf")
+    (tmp_path / "model.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match="model.json: boundary needs"):
+        clf.IncExcModel.load(tmp_path)
+
+
+def test_load_rejects_the_previous_format(tmp_path):
+    doc = {"format": "criteria-nlp/inc-exc-linear/3", "intercept": 0.0, "features": [], "idf": [], "weights": []}
+    (tmp_path / "model.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match="model.json: not a criteria-nlp inclusion/exclusion model"):
+        clf.IncExcModel.load(tmp_path)
