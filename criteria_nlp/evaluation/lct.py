@@ -271,46 +271,19 @@ def evaluate_lct(
             else:
                 gold.append(g)
         used: set[int] = set()
-        merged = 0
-        matched_gold: set[str] = set()
+        matches: list[tuple[GoldComparison, list[int]]] = []  # gold, the predictions it matched
         # Greedy one-to-one matching, gold in text order.
         for g in gold:
             for k, c in enumerate(preds):
-                if k in used or not _overlaps(g.start, g.end, c.start, c.end):
-                    continue
-                if _same_numbers(g.values, _numbers(c)):
+                if k not in used and _overlaps(g.start, g.end, c.start, c.end) and _same_numbers(g.values, _numbers(c)):
                     used.add(k)
-                    matched_gold.add(g.id)
-                    tp += 1
-                    confusion[(g.expected_operator, c.operator)] += 1
-                    if g.operator is None:
-                        matched_unannotated += 1
-                    if c.operator == g.expected_operator:
-                        tp_strict += 1
-                        tp_window += 1
-                        tp_annotated += g.operator is not None
-                    elif g.operator is None and c.operator == "<=" and c.category == "temporal":
-                        # LCT leaves "in the past 6 months" without an operator; we read <=.
-                        tp_window += 1
-                        window_readings += 1
-                    elif len(wrong_operator) < 2000:
-                        wrong_operator.append(
-                            {
-                                "doc": doc.doc_id,
-                                "sentence": _sentence(doc.text, g.start, g.end),
-                                "gold": g.text,
-                                "gold_operator": g.expected_operator,
-                                "gold_operator_annotated": g.operator is not None,
-                                "found": c.text,
-                                "found_operator": c.operator,
-                                "written_operator": c.written_operator,
-                            }
-                        )
+                    matches.append((g, [k]))
                     break
         # "BP > 140/90 mmHg" is one gold comparison with two values, read as two bounds
         # (systolic, diastolic) on one span with one operator: together they match it.
+        matched_ids = {g.id for g, _ in matches}
         for g in gold:
-            if g.id in matched_gold or len(set(g.values)) < 2:
+            if g.id in matched_ids or len(set(g.values)) < 2:
                 continue
             group = [k for k, c in enumerate(preds) if k not in used and _overlaps(g.start, g.end, c.start, c.end)]
             ops = {preds[k].operator for k in group}
@@ -319,16 +292,36 @@ def evaluate_lct(
             if len(group) < 2 or len(ops) != 1 or len(spans) != 1 or numbers != sorted(set(g.values)):
                 continue
             used.update(group)
-            merged += len(group) - 1  # counted as the one prediction that it matches
+            matches.append((g, group))
+        matched_gold: set[str] = set()
+        for g, ks in matches:
+            c = preds[ks[0]]  # a group shares its operator and span
             matched_gold.add(g.id)
             tp += 1
-            operator = ops.pop()
-            confusion[(g.expected_operator, operator)] += 1
-            matched_unannotated += g.operator is None
-            if operator == g.expected_operator:
+            confusion[(g.expected_operator, c.operator)] += 1
+            if g.operator is None:
+                matched_unannotated += 1
+            if c.operator == g.expected_operator:
                 tp_strict += 1
                 tp_window += 1
                 tp_annotated += g.operator is not None
+            elif g.operator is None and c.operator == "<=" and c.category == "temporal":
+                # LCT leaves "in the past 6 months" without an operator; we read <=.
+                tp_window += 1
+                window_readings += 1
+            elif len(wrong_operator) < 2000:
+                wrong_operator.append(
+                    {
+                        "doc": doc.doc_id,
+                        "sentence": _sentence(doc.text, g.start, g.end),
+                        "gold": g.text,
+                        "gold_operator": g.expected_operator,
+                        "gold_operator_annotated": g.operator is not None,
+                        "found": c.text,
+                        "found_operator": c.operator,
+                        "written_operator": c.written_operator,
+                    }
+                )
         n_gold += len(gold)
         n_gold_annotated += sum(g.operator is not None for g in gold)
         for g in gold:
@@ -372,7 +365,8 @@ def evaluate_lct(
                     "overlaps_gold": numeric_hit,
                 }
             )
-        n_pred += len(used) - merged
+        # a matched group counts as the one prediction that it is
+        n_pred += len(used) - sum(len(ks) - 1 for _, ks in matches)
     precision = tp / n_pred if n_pred else 0.0
     recall = tp / n_gold if n_gold else 0.0
     sp = tp_strict / n_pred if n_pred else 0.0

@@ -88,7 +88,7 @@ def _comparisons(trial: str, corpus: str, text: str, kind: str | None = None) ->
             "trial": trial,
             "corpus": corpus,
             "feats": context_features(masked, m.start(), m.end(), kind or _kind_at(text, m.start())),
-            "label": 1 if m.group(1) in _UP else 0,
+            "label": _label(m),
             "lost": m.group(1) in ("≥", "≤"),
         }
 
@@ -132,8 +132,13 @@ def mask_comparisons(text: str) -> tuple[str, dict[int, int]]:
     labels: dict[int, int] = {}
     for m in _COMPARISON.finditer(text):
         _mask(out, m)
-        labels[m.end() - 1] = 1 if m.group(1) in _UP else 0
+        labels[m.end() - 1] = _label(m)
     return "".join(out), labels
+
+
+def _label(m: re.Match) -> int:
+    """1 when the comparison bounds from below ('>=', '>', '≥'), else 0."""
+    return 1 if m.group(1) in _UP else 0
 
 
 def _mask(chars: list[str], m: re.Match) -> None:
@@ -149,14 +154,15 @@ def dump_variants(text: str) -> list[tuple[str, dict[int, int]]]:
     that one masked on top of the dump. So each masked '=' is seen next to the real '<'
     and '>' a dump keeps, as at run time, and the typed comparisons still teach."""
     dumped = corrupt(text)
-    lost = {m.end() - 1: int(m.group(1) == "≥") for m in _COMPARISON.finditer(text) if m.group(1) in "≥≤"}
+    comparisons = list(_COMPARISON.finditer(text))
+    lost = {m.end() - 1: _label(m) for m in comparisons if m.group(1) in ("≥", "≤")}
     variants = [(dumped, lost)] if lost else []
-    for m in _COMPARISON.finditer(text):
-        if m.group(1) in "≥≤":
+    for m in comparisons:
+        if m.group(1) in ("≥", "≤"):
             continue
         chars = list(dumped)
         _mask(chars, m)
-        variants.append(("".join(chars), {m.end() - 1: 1 if m.group(1) in _UP else 0}))
+        variants.append(("".join(chars), {m.end() - 1: _label(m)}))
     return variants
 
 
@@ -182,8 +188,9 @@ def stack_examples(
     nlp, corpora_dir: str | Path, corpora: tuple[str, ...] = TRAIN_CORPORA, rules: RepairRules | None = None
 ) -> list[dict]:
     """The pipeline run over the corpora as a registry dump writes them (see
-    :func:`dump_variants`): for each masked '=' the extractor reads, the votes of every rule voice (unscaled, summed by voice), the
-    context model's features and the true direction. The context model's vote is left out
+    :func:`dump_variants`): for each masked '=' the extractor reads, the votes of every
+    rule voice (unscaled, summed by voice), the context model's features and the true
+    direction. The context model's vote is left out
     here: training adds it out of fold."""
     from criteria_nlp.evaluation.lct import document_items
     from criteria_nlp.pipeline import extract_items

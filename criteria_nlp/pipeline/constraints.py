@@ -148,7 +148,7 @@ class ConstraintExtractor:
                 c = self._continue_variable(found[-1], c, text, ents)
             pair = _BP_DIASTOLIC.match(text, c.end) if c is not None and c.upper is None else None
             if pair and 20 <= float(pair.group(1)) < c.value <= 300:
-                found.extend(self._blood_pressure(c, pair, text, m.end() if g_post(m) else pair.end()))
+                found.extend(self._blood_pressure(c, pair, text, m.end() if m.group("post") else pair.end()))
                 prev_end = pos = found[-1].end
                 continue
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
@@ -541,11 +541,6 @@ class ConstraintExtractor:
 
 # groups that belong to the first number of an expression (its end when a list is cut)
 _A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
-
-
-def g_post(m: re.Match) -> bool:
-    """Whether the expression ends with an operator phrase ("160/110 mmHg or more")."""
-    return bool(m.group("post")) if "post" in m.re.groupindex else False
 
 
 def _grade_list(m: re.Match, a: float, b: float) -> bool:

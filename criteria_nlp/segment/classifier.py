@@ -23,7 +23,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -145,10 +145,14 @@ class IncExcModel:
     boundary: LinearTfidf | None = None
     boundary_weight: float = 0.0
     position_bins: int = POSITION_BINS
+    _item: LinearTfidf = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._item = LinearTfidf(self.weights, self.intercept)  # built once, not per item
 
     def p_exclusion(self, text: str) -> float:
         """Probability that ``text`` is an exclusion criterion."""
-        return _sigmoid(LinearTfidf(self.weights, self.intercept).logit(features(text)))
+        return _sigmoid(self._item.logit(features(text)))
 
     def boundary_logits(self, texts: Sequence[str]) -> list[float] | None:
         """The boundary model's logit of each switch point k = 0..n of the list ``texts``
