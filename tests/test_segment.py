@@ -284,7 +284,10 @@ def test_headerless_without_model_falls_back_to_default(monkeypatch):
 
 def test_switch_point():
     assert clf.switch_point([0.1, 0.2, 0.9, 0.8]) == 2
-    assert clf.switch_point([0.9, 0.8]) == 0
+    # a list opens with inclusion: even exclusion-looking first items leave one inclusion
+    assert clf.switch_point([0.9, 0.8]) == 1
+    assert clf.switch_point([0.9, 0.8], min_inclusion=0) == 0
+    assert clf.switch_point([0.9]) == 1
     assert clf.switch_point([0.1, 0.3]) == 2
     assert clf.switch_point([]) == 0
     # one odd item does not break the order: a lone exclusion-looking item among inclusions
@@ -299,7 +302,7 @@ def test_switch_prior_is_a_distribution_and_moves_the_split():
     assert clf.switch_point([0.5] * 10, prior) in (3, 4)
     # confident items outweigh the prior
     assert clf.switch_point([0.01] * 9 + [0.99], prior) == 9
-    assert clf.switch_point([0.5] * 10, clf.SwitchPrior(4.0, 6.0, weight=0.0)) == 0
+    assert clf.switch_point([0.5] * 10, clf.SwitchPrior(4.0, 6.0, weight=0.0), min_inclusion=0) == 0
 
 
 def test_load_rejects_a_bad_switch_prior(tmp_path):
@@ -335,6 +338,21 @@ def test_json_model_reproduces_sklearn(tmp_path):
     assert metrics["heldout_lines"] > 0
     model = clf.IncExcModel.load(tmp_path / "model")
     assert 0.0 <= model.p_exclusion("Known HIV infection") <= 1.0
+
+
+def test_load_reads_and_checks_min_inclusion(tmp_path):
+    doc = {"format": clf.FORMAT, "intercept": 3.0, "features": [], "idf": [], "weights": []}
+    (tmp_path / "model.json").write_text(json.dumps(doc), encoding="utf-8")
+    model = clf.IncExcModel.load(tmp_path)
+    assert model.min_inclusion == clf.MIN_INCLUSION == 1
+    # the intercept alone says "exclusion" for every item; the first one still opens the list
+    assert [k for k, _ in clf.decide_kinds(["Pregnancy", "Drug abuse"], model)] == ["inclusion", "exclusion"]
+    (tmp_path / "model.json").write_text(json.dumps({**doc, "min_inclusion": 0}), encoding="utf-8")
+    assert [k for k, _ in clf.decide_kinds(["Pregnancy", "Drug abuse"], clf.IncExcModel.load(tmp_path))] == [
+        "exclusion", "exclusion"]
+    (tmp_path / "model.json").write_text(json.dumps({**doc, "min_inclusion": "one"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="model.json: min_inclusion must be a whole number"):
+        clf.IncExcModel.load(tmp_path)
 
 
 def test_load_rejects_a_foreign_json(tmp_path):

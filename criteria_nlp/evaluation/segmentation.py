@@ -11,7 +11,11 @@ kinds are known exactly:
      inclusion/exclusion classifier did not train on
 
 An item is found when its (start, end) equals the gold item's: start at the label, end
-after the criterion's last character. Kind accuracy is over found items.
+after the criterion's last character. Kind accuracy is over found items. Layout d also
+reports it over the trials for which Chia has both lists: 30 of its 705 trials have "NA" for
+exclusion, and several of those filed their exclusion criteria in ``_inc.txt`` too
+("Drug abuse", "Heart disease" as inclusion), so their gold says nothing about where
+exclusion begins.
 
     python -m criteria_nlp.evaluation.segmentation ../shared/corpora/chia
 """
@@ -131,7 +135,7 @@ def evaluate_chia_layouts(
         pool = sorted(tid for tid in trials if key != "d" or is_heldout(tid))
         if limit is not None:
             pool = pool[:limit]
-        tp = fp = fn = kind_ok = 0
+        tp = fp = fn = kind_ok = both_ok = both_n = one_list = 0
         bad: list[dict] = []
         used = 0
         for tid in pool:
@@ -147,7 +151,12 @@ def evaluate_chia_layouts(
             tp += len(hits)
             fn += len(gold_spans) - len(hits)
             fp += len(found) - len(hits)
-            kind_ok += sum(found[s].kind == gold_spans[s].kind for s in hits)
+            ok = sum(found[s].kind == gold_spans[s].kind for s in hits)
+            kind_ok += ok
+            if inc and exc:
+                both_ok, both_n = both_ok + ok, both_n + len(hits)
+            else:
+                one_list += 1
             if len(bad) < examples and (len(hits) != len(gold_spans) or len(found) != len(hits)):
                 bad.append({"trial": tid, "missed": [ct.text[s:e] for s, e in gold_spans if (s, e) not in found][:3],
                             "spurious": [ct.text[s:e] for s, e in found if (s, e) not in gold_spans][:3]})
@@ -160,6 +169,8 @@ def evaluate_chia_layouts(
             "recall": round(r, 4),
             "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
             "kind_accuracy": round(kind_ok / tp, 4) if tp else 0.0,
+            **({"kind_accuracy_trials_with_both_lists": round(both_ok / both_n, 4) if both_n else 0.0,
+                "trials_with_one_list": one_list} if key == "d" else {}),
             **({"mismatches": bad} if examples else {}),
         }
     return report
