@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,20 @@ def test_main_reports_a_missing_corpus(tmp_path, capsys):
     assert main([str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert "nowhere: no such directory" in err
+
+
+def test_headerless_layout_scores_every_trial_the_classifier_did_not_train_on(tmp_path):
+    if not CHIA.is_dir():
+        pytest.skip("../shared/corpora/chia is absent")
+    from criteria_nlp.segment.classifier import default_model, is_heldout
+
+    trained = default_model().meta["chia_training_trials"]
+    heldout = next(p.name[:11] for p in sorted(CHIA.glob("NCT*_inc.txt")) if is_heldout(p.name[:11]))
+    # a trained trial, a held-out one, and a trained trial's text under an id nobody has seen
+    # (as in a Chia part kept back from the project)
+    for src, dst in ((trained[0], trained[0]), (heldout, heldout), (trained[1], "NCT99999999")):
+        for part in ("inc", "exc"):
+            shutil.copy(CHIA / f"{src}_{part}.txt", tmp_path / f"{dst}_{part}.txt")
+    report = evaluate_chia_layouts(tmp_path, layouts=["a", "d"])
+    assert report["a_ctgov_bullets"]["trials"] == 3
+    assert report["d_headerless_bullets"]["trials"] == 2

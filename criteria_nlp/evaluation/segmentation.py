@@ -8,7 +8,8 @@ kinds are known exactly:
   b  WHO ICTRP: numbered items wrapped at 80 columns, blank lines between them
   c  everything on one line: "Inclusion Criteria: 1. ... 2. ... Exclusion Criteria: 1. ..."
   d  "- " bullets with no headers at all (headerless=True), only on the trials the
-     inclusion/exclusion classifier did not train on
+     inclusion/exclusion classifier did not train on: those not in its model's
+     ``meta.chia_training_trials``, so a Chia part the project never saw is scored whole
 
 An item is found when its (start, end) equals the gold item's: start at the label, end
 after the criterion's last character. Kind accuracy is over found items. Layout d also
@@ -29,10 +30,11 @@ import sys
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from criteria_nlp.readers.base import CriteriaText
 from criteria_nlp.segment import segment
-from criteria_nlp.segment.classifier import is_heldout, is_placeholder, read_chia
+from criteria_nlp.segment.classifier import default_model, is_heldout, is_placeholder, read_chia
 
 LAYOUTS = {
     "a": "ctgov_bullets",
@@ -118,6 +120,21 @@ def _clean(lines: Iterable[str]) -> list[str]:
     return [" ".join(ln.split()) for ln in lines if ln.strip() and not is_placeholder(ln)]
 
 
+def _unseen(trial_id: str) -> bool:
+    """True when the shipped classifier did not train on this Chia trial. A model file
+    without the list of its training trials falls back to the hash split it was made with."""
+    model = default_model()
+    seen = model.meta.get("chia_training_trials") if model is not None else None
+    if seen is None:
+        return is_heldout(trial_id)
+    return trial_id.strip().upper() not in _as_set(tuple(seen))
+
+
+@lru_cache(maxsize=2)
+def _as_set(ids: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(i.upper() for i in ids)
+
+
 def evaluate_chia_layouts(
     chia_dir: str | os.PathLike,
     layouts: Iterable[str] = ("a", "b", "c", "d"),
@@ -132,7 +149,7 @@ def evaluate_chia_layouts(
     for key in layouts:
         if key not in BUILDERS:
             raise ValueError(f"unknown layout {key!r}; choose from {', '.join(BUILDERS)}")
-        pool = sorted(tid for tid in trials if key != "d" or is_heldout(tid))
+        pool = sorted(tid for tid in trials if key != "d" or _unseen(tid))
         if limit is not None:
             pool = pool[:limit]
         tp = fp = fn = kind_ok = both_ok = both_n = one_list = 0

@@ -620,6 +620,8 @@ def train_classifier(
         f"Chia training trials; weight {PRIOR_WEIGHT} (0 = not used)",
         "extra_training_data": "LCT + chicagopcdc raw CT.gov criteria, items labelled by their headers"
         if extra else None,
+        # The evaluation scores headerless lists on every Chia trial not listed here.
+        "chia_training_trials": sorted(t.upper() for t in train_ids),
         "metrics": metrics,
     }
     path.write_text(json.dumps(model_json, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
