@@ -30,7 +30,6 @@ import sys
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from criteria_nlp.readers.base import CriteriaText
 from criteria_nlp.segment import segment
@@ -120,19 +119,16 @@ def _clean(lines: Iterable[str]) -> list[str]:
     return [" ".join(ln.split()) for ln in lines if ln.strip() and not is_placeholder(ln)]
 
 
-def _unseen(trial_id: str) -> bool:
-    """True when the shipped classifier did not train on this Chia trial. A model file
-    without the list of its training trials falls back to the hash split it was made with."""
+def _trained_on() -> frozenset[str] | None:
+    """The Chia trials the shipped classifier trained on; None when its model file does not
+    list them (then the hash split it was made with tells)."""
     model = default_model()
     seen = model.meta.get("chia_training_trials") if model is not None else None
-    if seen is None:
-        return is_heldout(trial_id)
-    return trial_id.strip().upper() not in _as_set(tuple(seen))
+    return frozenset(t.upper() for t in seen) if seen is not None else None
 
 
-@lru_cache(maxsize=2)
-def _as_set(ids: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(i.upper() for i in ids)
+def _unseen(trial_id: str, trained: frozenset[str] | None) -> bool:
+    return is_heldout(trial_id) if trained is None else trial_id.strip().upper() not in trained
 
 
 def evaluate_chia_layouts(
@@ -146,10 +142,11 @@ def evaluate_chia_layouts(
     keeps up to N mismatched trials per layout for inspection."""
     trials = read_chia(chia_dir)
     report: dict = {}
+    trained = _trained_on()
     for key in layouts:
         if key not in BUILDERS:
             raise ValueError(f"unknown layout {key!r}; choose from {', '.join(BUILDERS)}")
-        pool = sorted(tid for tid in trials if key != "d" or _unseen(tid))
+        pool = sorted(tid for tid in trials if key != "d" or _unseen(tid, trained))
         if limit is not None:
             pool = pool[:limit]
         tp = fp = fn = kind_ok = both_ok = both_n = one_list = 0
