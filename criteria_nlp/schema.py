@@ -11,27 +11,47 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 Operator = Literal[">=", ">", "<=", "<", "==", "between"]
 Category = Literal["age", "lab", "score", "vital", "anthropometric", "dose", "temporal", "other"]
 Kind = Literal["inclusion", "exclusion"]
+# How an item's kind was decided: a header in the text ("Exclusion criteria:"), the record
+# field that is one kind by definition (ICTRP's Exclusion_Criteria), the inclusion/exclusion
+# classifier on a list without headers, or nothing at all (a list that cannot be scored).
+KindSource = Literal["header", "field", "classifier", "default"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Alternate(_Model):
+    """The same bound restated in another unit: "ANC >= 1.5 x 10^9/L (1500/uL)"."""
+
+    value: float
+    upper: float | None = None
+    unit: str | None = Field(None, description="UCUM code of the restatement's unit, or null.")
+    unit_text: str | None = None
+    start: int
+    end: int
+    text: str = Field(description="The restatement as written: source[start:end].")
+
+
 class Constraint(_Model):
     """One numeric constraint found in a criterion, e.g. ``SLEDAI >= 8``."""
 
-    variable: str = Field(
+    variable: str | None = Field(
         description="Canonical name from the variable lexicon (e.g. 'SLEDAI', 'age', 'ALT'); "
-        "for variables outside the lexicon, the mention as written."
+        "for variables outside the lexicon, the mention as written; null when the text names "
+        "nothing the bound applies to."
     )
     mention: str | None = Field(
-        None, description="The variable as written in the text, or null when none was found."
+        None, description="The words the constraint bounds, as written: source[mention_start:mention_end]; "
+        "null when none was found."
     )
+    mention_start: int | None = Field(None, description="Offset of the mention's first character (same frame as start).")
+    mention_end: int | None = Field(None, description="Offset just past the mention's last character.")
     category: Category = Field(description="What kind of quantity is constrained.")
     operator: Operator = Field(
         description="Comparison the variable must satisfy; 'between' means value <= x <= upper."
@@ -60,7 +80,13 @@ class Constraint(_Model):
     confidence: float = Field(
         1.0, ge=0.0, le=1.0, description="1 for a reading taken as written; below 1 when inferred."
     )
-    repair_reason: str | None = Field(None, description="The evidence behind a repair, in short.")
+    repair_reason: str | None = Field(
+        None, description="The evidence behind a repair, or behind keeping a bare '=' as written."
+    )
+    alternates: list[Alternate] = Field(
+        default_factory=list,
+        description="Restatements of the same bound in another unit, e.g. '(1500/uL)' after '1.5 x 10^9/L'.",
+    )
 
 
 class Criterion(_Model):
@@ -68,6 +94,12 @@ class Criterion(_Model):
 
     id: str = Field(description="Stable id inside the record: 'inc-1', 'exc-3', ...")
     kind: Kind
+    kind_source: KindSource = Field(
+        "header", description="What decided the kind: 'header', 'field', 'classifier' or 'default'."
+    )
+    kind_confidence: float = Field(
+        1.0, ge=0.0, le=1.0, description="Estimated probability that the kind is right (1 for a header or field)."
+    )
     label: str | None = Field(None, description="The item's own numbering or bullet as written ('1.', 'a)', '-').")
     text: str = Field(description="Item text without its label, wrapped lines joined with single spaces.")
     start: int = Field(description="Offset of the item's first character, label included.")
@@ -86,11 +118,25 @@ class AgeLimit(_Model):
     unit: Literal["years", "months", "weeks", "days", "hours", "minutes"]
 
 
+class AgeGroup(_Model):
+    """An age group of a registry form, e.g. EudraCT's "F.1.2 Adults (18-64 years) yes"."""
+
+    code: str | None = Field(None, description="The form's item code ('F.1.2'), when written.")
+    label: str = Field(description="The group as the form names it ('Adults (18-64 years)').")
+    min_age: AgeLimit | None = None
+    max_age: AgeLimit | None = None
+    included: bool | None = Field(None, description="The form's yes/no answer.")
+    subjects: int | None = Field(None, description="Planned number of subjects in the group, when given.")
+
+
 class Population(_Model):
     min_age: AgeLimit | None = None
     max_age: AgeLimit | None = None
     sex: Literal["all", "female", "male"] | None = None
     healthy_volunteers: bool | None = None
+    age_groups: list[AgeGroup] = Field(
+        default_factory=list, description="Age groups a registry form ticks (EudraCT F.1.x), in form order."
+    )
 
 
 class TrialRecord(_Model):

@@ -48,6 +48,11 @@ def columns() -> list[tuple[str, type]]:
     return cols
 
 
+def _cell(value):
+    """A table cell: list fields (a constraint's ``alternates``) as their JSON text."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value
+
+
 def record_rows(record: dict) -> Iterator[dict]:
     """Rows of one output record (a TrialRecord as a dict)."""
     base = {
@@ -64,14 +69,14 @@ def record_rows(record: dict) -> Iterator[dict]:
         return
     for crit in criteria:
         row = dict(base)
-        row.update({f"criterion_{f}": crit.get(f) for f in _CRITERION_FIELDS})
+        row.update({f"criterion_{f}": _cell(crit.get(f)) for f in _CRITERION_FIELDS})
         constraints = crit.get("constraints") or []
         if not constraints:
             yield row
             continue
         for con in constraints:
             full = dict(row)
-            full.update({f: con.get(f) for f in _CONSTRAINT_FIELDS})
+            full.update({f: _cell(con.get(f)) for f in _CONSTRAINT_FIELDS})
             yield full
 
 

@@ -16,7 +16,6 @@ pure Python with the same feature functions the training used.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -28,11 +27,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from criteria_nlp.evaluation.split import VALIDATION_PERCENT, cv_fold, is_validation_trial
+
 MODEL_FILE = "model.json"
 FORMAT = "criteria-nlp/inc-exc-linear/4"
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 CHAR_N = (3, 5)
-HELDOUT_PERCENT = 20
+HELDOUT_PERCENT = VALIDATION_PERCENT
 # Chosen by 5-fold trial-level cross-validation on the training trials (see the model README):
 # NB scaling plus the boundary model at weight 1.5, with lists opening on inclusion
 # (MIN_INCLUSION), 0.945 against 0.932 for the plain logistic regression (0.962 against 0.947
@@ -92,15 +93,13 @@ def boundary_features(items: Sequence[list[str]], k: int, bins: int = POSITION_B
 
 
 def is_heldout(trial_id: str) -> bool:
-    """The trial-level split: a stable hash of the id puts ~20% of trials in the test part."""
-    digest = hashlib.sha1(trial_id.strip().upper().encode("utf-8")).hexdigest()
-    return int(digest[:8], 16) % 100 < HELDOUT_PERCENT
+    """The trial-level split (:mod:`criteria_nlp.evaluation.split`): ~20% of trials validate."""
+    return is_validation_trial(trial_id)
 
 
 def _fold(trial_id: str) -> int:
     """Cross-validation fold of a training trial (a hash independent of the held-out split)."""
-    digest = hashlib.sha1(("fold:" + trial_id.strip().upper()).encode("utf-8")).hexdigest()
-    return int(digest[:8], 16) % CV_FOLDS
+    return cv_fold(trial_id, CV_FOLDS)
 
 
 @dataclass
