@@ -14,22 +14,49 @@ from criteria_nlp.segment.base import Item
 NO_CRITERIA_WARNING = "the record has no eligibility criteria"
 
 
-def _criterion(item: Item, number: int, source_text: str, field: str | None, constraints: list[Constraint]) -> Criterion:
+def _placer(item: Item, ct: CriteriaText):
+    """Item-text offsets -> offsets of the field or file as written (wrapped lines joined in
+    the item, escapes/markup/CR undone in the reading text: both maps are followed)."""
+
+    def place(i: int, j: int) -> tuple[int, int]:
+        a, b = item.source_span(i, j)
+        return ct.to_source(a, b)
+
+    return place
+
+
+def _place_constraint(c: Constraint, place, written: str) -> Constraint:
+    # The text becomes the source slice, line breaks included, so source[start:end] == text.
+    start, end = place(c.start, c.end)
+    update: dict = {"start": start, "end": end, "text": written[start:end]}
+    if c.mention_start is not None and c.mention_end is not None:
+        ms, me = place(c.mention_start, c.mention_end)
+        update.update(mention_start=ms, mention_end=me, mention=written[ms:me])
+    if c.alternates:
+        alts = []
+        for a in c.alternates:
+            s, e = place(a.start, a.end)
+            alts.append(a.model_copy(update={"start": s, "end": e, "text": written[s:e]}))
+        update["alternates"] = alts
+    return c.model_copy(update=update)
+
+
+def _criterion(item: Item, number: int, ct: CriteriaText, constraints: list[Constraint]) -> Criterion:
     prefix = "inc" if item.kind == "inclusion" else "exc"
-    placed = []
-    for c in constraints:
-        # Offsets move from the item text (wrapped lines joined) to the source, and the
-        # text becomes the source slice, line breaks included, so source[start:end] == text.
-        start, end = item.source_span(c.start, c.end)
-        placed.append(c.model_copy(update={"start": start, "end": end, "text": source_text[start:end]}))
+    place = _placer(item, ct)
+    written = ct.written
+    placed = [_place_constraint(c, place, written) for c in constraints]
+    start, end = ct.to_source(item.start, item.end)
     return Criterion(
         id=f"{prefix}-{number}",
         kind=item.kind,
+        kind_source=item.kind_source,
+        kind_confidence=item.kind_confidence,
         label=item.label,
         text=item.text,
-        start=item.start,
-        end=item.end,
-        field=field,
+        start=start,
+        end=end,
+        field=ct.field,
         constraints=placed,
     )
 
@@ -74,7 +101,7 @@ def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bo
     cap = _constraint_cap(nlp)
     for (item, ct), constraints in zip(items, found, strict=True):
         counters[item.kind] += 1
-        criterion = _criterion(item, counters[item.kind], ct.text, ct.field, constraints)
+        criterion = _criterion(item, counters[item.kind], ct, constraints)
         record.criteria.append(criterion)
         if cap is not None and len(constraints) >= cap:
             record.warnings.append(

@@ -6,11 +6,13 @@ Formats (``source_format``), detected from the content, not the file name:
 ``{"studies": [...]}`` page, or JSON Lines), ``ctgov_xml`` (classic ``<clinical_study>``),
 ``who_ictrp_xml`` (``<Trials>`` of ``<Trial>``) and ``criteria_text`` (anything else).
 
-Offsets. For text inputs, ``CriteriaText.text`` is the whole input *as decoded*: BOM
-removed, line ends normalised to ``\\n`` (what ``open(path).read()`` gives) and mojibake
-repaired ("â‰¥" -> "≥", with a warning); offsets index that text. For JSON and XML,
-``CriteriaText.text`` is one field's value (``CriteriaText.field`` names it), mojibake
-repaired; offsets index that value.
+Offsets. For text inputs, offsets index the whole input *as decoded*: BOM removed, line
+ends as the file has them (what ``open(path, encoding=..., newline="").read()`` gives)
+and mojibake repaired ("â‰¥" -> "≥", with a warning that offsets index the repaired
+text). For JSON and XML, offsets index one field's value as written (``CriteriaText.field``
+names it), mojibake repaired. The segmenter reads ``CriteriaText.text``, a reading text
+(CR dropped, markdown escapes and markup undone, see readers/reading.py); records.py maps
+every offset back to ``CriteriaText.written``.
 
 Errors. Nothing here raises for bad content: a file that cannot be read yields exactly
 one RecordError whose ``problem`` says why ("empty file", "binary file, not text",
@@ -41,6 +43,7 @@ from criteria_nlp.readers.decode import (
     repair_mojibake,
 )
 from criteria_nlp.readers.pages import PAGE_READERS
+from criteria_nlp.readers.reading import reading_text
 from criteria_nlp.readers.xml_records import read_xml
 
 __all__ = [
@@ -71,8 +74,9 @@ def _with_warnings(
 
 
 def _read_decoded(text: str, source: str, warnings: list[str]) -> Iterator[RawRecord | RecordError]:
-    """Records of a decoded document (BOM removed, line ends normalised)."""
-    fmt = detect_format(text if len(text) <= 4 * SNIFF_BYTES else text[: 4 * SNIFF_BYTES])
+    """Records of a decoded document (line ends as the file has them)."""
+    head = text if len(text) <= 4 * SNIFF_BYTES else text[: 4 * SNIFF_BYTES]
+    fmt = detect_format(normalize_newlines(head))
     if fmt == detect.HTML:
         yield RecordError(source, _HTML_PROBLEM)
     elif fmt == detect.JSON_LINES:
@@ -83,8 +87,18 @@ def _read_decoded(text: str, source: str, warnings: list[str]) -> Iterator[RawRe
         yield from _with_warnings(read_xml(io.StringIO(text), source), warnings)
     else:
         text, repaired = repair_mojibake(text)
-        record = PAGE_READERS[fmt](text, source)
-        yield from _with_warnings([record], warnings + ([repaired] if repaired else []))
+        yield from _with_warnings([read_page(text, source, fmt)], warnings + ([repaired] if repaired else []))
+
+
+def read_page(text: str, source: str, fmt: str) -> RawRecord:
+    """A text input: the page reader reads the reading text (no CR, markdown escapes
+    removed); every CriteriaText then maps its offsets back to ``text`` as written."""
+    reading, tmap = reading_text(text, markdown=True)
+    record = PAGE_READERS[fmt](reading, source)
+    if not tmap.identity:
+        for ct in record.criteria:
+            ct.source, ct.source_map = text, tmap
+    return record
 
 
 def read_bytes(data: bytes, source: str) -> Iterator[RawRecord | RecordError]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from criteria_nlp.readers.reading import TextMap
 from criteria_nlp.schema import Population
 
 
@@ -25,6 +26,11 @@ class CriteriaText:
     headers and content. ``field`` names the record field the offsets index (null for
     text inputs, whose offsets index the whole decoded input). ``start``/``end`` bound
     the region of ``text`` where the criteria are (a page holds much else).
+
+    ``text`` is the *reading* text (line ends "\n", escapes and markup undone; see
+    readers/reading.py). When it differs from the field or file as written, ``source``
+    holds what was written and ``source_map`` maps reading offsets to it; the output's
+    offsets and texts are taken from ``source``.
     """
 
     text: str
@@ -35,6 +41,19 @@ class CriteriaText:
     # A page layout that lists criteria as bullets without any inclusion/exclusion
     # header sets this, so the segmenter knows to decide the kinds from content.
     headerless: bool = False
+    source: str | None = None
+    source_map: TextMap | None = None
+
+    @property
+    def written(self) -> str:
+        """The field or file as written: what output offsets index."""
+        return self.text if self.source is None else self.source
+
+    def to_source(self, i: int, j: int) -> tuple[int, int]:
+        """Offsets ``[i, j)`` of ``text`` as offsets of ``written``."""
+        if self.source_map is None:
+            return i, j
+        return self.source_map.span(i, j)
 
 
 @dataclass

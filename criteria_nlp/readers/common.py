@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 
 from criteria_nlp.readers.base import CriteriaText, RawRecord
 from criteria_nlp.readers.decode import repair_mojibake
+from criteria_nlp.readers.reading import reading_text
 from criteria_nlp.readers.values import parse_age
 from criteria_nlp.schema import AgeLimit
-
-_BR = re.compile(r"<br\s*/?>", re.I)
 
 
 def region(text: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
@@ -20,12 +19,6 @@ def region(text: str, start: int = 0, end: int | None = None) -> tuple[int, int]
     while end > start and text[end - 1].isspace():
         end -= 1
     return (start, end) if end > start else None
-
-
-def br_to_newlines(text: str) -> str:
-    """Registry exports write line breaks as "<br>". Each becomes spaces and a newline of the
-    same length, so offsets into the returned text are offsets into the field as exported."""
-    return _BR.sub(lambda m: " " * (len(m.group()) - 1) + "\n", text)
 
 
 def clean(record: RawRecord, value: object) -> str | None:
@@ -46,10 +39,28 @@ def age(record: RawRecord, value: str | None) -> AgeLimit | None:
     return limit
 
 
-def add_criteria(record: RawRecord, text: str | None, field: str, kind: str | None = None) -> None:
-    """Add a criteria field; offsets index ``text`` itself (``field`` names it)."""
+def add_criteria(
+    record: RawRecord,
+    text: str | None,
+    field: str,
+    kind: str | None = None,
+    *,
+    markdown: bool = False,
+    markup: bool = False,
+    drop: Iterable[tuple[int, int]] = (),
+) -> CriteriaText | None:
+    """Add a criteria field; offsets index ``text`` itself, as written (``field`` names it).
+
+    The segmenter reads the field's reading text (CR dropped, markdown escapes and/or
+    markup undone, ``drop`` spans left out); the map back to ``text`` rides along."""
     if text is None:
-        return
-    span = region(text)
-    if span:
-        record.criteria.append(CriteriaText(text=text, field=field, kind=kind, start=span[0], end=span[1]))
+        return None
+    reading, tmap = reading_text(text, markdown=markdown, markup=markup, drop=drop)
+    span = region(reading)
+    if not span:
+        return None
+    ct = CriteriaText(text=reading, field=field, kind=kind, start=span[0], end=span[1])
+    if not tmap.identity:
+        ct.source, ct.source_map = text, tmap
+    record.criteria.append(ct)
+    return ct

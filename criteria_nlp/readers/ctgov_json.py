@@ -47,7 +47,8 @@ def study_record(study: object, source: str) -> RawRecord | RecordError:
             elig.get("healthyVolunteers") if isinstance(elig.get("healthyVolunteers"), (bool, str)) else None
         ),
     )
-    add_criteria(record, clean(record, elig.get("eligibilityCriteria")), "eligibilityCriteria")
+    # API v2 writes the field as markdown: "=\<" for "=<", "\>=", "mm\^3" (read unescaped).
+    add_criteria(record, clean(record, elig.get("eligibilityCriteria")), "eligibilityCriteria", markdown=True)
     return record
 
 

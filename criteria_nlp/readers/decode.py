@@ -1,9 +1,11 @@
 """Bytes to text: BOMs, UTF-8/UTF-16, legacy encodings, binary files and mojibake.
 
 What the rest of criteria-nlp indexes with character offsets is the text these functions
-return: decoded, a leading BOM removed, line ends normalised to ``\\n`` (what Python's
-``open()`` in text mode gives) and mojibake repaired. Every step that changes more than
-the BOM or the line ends is reported as a warning on the record.
+return: decoded (the codec drops the BOM, as ``open(path, encoding=...)`` does) and mojibake
+repaired; line ends are kept as the file has them (what ``open(path, newline="")``
+gives), so offsets index the file as the user has it. The segmenter reads a copy without
+CR (readers/reading.py) whose offsets are mapped back. Every step that changes more than
+the BOM is reported as a warning on the record.
 """
 
 from __future__ import annotations
@@ -187,12 +189,12 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     fixed = ftfy.fix_text(text, config=_MOJIBAKE_ONLY)
     if fixed == text:
         return text, None
-    return fixed, f"repaired mojibake{_example(text, fixed)}"
+    return fixed, f"repaired mojibake{_example(text, fixed)}; offsets index the repaired text"
 
 
 def _example(before: str, after: str) -> str:
     """The first repair, for the warning: " (e.g. 'â‰¥' -> '≥')"."""
-    for old_line, new_line in zip(before.split("\n"), after.split("\n"), strict=False):
+    for old_line, new_line in zip(before.splitlines(), after.splitlines(), strict=False):
         if old_line == new_line:
             continue
         for op, i1, i2, j1, j2 in SequenceMatcher(None, old_line, new_line, autojunk=False).get_opcodes():
@@ -223,7 +225,6 @@ def decode_bytes(data: bytes, source: str) -> Decoded:
                 source,
                 f"cannot decode the file as {encoding}: invalid byte 0x{data[exc.start]:02x} at byte {exc.start}",
             ) from None
-    text = normalize_newlines(text.lstrip("\ufeff"))
     if not text.strip():
         raise InputError(source, "empty file")
     return Decoded(text=text, encoding=encoding, warnings=warnings)

@@ -3,17 +3,21 @@ TrialID, Public_title, Inclusion_agemin, Inclusion_Criteria, ...) and, by the sa
 names lower-cased, the nested WHO data-set layout (``<trial><main><trial_id>...``).
 
 Real exports have lost ">=" and "<=" as "="; the text is kept as it is (the pipeline
-repairs the operators, and says so). "<br>" line breaks are made newlines of the same
-length, so offsets index the field as exported.
+repairs the operators, and says so). Markup written as text in the fields ("<br>", "<p>",
+"</p>", "<li>", "&lt;", "&nbsp;") is read as layout and characters, never as text; offsets
+index the field as exported (readers/reading.py). The EudraCT form lines EUCTR records
+append to their criteria are read into the population, not taken for items
+(readers/eudract.py).
 """
 
 from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
-from criteria_nlp.readers import detect
+from criteria_nlp.readers import detect, eudract
 from criteria_nlp.readers.base import RawRecord
-from criteria_nlp.readers.common import add_criteria, age, br_to_newlines, clean
+from criteria_nlp.readers.common import add_criteria, age, clean
+from criteria_nlp.readers.reading import reading_text
 from criteria_nlp.readers.values import parse_sex, split_conditions
 from criteria_nlp.schema import Population
 
@@ -87,5 +91,12 @@ def trial_record(trial: Element, source: str) -> RawRecord:
         (_EXCLUSION, "Exclusion_Criteria", "exclusion"),
     ):
         text = clean(record, _first(fields, names))
-        add_criteria(record, br_to_newlines(text) if text else None, field, kind)
+        if text is None:
+            continue
+        reading, tmap = reading_text(text, markup=True)
+        form = eudract.form_lines(reading)
+        if form:
+            eudract.apply_form(form, record.population)
+        drop = [tmap.span(line.start, line.end) for line in form]
+        add_criteria(record, text, field, kind, markup=True, drop=drop)
     return record
