@@ -27,13 +27,46 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+# brat's configuration files: never trial records.
+BRAT_CONF = frozenset({"annotation.conf", "visual.conf", "tools.conf", "kb_shortcuts.conf"})
+
+
+def is_brat_annotation(path: Path, names: frozenset[str] | None = None) -> bool:
+    """A brat annotation file: ``X.ann`` beside its ``X.txt``, or a brat configuration file.
+    ``names`` (the directory's file names) saves a look at the disk."""
+    name = path.name
+    if name in BRAT_CONF:
+        return True
+    if not name.endswith(".ann"):
+        return False
+    text_name = name[:-4] + ".txt"
+    return text_name in names if names is not None else path.with_name(text_name).is_file()
+
+
+class _Skipped:
+    """Counts the brat annotation files a walk leaves out."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+def _walk(directory: Path, skipped: _Skipped | None = None) -> Iterator[Path]:
     # Sorted at every level so that the output order does not depend on the file system.
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+        names = frozenset(files)
         for name in sorted(files):
-            if not _is_hidden(name):
-                yield Path(root) / name
+            if _is_hidden(name):
+                continue
+            if is_brat_annotation(Path(root) / name, names):
+                if skipped is not None:
+                    skipped.n += 1
+                continue
+            yield Path(root) / name
+
+
+def _notice(message: str) -> None:
+    print(f"criteria-nlp: {message}", file=sys.stderr)
 
 
 def _file(path: Path) -> InputFile:
@@ -43,18 +76,22 @@ def _file(path: Path) -> InputFile:
         return InputFile(str(path), problem=f"cannot read: {exc.strerror or exc}")
 
 
-def expand_inputs(args: Iterable[str]) -> list[InputFile]:
+def expand_inputs(args: Iterable[str], notice=_notice) -> list[InputFile]:
     """Files as given, directories walked (sorted, hidden entries skipped), globs expanded
     (sorted), ``-`` for stdin. A path that names nothing becomes an InputFile with a
-    ``problem``, so the batch writes an error line for it instead of dropping it."""
+    ``problem``, so the batch writes an error line for it instead of dropping it.
+
+    A walked directory or a pattern leaves out brat annotation files (``X.ann`` beside
+    ``X.txt``, annotation.conf, visual.conf): ``notice`` gets one line saying how many."""
     out: list[InputFile] = []
+    skipped = _Skipped()
     for arg in args:
         if arg == STDIN:
             out.append(InputFile(STDIN))
             continue
         path = Path(arg)
         if path.is_dir():
-            found = [_file(p) for p in _walk(path)]
+            found = [_file(p) for p in _walk(path, skipped)]
             if not found:
                 out.append(InputFile(arg, problem="directory holds no input files"))
             out.extend(found)
@@ -65,12 +102,20 @@ def expand_inputs(args: Iterable[str]) -> list[InputFile]:
             files: list[InputFile] = []
             for m in matches:
                 if Path(m).is_dir():
-                    files.extend(_file(p) for p in _walk(Path(m)))
+                    files.extend(_file(p) for p in _walk(Path(m), skipped))
+                elif is_brat_annotation(Path(m)):
+                    skipped.n += 1
                 elif not _is_hidden(Path(m).name):
                     files.append(_file(Path(m)))
             out.extend(files or [InputFile(arg, problem="no file matches this pattern")])
         else:
             out.append(InputFile(arg, problem="no such file or directory"))
+    if skipped.n and notice is not None:
+        files = "file" if skipped.n == 1 else "files"
+        notice(
+            f"skipped {skipped.n:,} brat annotation {files} (.ann beside its .txt, annotation.conf, "
+            "visual.conf); give a file by name to read it anyway"
+        )
     return out
 
 

@@ -32,8 +32,8 @@ def clean(record: RawRecord, value: object) -> str | None:
     return fixed
 
 
-def age(record: RawRecord, value: str | None) -> AgeLimit | None:
-    limit, warning = parse_age(value)
+def age(record: RawRecord, value: str | None, side: str | None = None) -> AgeLimit | None:
+    limit, warning = parse_age(value, side)
     if warning:
         record.warnings.append(warning)
     return limit

@@ -40,8 +40,8 @@ def study_record(study: object, source: str) -> RawRecord | RecordError:
         record.conditions = [c.strip() for c in (clean(record, c) for c in conditions) if c]
     elig = _module(section, "eligibilityModule")
     record.population = Population(
-        min_age=age(record, clean(record, elig.get("minimumAge"))),
-        max_age=age(record, clean(record, elig.get("maximumAge"))),
+        min_age=age(record, clean(record, elig.get("minimumAge")), "min"),
+        max_age=age(record, clean(record, elig.get("maximumAge")), "max"),
         sex=parse_sex(clean(record, elig.get("sex"))),
         healthy_volunteers=parse_healthy_volunteers(
             elig.get("healthyVolunteers") if isinstance(elig.get("healthyVolunteers"), (bool, str)) else None

@@ -32,8 +32,8 @@ def study_record(study: Element, source: str) -> RawRecord:
     if elig is None:
         return record
     record.population = Population(
-        min_age=age(record, clean(record, elig.findtext("minimum_age"))),
-        max_age=age(record, clean(record, elig.findtext("maximum_age"))),
+        min_age=age(record, clean(record, elig.findtext("minimum_age")), "min"),
+        max_age=age(record, clean(record, elig.findtext("maximum_age")), "max"),
         sex=parse_sex(clean(record, elig.findtext("gender"))),
         healthy_volunteers=parse_healthy_volunteers(clean(record, elig.findtext("healthy_volunteers"))),
     )

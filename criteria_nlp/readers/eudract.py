@@ -47,10 +47,16 @@ _YES = {"yes", "ja", "oui", "si", "sí"}
 
 _UNIT = r"(?P<{}>days?|weeks?|months?|years?)"
 _RANGE = re.compile(
-    r"\(\s*(?P<lo>\d+)\s*" + _UNIT.format("lu") + r"?\s*[-\u2013]\s*(?P<hi>\d+)\s*" + _UNIT.format("hu") + r"\s*\)",
+    r"\(\s*(?P<lo>\d+)\s*"
+    + _UNIT.format("lu")
+    + r"?\s*[-\u2013]\s*(?P<hi>\d+)\s*"
+    + _UNIT.format("hu")
+    + r"\s*\)",
     re.I,
 )
-_FROM = re.compile(r"\(\s*(?:>=|\u2265|=>|over|from|more than)\s*(?P<lo>\d+)\s*" + _UNIT.format("lu") + r"\s*\)", re.I)
+_FROM = re.compile(
+    r"\(\s*(?:>=|\u2265|=>|over|from|more than)\s*(?P<lo>\d+)\s*" + _UNIT.format("lu") + r"\s*\)", re.I
+)
 
 
 @dataclass
@@ -97,7 +103,9 @@ def form_lines(text: str) -> list[FormLine]:
         m = _CODED.match(line) or _CODED_HEADING.match(line)
         if m:
             answer = m.groupdict().get("answer")
-            out.append(FormLine(start, end, "coded", m.group("code"), m.group("label").strip(), _answer(answer)))
+            out.append(
+                FormLine(start, end, "coded", m.group("code"), m.group("label").strip(), _answer(answer))
+            )
     return out
 
 
@@ -114,7 +122,9 @@ def _bounds(label: str) -> tuple[AgeLimit | None, AgeLimit | None]:
     if m:
         hi_unit = _unit(m.group("hu"))
         lo_unit = _unit(m.group("lu")) if m.group("lu") else hi_unit
-        return AgeLimit(value=float(m.group("lo")), unit=lo_unit), AgeLimit(value=float(m.group("hi")), unit=hi_unit)
+        return AgeLimit(value=float(m.group("lo")), unit=lo_unit), AgeLimit(
+            value=float(m.group("hi")), unit=hi_unit
+        )
     m = _FROM.search(label)
     if m:
         return AgeLimit(value=float(m.group("lo")), unit=_unit(m.group("lu"))), None

@@ -82,8 +82,8 @@ def trial_record(trial: Element, source: str) -> RawRecord:
         if record.conditions:
             break
     record.population = Population(
-        min_age=age(record, clean(record, _first(fields, _AGE_MIN))),
-        max_age=age(record, clean(record, _first(fields, _AGE_MAX))),
+        min_age=age(record, clean(record, _first(fields, _AGE_MIN)), "min"),
+        max_age=age(record, clean(record, _first(fields, _AGE_MAX)), "max"),
         sex=parse_sex(clean(record, _first(fields, _GENDER))),
     )
     for names, field, kind in (

@@ -46,8 +46,8 @@ def _first_line_start(text: str, pattern: re.Pattern[str], pos: int, default: in
     return m.start() if m else default
 
 
-def _age(record: RawRecord, value: str | None) -> AgeLimit | None:
-    age, warning = parse_age(value)
+def _age(record: RawRecord, value: str | None, side: str | None = None) -> AgeLimit | None:
+    age, warning = parse_age(value, side)
     if warning:
         record.warnings.append(warning)
     return age
@@ -99,8 +99,8 @@ def who_ictrp_page(text: str, source: str) -> RawRecord:
         end = _first_line_start(text, _WHO_SECTION, cond.end(), len(text))
         record.conditions = split_conditions(text[cond.end() : end])
     record.population = Population(
-        min_age=_age(record, _field(text, "Age minimum:", after)),
-        max_age=_age(record, _field(text, "Age maximum:", after)),
+        min_age=_age(record, _field(text, "Age minimum:", after), "min"),
+        max_age=_age(record, _field(text, "Age maximum:", after), "max"),
         sex=parse_sex(_field(text, "Gender:", after)),
     )
     if not record.criteria:
@@ -161,8 +161,8 @@ def ctgov_listing_page(text: str, source: str) -> RawRecord:
     sex = values.get("sex") or values.get("gender")
     low, high = _age_range(record, values.get("ages") or values.get("age") or values.get("eligible ages"))
     record.population = Population(
-        min_age=_age(record, values["minimum age"]) if "minimum age" in values else low,
-        max_age=_age(record, values["maximum age"]) if "maximum age" in values else high,
+        min_age=_age(record, values["minimum age"], "min") if "minimum age" in values else low,
+        max_age=_age(record, values["maximum age"], "max") if "maximum age" in values else high,
         sex=parse_sex(sex),
         healthy_volunteers=parse_healthy_volunteers(
             values.get("accepts healthy volunteers") or values.get("healthy volunteers")
@@ -197,8 +197,8 @@ def ctgov_field_dump(text: str, source: str) -> RawRecord:
     record.title = _field(text, "Brief Title:") or _field(text, "Official Title:")
     record.conditions = split_conditions((_field(text, "Conditions?:") or "").replace("|", ";"))
     record.population = Population(
-        min_age=_age(record, _field(text, "Minimum Age:")),
-        max_age=_age(record, _field(text, "Maximum Age:")),
+        min_age=_age(record, _field(text, "Minimum Age:"), "min"),
+        max_age=_age(record, _field(text, "Maximum Age:"), "max"),
         sex=parse_sex(_field(text, "Sex:") or _field(text, "Gender:")),
         healthy_volunteers=parse_healthy_volunteers(
             _field(text, "Accepts Healthy Volunteers:") or _field(text, "Healthy Volunteers:")
