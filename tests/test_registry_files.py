@@ -392,3 +392,41 @@ def test_offsets_index_the_file_for_every_line_end_and_bom(tmp_path, lines, ends
         for c in crit.constraints:
             assert as_user_has_it[c.start : c.end] == c.text
             assert crit.start <= c.start <= c.end <= crit.end
+
+
+def test_eudract_form_lines_in_a_saved_ictrp_page_with_crlf(tmp_path):
+    page = (
+        "Main ID:  EUCTR2018-002233-44-FR\r\n"
+        "Public title: Vitamin D in frail older adults\r\n"
+        "Key inclusion & exclusion criteria\r\n"
+        "Inclusion criteria:\r\n"
+        "1. Serum 25-OH vitamin D < 20 ng/mL\r\n"
+        "2. Gait speed < 0.8 m/s\r\n"
+        "Are the trial subjects under 18? no\r\n"
+        "Number of subjects for this age range: \r\n"
+        "F.1.2 Adults (18-64 years) no\r\n"
+        "F.1.3 Elderly (>=65 years) yes\r\n"
+        "F.1.3.1 Number of subjects for this age range 300\r\n"
+        "\r\n"
+        "Exclusion criteria:\r\n"
+        "1. Serum calcium > 2.65 mmol/L\r\n"
+        "Age minimum: \r\n"
+        "Age maximum: \r\n"
+        "Gender: \r\n"
+    )
+    path = tmp_path / "page.txt"
+    path.write_bytes(page.encode("utf-8"))
+    record = criteria_nlp.structure(str(path))
+    assert record.source_format == "who_ictrp_page"
+    assert [(g.code, g.included, g.subjects) for g in record.population.age_groups] == [
+        ("F.1.1", False, None),
+        ("F.1.2", False, None),
+        ("F.1.3", True, 300),
+    ]
+    assert record.population.min_age == years(65) and record.population.max_age is None
+    assert [(c.kind, c.text) for c in record.criteria] == [
+        ("inclusion", "Serum 25-OH vitamin D < 20 ng/mL"),
+        ("inclusion", "Gait speed < 0.8 m/s"),
+        ("exclusion", "Serum calcium > 2.65 mmol/L"),
+    ]
+    _check_offsets(record, {None: open(path, encoding="utf-8", newline="").read()})

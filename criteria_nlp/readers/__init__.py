@@ -32,7 +32,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 
-from criteria_nlp.readers import detect
+from criteria_nlp.readers import detect, eudract
 from criteria_nlp.readers.base import CriteriaText, InputError, RawRecord, RecordError
 from criteria_nlp.readers.ctgov_json import read_json_document, read_json_lines
 from criteria_nlp.readers.decode import (
@@ -95,10 +95,28 @@ def read_page(text: str, source: str, fmt: str) -> RawRecord:
     removed); every CriteriaText then maps its offsets back to ``text`` as written."""
     reading, tmap = reading_text(text, markdown=True)
     record = PAGE_READERS[fmt](reading, source)
-    if not tmap.identity:
-        for ct in record.criteria:
+    for ct in record.criteria:
+        _drop_form_lines(ct, record)
+        if not tmap.identity:
             ct.source, ct.source_map = text, tmap
     return record
+
+
+def _drop_form_lines(ct: CriteriaText, record: RawRecord) -> None:
+    """EudraCT form lines inside a page's criteria (an EUCTR record saved from the ICTRP
+    portal) go to the population; the segmenter sees blanks in their place."""
+    region = ct.text[ct.start : ct.end]
+    lines = eudract.form_lines(region)
+    if not lines:
+        return
+    eudract.apply_form(lines, record.population)
+    if ct.source is None:
+        ct.source = ct.text  # offsets index the text as it was, not the blanked copy
+    chars = list(ct.text)
+    for line in lines:
+        for k in range(ct.start + line.start, ct.start + line.end):
+            chars[k] = " "
+    ct.text = "".join(chars)
 
 
 def read_bytes(data: bytes, source: str) -> Iterator[RawRecord | RecordError]:
