@@ -430,3 +430,47 @@ def test_eudract_form_lines_in_a_saved_ictrp_page_with_crlf(tmp_path):
         ("exclusion", "Serum calcium > 2.65 mmol/L"),
     ]
     _check_offsets(record, {None: open(path, encoding="utf-8", newline="").read()})
+
+
+# --- 10. other languages' operator words and number formats ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "operator", "value", "unit"),
+    [
+        ("Edad mayor o igual a 21 años", ">=", 21, "a"),
+        ("Bilirrubina total < o = 2 mg/dl", "<=", 2, "mg/dL"),
+        ("Hemoglobina menor de 8 g/dl", "<", 8, "g/dL"),
+        ("Âge supérieur ou égal à 40 ans", ">=", 40, "a"),
+        ("Poids inférieur à 45 kg", "<", 45, "kg"),
+        ("Alter mindestens 30 Jahre", ">=", 30, "a"),
+        ("Kreatinin-Clearance unter 40 ml/min", "<", 40, "mL/min"),
+        ("Età maggiore o uguale a 50 anni", ">=", 50, "a"),
+    ],
+)
+def test_operator_words_of_eu_languages(text, operator, value, unit):
+    found = criteria_nlp.extract(text)
+    assert [(c.operator, c.value, c.unit) for c in found] == [(operator, value, unit)]
+
+
+def test_spanish_number_formats_in_an_ictrp_record(tmp_path):
+    export = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Trials><Trial><TrialID>EUCTR2017-005566-77-ES</TrialID>'
+        "<Inclusion_Criteria>1. Pacientes con recuento de leucocitos superior a 3.000/mm3&lt;br&gt;"
+        "2. Bilirrubina normal; creatinina sérica inferior a 1,5 mg/dl&lt;br&gt;"
+        "3. Plaquetas &amp;gt;= 150.000/mm3</Inclusion_Criteria></Trial></Trials>\n"
+    )
+    path = tmp_path / "es.xml"
+    path.write_text(export, encoding="utf-8")
+    record = criteria_nlp.structure(str(path))
+    found = [(c.operator, c.value, c.text) for crit in record.criteria for c in crit.constraints]
+    assert (">", 3000, "superior a 3.000/mm3") in found
+    assert ("<", 1.5, "inferior a 1,5 mg/dl") in found
+    assert (">=", 150000, "&gt;= 150.000/mm3") in found
+
+
+def test_english_numbers_keep_their_points_and_commas():
+    reading, _ = reading_text("Platelets of at least 100.000/mm3 and creatinine below 1,5 with the ANC")
+    assert "100.000" in reading and "1,5" in reading
+    reading, _ = reading_text("Plaquetas de al menos 100.000/mm3 y creatinina de menos de 1,5 con los")
+    assert "100000/mm3" in reading and "1.5" in reading

@@ -71,7 +71,24 @@ def _norm(s: str) -> str:
     return _SLASH.sub("/", " ".join(s.lower().split()))
 
 
+def _with_other_languages(operators: dict) -> tuple[dict, dict[str, list[str]]]:
+    """operators.json with its "other_languages" block (EU registry records in Spanish,
+    French, German, ...) joined to the English lists, and that block's time units."""
+    extra = operators.get("other_languages")
+    if not extra:
+        return operators, {}
+    merged = dict(operators)
+    for section in ("before", "after", "temporal"):
+        merged[section] = {op: list(ps) for op, ps in operators[section].items()}
+        for op, ps in extra.get(section, {}).items():
+            merged[section].setdefault(op, []).extend(ps)
+    for key in ("range_openers", "range_separators"):
+        merged[key] = list(operators[key]) + list(extra.get(key, []))
+    return merged, extra.get("units", {})
+
+
 def compile_grammar(operators: dict, units: dict) -> Grammar:
+    operators, other_units = _with_other_languages(operators)
     before = {_norm(p): op for op, ps in operators["before"].items() for p in ps}
     after = {_norm(p): op for op, ps in operators["after"].items() for p in ps}
     temporal = {_norm(p): op for op, ps in operators["temporal"].items() for p in ps}
@@ -86,10 +103,10 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             unit_map[_norm(form) if form not in case_sensitive else form] = entry["ucum"]
             (cs_forms if form in case_sensitive else ci_forms).append(form)
     # Units this component needs whatever units.json says (time windows and ages).
-    for ucum, forms in {"a": ["years", "year"], "mo": ["months", "month"], "wk": ["weeks", "week"],
+    for ucum, forms in [*{"a": ["years", "year"], "mo": ["months", "month"], "wk": ["weeks", "week"],
                         "d": ["days", "day"], "h": ["hours", "hour", "hr", "hrs", "h"],
                         "min": ["minutes", "minute", "min", "mins"],
-                        "%": ["%"]}.items():  # fmt: skip
+                        "%": ["%"]}.items(), *other_units.items()]:  # fmt: skip
         unit_kind.setdefault(ucum, "time" if ucum != "%" else "fraction")
         for f in forms:
             if _norm(f) not in unit_map:

@@ -38,6 +38,34 @@ _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]
 _SPACES = {"\u00a0": " ", "\u2007": " ", "\u202f": " "}
 _NEWLINE = re.compile(r"\r\n?")
 
+# Number formats of continental European text: "3.000/mm3" is three thousand, "1,5 mg/dl"
+# is one and a half. Read so only in text whose function words are not English.
+_WORD = re.compile(r"[^\W\d_]+")
+_ENGLISH = frozenset(
+    "the and of with or to in for at least than be must have who any are is not no from by on as an".split()
+)
+_CONTINENTAL = frozenset(
+    "de la el los las con y del que por para pacientes o en un una al se "  # es
+    "le les des du et avec ou pour dans une sur est "  # fr
+    "der die das und mit oder von für bei nicht ein eine ist im den dem "  # de
+    "il di e che della dei delle nel per "  # it
+    "da do com em os as ou "  # pt
+    "het een en met van voor bij niet".split()  # nl
+)
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d]|[.,]\d)")
+_DECIMAL_COMMA = re.compile(
+    r"(?<![\d.,])\d{1,4},\d{1,2}(?![\d,])(?!\s{0,2}(?:o|ó|y|u|ou|et|oder|und|e|of|en|or|and)\b)"
+)
+
+
+def continental(text: str) -> bool:
+    """True when the text reads as Spanish, French, German, Italian, Portuguese or Dutch
+    (more of their function words than English ones)."""
+    words = _WORD.findall(text.lower()[:20000])
+    english = sum(1 for w in words if w in _ENGLISH)
+    other = sum(1 for w in words if w in _CONTINENTAL)
+    return other >= 3 and other > 2 * english
+
 
 @dataclass
 class TextMap:
@@ -150,13 +178,15 @@ def reading_text(
     markdown: bool = False,
     markup: bool = False,
     drop: Iterable[tuple[int, int]] = (),
+    numbers: bool = True,
 ) -> tuple[str, TextMap]:
     """The reading text of ``source`` and the map back to it.
 
     Always: CRLF and lone CR become "\\n". ``markdown``: backslash escapes are removed.
     ``markup``: block tags become a line break, inline tags vanish (``<sup>`` becomes
     "^"), character references become their characters. ``drop``: source spans left out of
-    the reading (lines that are not criteria, e.g. a registry form appended to them).
+    the reading. ``numbers``: in Spanish, French, German, ... text (see ``continental``),
+    "3.000" reads 3000 and "1,5" reads 1.5 (lines that are not criteria, e.g. a registry form appended to them).
     """
     patterns: list[tuple[re.Pattern[str], object]] = [(_NEWLINE, lambda m: "\n")]
     if markdown:
@@ -164,6 +194,9 @@ def reading_text(
     if markup:
         patterns.append((_TAG, _tag))
         patterns.append((_ENTITY, lambda m: _entity(m.group(0))))
+    if numbers and (_THOUSANDS.search(source) or _DECIMAL_COMMA.search(source)) and continental(source):
+        patterns.append((_THOUSANDS, lambda m: m.group(0).replace(".", "")))
+        patterns.append((_DECIMAL_COMMA, lambda m: m.group(0).replace(",", ".")))
     events: list[tuple[int, int, str]] = []
     for pattern, repl in patterns:
         for m in pattern.finditer(source):
