@@ -474,3 +474,17 @@ def test_english_numbers_keep_their_points_and_commas():
     assert "100.000" in reading and "1,5" in reading
     reading, _ = reading_text("Plaquetas de al menos 100.000/mm3 y creatinina de menos de 1,5 con los")
     assert "100000/mm3" in reading and "1.5" in reading
+
+
+def test_line_ends_check_on_a_small_brat_folder(tmp_path):
+    from criteria_nlp.evaluation.line_ends import check
+
+    (tmp_path / "NCT00000001.txt").write_text(
+        "Inclusion criteria:\n1. Age 18 to 65 years\n2. ALT < 2.5 x ULN\nExclusion criteria:\n1. BMI > 40 kg/m2\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "NCT00000001.ann").write_text("T1\tValue 24 38\t18 to 65 years\n", encoding="utf-8")
+    (tmp_path / "annotation.conf").write_text("[entities]\n", encoding="utf-8")
+    report = check(tmp_path, part="all")
+    assert report["files"] == 1 and report["constraints"] == 3 and report["items"] == 3
+    assert report["slice_mismatches"] == report["shift_mismatches"] == report["reading_mismatches"] == 0

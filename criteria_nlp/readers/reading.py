@@ -30,11 +30,12 @@ _BLOCK_TAGS = "p|br|div|li|ul|ol|tr|td|th|table|tbody|thead|h[1-6]|hr|dl|dt|dd|b
 _INLINE_TAGS = "b|i|u|em|strong|span|font|small|big|a|s|strike|del|ins|mark|code|tt|abbr"
 _TAG = re.compile(
     rf"</?(?:(?P<block>{_BLOCK_TAGS})|(?P<inline>{_INLINE_TAGS})|(?P<sup>sup)|(?P<sub>sub))"
-    r"(?:\s+[^<>]*?)?\s*/?>",
+    r"(?:\s[^<>]{0,300}?)?/?>",
     re.I,
 )
 # Named and numeric character references; "&nbsp;" and friends become their characters.
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# An export that escaped twice writes "&amp;lt;": read as "<" too.
+_ENTITY = re.compile(r"&(?:amp;)?(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _SPACES = {"\u00a0": " ", "\u2007": " ", "\u202f": " "}
 _NEWLINE = re.compile(r"\r\n?")
 
@@ -158,6 +159,8 @@ class _Builder:
 
 def _entity(ref: str) -> str:
     text = html.unescape(ref)
+    if ref.startswith("&amp;") and ref != "&amp;":
+        text = html.unescape(text)
     if text == ref:
         return ref
     return "".join(_SPACES.get(ch, ch) for ch in text)
