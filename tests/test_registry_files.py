@@ -47,7 +47,11 @@ V2_CRITERIA = (
     "* Karnofsky performance status \\>= 70%\n"
     "* Last dose of radiotherapy =\\< 14 days before registration\n"
     "* White blood cell count \\>= 3,000/mm\\^3\n"
-    "* Serum bilirubin \\< 2 mg/dL\n\n"
+    "* Serum bilirubin \\< 2 mg/dL\n"
+    "* Adequate organ function, defined as:\n"
+    "  * Hemoglobin \\>= 9.0 g/dL without transfusion in the previous 14 days and absolute neutrophil "
+    "count \\>= 1.5 x 10\\^9/L\n"
+    "  * AST and ALT =\\< 2.5 x upper limit of normal (ULN)\n\n"
     "Exclusion Criteria:\n\n"
     "* \\[Part 2 only\\] Body weight \\> 120 kg\n"
     "* Corrected QT interval \\> 480 msec\n"
@@ -59,6 +63,10 @@ XML_CRITERIA = (
     "          -  Last dose of radiotherapy =< 14 days before registration\n\n"
     "          -  White blood cell count >= 3,000/mm^3\n\n"
     "          -  Serum bilirubin < 2 mg/dL\n\n"
+    "          -  Adequate organ function, defined as:\n\n"
+    "               -  Hemoglobin >= 9.0 g/dL without transfusion in the previous 14 days and\n"
+    "                  absolute neutrophil count >= 1.5 x 10^9/L\n\n"
+    "               -  AST and ALT =< 2.5 x upper limit of normal (ULN)\n\n"
     "        Exclusion Criteria:\n\n"
     "          -  [Part 2 only] Body weight > 120 kg\n\n"
     "          -  Corrected QT interval > 480 msec\n      "
@@ -119,7 +127,7 @@ def test_the_same_criteria_as_v2_json_and_classic_xml_give_the_same_constraints(
     xml = tmp_path / "study.xml"
     xml.write_text(_xml_study(XML_CRITERIA), encoding="utf-8")
     from_json, from_xml = criteria_nlp.structure(str(js)), criteria_nlp.structure(str(xml))
-    assert len(_signature(from_json)) >= 6
+    assert len(_signature(from_json)) >= 9
     assert _signature(from_json) == _signature(from_xml)
     assert [c.text for c in from_json.criteria] == [c.text for c in from_xml.criteria]
 
@@ -245,6 +253,8 @@ def test_markup_in_ictrp_fields_is_layout_never_text_or_an_operator(ictrp):
         ("≥18 years", "min", years(18)),
         ("20歳", "min", years(20)),
         ("18 Jahre", "min", years(18)),
+        ("20歳以上", "min", years(20)),
+        ("75歳未満", "max", years(75)),
         ("No Limit", "max", None),
         ("不限", "max", None),
     ],
@@ -488,3 +498,28 @@ def test_line_ends_check_on_a_small_brat_folder(tmp_path):
     report = check(tmp_path, part="all")
     assert report["files"] == 1 and report["constraints"] == 3 and report["items"] == 3
     assert report["slice_mismatches"] == report["shift_mismatches"] == report["reading_mismatches"] == 0
+
+
+@pytest.mark.parametrize(
+    ("trial_id", "agemin", "agemax", "low", "high"),
+    [
+        ("JPRN-jRCT2031230001", ">= 20age old", "<= 85age old", years(20), years(85)),
+        ("JPRN-UMIN000045678", "16years-old", "Not applicable", years(16), None),
+        ("KCT0009876", "19(Year)", "60(Year)", years(19), years(60)),
+        ("CTIS2023-501234-12-00", "65+", "No limit", years(65), None),
+        ("CTIS2024-505678-33-00", "18-64 years", "18-64 years", years(18), years(64)),
+    ],
+)
+def test_registry_age_fields_in_an_ictrp_export(tmp_path, trial_id, agemin, agemax, low, high):
+    from xml.sax.saxutils import escape
+
+    path = tmp_path / "ages.xml"
+    path.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Trials><Trial><TrialID>{trial_id}</TrialID>'
+        f"<Inclusion_agemin>{escape(agemin)}</Inclusion_agemin><Inclusion_agemax>{escape(agemax)}</Inclusion_agemax>"
+        "<Inclusion_Criteria>Outpatients with stable angina</Inclusion_Criteria></Trial></Trials>\n",
+        encoding="utf-8",
+    )
+    (raw,) = list(read_path(str(path)))
+    assert (raw.population.min_age, raw.population.max_age) == (low, high)
+    assert not [w for w in raw.warnings if "age limit" in w]

@@ -46,6 +46,10 @@ _NO_LIMIT = re.compile(
 )
 
 
+# "20歳以上" (20 years or older), "75歳未満", "18岁以上": the bound word follows the unit unspaced.
+_CJK_BOUND = re.compile(r"(?:\u4ee5\u4e0a|\u4ee5\u4e0b|\u672a\u6e80|\u4ee5\u5185|\u8d85)\s*$")
+
+
 def _unit(text: str | None) -> str | None:
     if not text:
         return "years"
@@ -69,7 +73,7 @@ def parse_age(value: str | None, side: str | None = None) -> tuple[AgeLimit | No
     """
     if value is None or _NO_LIMIT.match(value):
         return None, None
-    m = _AGE.match(value)
+    m = _AGE.match(_CJK_BOUND.sub("", value))
     if m:
         unit = _unit(m.group("unit_p") or (m.group("unit") or "").replace("years-old", "years"))
         if unit is not None:
