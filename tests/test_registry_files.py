@@ -523,3 +523,14 @@ def test_registry_age_fields_in_an_ictrp_export(tmp_path, trial_id, agemin, agem
     (raw,) = list(read_path(str(path)))
     assert (raw.population.min_age, raw.population.max_age) == (low, high)
     assert not [w for w in raw.warnings if "age limit" in w]
+
+
+def test_the_html_report_still_marks_constraints_written_with_escapes(tmp_path):
+    from criteria_nlp.report.record import constraint_spans
+
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps(_v2_study(V2_CRITERIA)), encoding="utf-8")
+    record = criteria_nlp.structure(str(path))
+    placed = [(c.text, crit.text[s.start : s.end]) for crit in record.criteria for c, s in constraint_spans(crit) if s]
+    assert ("=\\< 14 days", "=< 14 days") in placed
+    assert len(placed) == sum(len(crit.constraints) for crit in record.criteria)

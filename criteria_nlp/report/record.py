@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from criteria_nlp.readers.reading import reading_text
 from criteria_nlp.report.html import Span, find_near, mark_text, page
 from criteria_nlp.report.text import constraint_reading
 from criteria_nlp.schema import Constraint, Criterion, TrialRecord
@@ -24,11 +25,15 @@ def constraint_spans(crit: Criterion) -> list[tuple[Constraint, Span | None]]:
     out = []
     for c in crit.constraints:
         hint = c.start - crit.start - _label_len(crit)
-        at = find_near(crit.text, c.text, hint)
+        shown = c.text
+        at = find_near(crit.text, shown, hint)
+        if at < 0:  # written with escapes or markup ("\>= 18", "&lt;= 35%"): the item text reads them
+            shown = reading_text(c.text, markdown=True, markup=True)[0]
+            at = find_near(crit.text, shown, hint)
         if at < 0:
             out.append((c, None))
             continue
-        length = len(" ".join(c.text.split()))
+        length = len(" ".join(shown.split()))
         css = "repaired" if c.repaired else "negated" if c.negated else "constraint"
         title = constraint_reading(c.model_dump())
         if c.repaired:
