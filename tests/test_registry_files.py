@@ -534,3 +534,14 @@ def test_the_html_report_still_marks_constraints_written_with_escapes(tmp_path):
     placed = [(c.text, crit.text[s.start : s.end]) for crit in record.criteria for c, s in constraint_spans(crit) if s]
     assert ("=\\< 14 days", "=< 14 days") in placed
     assert len(placed) == sum(len(crit.constraints) for crit in record.criteria)
+
+
+def test_markup_pasted_into_a_text_file_is_layout(tmp_path):
+    path = tmp_path / "pasted.txt"
+    path.write_bytes(b"Exclusion criteria:<br>1. Creatinine &gt; 2 mg/dL<br>2. Weight &lt; 40 kg<br/>\r\n")
+    record = criteria_nlp.structure(str(path))
+    assert [(c.kind, c.text) for c in record.criteria] == [
+        ("exclusion", "Creatinine > 2 mg/dL"),
+        ("exclusion", "Weight < 40 kg"),
+    ]
+    _check_offsets(record, {None: open(path, encoding="utf-8", newline="").read()})

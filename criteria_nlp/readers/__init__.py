@@ -92,8 +92,9 @@ def _read_decoded(text: str, source: str, warnings: list[str]) -> Iterator[RawRe
 
 def read_page(text: str, source: str, fmt: str) -> RawRecord:
     """A text input: the page reader reads the reading text (no CR, markdown escapes
-    removed); every CriteriaText then maps its offsets back to ``text`` as written."""
-    reading, tmap = reading_text(text, markdown=True)
+    removed, markup pasted from a registry read as layout); every CriteriaText then maps
+    its offsets back to ``text`` as written."""
+    reading, tmap = reading_text(text, markdown=True, markup=True)
     record = PAGE_READERS[fmt](reading, source)
     for ct in record.criteria:
         _drop_form_lines(ct, record)
