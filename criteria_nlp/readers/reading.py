@@ -75,6 +75,7 @@ class TextMap:
     segments: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
     reading_len: int = 0
     source_len: int = 0
+    _cache: list[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def _find(self, i: int) -> tuple[int, int, int, int, bool] | None:
         starts = self._starts()
@@ -87,11 +88,9 @@ class TextMap:
         return None
 
     def _starts(self) -> list[int]:
-        cached = getattr(self, "_cache", None)
-        if cached is None or len(cached) != len(self.segments):
-            cached = [s[0] for s in self.segments]
-            object.__setattr__(self, "_cache", cached)
-        return cached
+        if self._cache is None or len(self._cache) != len(self.segments):
+            self._cache = [s[0] for s in self.segments]
+        return self._cache
 
     def start(self, i: int) -> int:
         """Source offset where reading character ``i`` starts (``len`` maps to the end)."""
