@@ -253,6 +253,8 @@ def test_markup_in_ictrp_fields_is_layout_never_text_or_an_operator(ictrp):
         ("≥18 years", "min", years(18)),
         ("20歳", "min", years(20)),
         ("18 Jahre", "min", years(18)),
+        ("18.00 Year(s)", "min", years(18)),  # CTRI
+        ("6 Month(s)", "min", AgeLimit(value=6, unit="months")),
         ("20歳以上", "min", years(20)),
         ("75歳未満", "max", years(75)),
         ("No Limit", "max", None),

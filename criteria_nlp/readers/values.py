@@ -50,6 +50,10 @@ _NO_LIMIT = re.compile(
 _CJK_BOUND = re.compile(r"(?:\u4ee5\u4e0a|\u4ee5\u4e0b|\u672a\u6e80|\u4ee5\u5185|\u8d85)\s*$")
 
 
+# CTRI and PACTR write "18.00 Year(s)".
+_PLURAL = re.compile(r"(?<=[A-Za-z])\(s\)", re.I)
+
+
 def _unit(text: str | None) -> str | None:
     if not text:
         return "years"
@@ -73,7 +77,7 @@ def parse_age(value: str | None, side: str | None = None) -> tuple[AgeLimit | No
     """
     if value is None or _NO_LIMIT.match(value):
         return None, None
-    m = _AGE.match(_CJK_BOUND.sub("", value))
+    m = _AGE.match(_PLURAL.sub("", _CJK_BOUND.sub("", value)))
     if m:
         unit = _unit(m.group("unit_p") or (m.group("unit") or "").replace("years-old", "years"))
         if unit is not None:
