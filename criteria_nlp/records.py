@@ -25,6 +25,8 @@ def _criterion(item: Item, number: int, source_text: str, field: str | None, con
     return Criterion(
         id=f"{prefix}-{number}",
         kind=item.kind,
+        kind_source=item.kind_source,
+        kind_confidence=item.kind_confidence,
         label=item.label,
         text=item.text,
         start=item.start,

@@ -46,11 +46,14 @@ def test_builders_offsets_are_exact():
     inc = ["Age 18 to 75 years", "A criterion long enough to be wrapped at eighty columns by the WHO layout "
            "builder, with 2.5 mg and grade 3. inside"]
     exc = ["Pregnancy"]
-    for build in BUILDERS.values():
+    expected = {"e": (inc, ["inclusion"] * 2), "f": (exc, ["exclusion"])}
+    for key, build in BUILDERS.items():
         ct, gold = build(inc, exc)
         texts = [" ".join(ct.text[g.start : g.end].split()) for g in gold]
-        assert [t.split(" ", 1)[1] for t in texts] == inc + exc
-        assert [g.kind for g in gold] == ["inclusion", "inclusion", "exclusion"]
+        lines, kinds = expected.get(key, (inc + exc, ["inclusion", "inclusion", "exclusion"]))
+        assert [t.split(" ", 1)[1] for t in texts] == lines
+        assert [g.kind for g in gold] == kinds
+        assert not ct.headerless  # the bare text, as a user has it: nothing flags it
 
 
 def test_main_reports_a_missing_corpus(tmp_path, capsys):
