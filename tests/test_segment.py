@@ -259,9 +259,9 @@ def test_text_before_the_region_is_not_segmented():
 def test_bare_text_without_header_is_one_classified_item_per_line():
     text = "Age 18 years or older\nBMI below 35 kg/m2\n"
     items = segment(CriteriaText(text))
-    assert [(i.kind_source, i.label, i.text) for i in items] == [
-        ("classifier", None, "Age 18 years or older"),
-        ("classifier", None, "BMI below 35 kg/m2"),
+    assert [(i.kind, i.kind_source, i.label, i.text) for i in items] == [
+        ("inclusion", "classifier", None, "Age 18 years or older"),
+        ("inclusion", "classifier", None, "BMI below 35 kg/m2"),
     ]
     assert all(0.5 <= i.kind_confidence < 1.0 for i in items)
 

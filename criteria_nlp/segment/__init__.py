@@ -48,5 +48,6 @@ def segment(ct) -> list[Item]:
                 item.kind, item.kind_source, item.kind_confidence = "inclusion", "default", DEFAULT_CONFIDENCE
             else:
                 kind, confidence = decided[n]
-                item.kind, item.kind_source, item.kind_confidence = kind, "classifier", round(confidence, 4)
+                # a classifier is never certain: 1.0 is for headers and fields
+                item.kind, item.kind_source, item.kind_confidence = kind, "classifier", min(round(confidence, 4), 0.9999)
     return [item for item, _ in pairs]
