@@ -36,6 +36,12 @@ def _kinds(text: str) -> list[tuple[str, str]]:
         ("Inclusion criteria:", "Reasons for exclusion:"),
         ("Inclusionary criteria:", "Exclusionary criteria:"),
         ("Inclusion criteria:", "Any of the following will exclude a patient from the study:"),
+        ("Inclusion Criteria:-", "Exclusion Criteria:-"),
+        ("__Inclusion criteria__", "__Exclusion criteria__"),
+        ("Criteria for inclusion in the study:", "Criteria for exclusion from the study:"),
+        ("Patients meeting all of the following criteria will be included:",
+         "Patients meeting any of the following criteria will be excluded:"),
+        ("Inclusion criteria:", "Subjects who meet any of the following criteria will be excluded from the study:"),
     ],
 )
 @pytest.mark.parametrize("bullet", ["- ", "", "1) "])
@@ -62,11 +68,13 @@ def test_header_spelling_classes(inc_header, exc_header, bullet):
         "(Exclusion of other causes) documented",
         "Patients with Exclusion: none",
         "Inclusion in another trial: allowed after 30 days",
+        "Prior valve repair is allowed if there is no other\nexclusion criteria;",
     ],
 )
 def test_an_item_that_starts_with_a_header_word_is_not_a_header(item):
     text = f"Inclusion criteria:\n- Adults aged 30 to 60\n- {item}\n- Written consent\n"
-    assert _kinds(text) == [("inclusion", "Adults aged 30 to 60"), ("inclusion", item), ("inclusion", "Written consent")]
+    assert _kinds(text) == [
+        ("inclusion", "Adults aged 30 to 60"), ("inclusion", " ".join(item.split())), ("inclusion", "Written consent")]
 
 
 def test_inline_headers_in_capitals_and_without_colon():

@@ -52,10 +52,10 @@ def rules() -> Rules:
     header_line = re.compile(
         rf"(?P<pre>(?:{data['header_prefix_word']}\s+){{0,{data['header_max_prefix_words']}}}?)"
         rf"(?P<kw>{kw})(?:\s*(?:&|and|/|or|,)\s*(?P<kw2>{kw}))?"
-        r"(?P<crit>\s+criteri(?:a|on|as)\b)?"
+        r"(?P<crit>\s+criteri(?:a|on|as)(?![^\W_]))?"
         rf"(?P<qual>{data['header_qualifier']})?"
         # Either a terminator (text may follow it) or the end of the line.
-        rf"(?:[ \t]*(?P<term>{data['header_terminator']})|[ \t]*\**[ \t]*\r?$)",
+        rf"(?:[ \t]*(?P<term>{data['header_terminator']})|[ \t]*[*_]*[ \t]*\r?$)",
         re.IGNORECASE,
     )
     # A label: "1." "1)" "(1)" "1-" "a." "(a)" "iv." "A)"; digits may be glued to the text ("1.Age").

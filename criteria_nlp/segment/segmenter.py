@@ -261,6 +261,8 @@ class Scanner:
         if not m:
             return None
         term = m.group("term")
+        if term and term.startswith(":"):
+            term = ":"  # "Exclusion Criteria:-" is "Exclusion Criteria:"
         after = text[m.end() : le].strip().strip("*_").strip()
         has_crit = bool(m.group("crit"))
         pre_words = m.group("pre").split()
