@@ -33,10 +33,10 @@ def test_headerless_layout_kind_accuracy(report):
     scores = report["d_headerless_bullets"]
     assert scores["trials"] >= 75  # held-out trials only
     assert scores["f1"] >= 0.98
-    # Through structure_many on the bare text. Target 0.95; measured 0.945 on all 134 held-out
-    # trials (Chia puts some exclusions in _inc.txt files). Guard the level reached.
+    # Through structure_many on the bare text. Target 0.95; measured on all 134 held-out
+    # trials (Chia puts some exclusions in _inc.txt files): 0.942. Guard the level reached.
     assert scores["kind_accuracy"] >= 0.935
-    # The trials with both lists are scored apart: 0.959 on all held-out ones.
+    # The trials with both lists are scored apart: 0.955 on all held-out ones.
     assert 0 < scores["trials_with_one_list"] < scores["trials"]
     assert scores["kind_accuracy_trials_with_both_lists"] >= 0.945
     assert scores["kind_accuracy_trials_with_both_lists"] > scores["kind_accuracy"]
@@ -46,7 +46,7 @@ def test_headerless_layout_kind_accuracy(report):
 
 @pytest.mark.parametrize("layout", ["e_headerless_inclusion_only", "f_headerless_exclusion_only"])
 def test_headerless_list_of_one_kind(report, layout):
-    # a list of one kind alone: 0.905 (inclusion) and 0.887 (exclusion) on all held-out trials
+    # a list of one kind alone: 0.872 (inclusion) and 0.922 (exclusion) on all held-out trials
     assert report[layout]["f1"] >= 0.98
     assert report[layout]["kind_accuracy"] >= 0.85
 

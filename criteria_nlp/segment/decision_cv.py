@@ -42,7 +42,8 @@ def _lists(trials: dict, tid: str) -> dict[str, tuple[list[str], list[int]]]:
     return out
 
 
-def out_of_fold(chia_dir: str | os.PathLike, augment: bool = False) -> dict[str, list[Scored]]:
+def out_of_fold(chia_dir: str | os.PathLike, augment: bool = False,
+                boundary_c: float | None = None) -> dict[str, list[Scored]]:
     """Out-of-fold scores of the three list types of every Chia training trial; ``augment``
     also trains the boundary model on the fitting trials' one-kind lists."""
     import numpy as np
@@ -57,7 +58,7 @@ def out_of_fold(chia_dir: str | os.PathLike, augment: bool = False) -> dict[str,
     for fold in range(clf.CV_FOLDS):
         fit_ids = [t for t in train_ids if clf._fold(t) != fold]
         fit_lists = clf._chia_lists(trials, fit_ids) + extra_lists
-        items, bnd = clf._fit_both(fit_lists, fx, clf.C_REG, clf.BOUNDARY_C, clf.POSITION_BINS,
+        items, bnd = clf._fit_both(fit_lists, fx, clf.C_REG, boundary_c or clf.BOUNDARY_C, clf.POSITION_BINS,
                                    boundary_only=clf.one_kind_lists(trials, fit_ids) if augment else ())
         for tid in (t for t in train_ids if clf._fold(t) == fold):
             for kind, (texts, ys) in _lists(trials, tid).items():
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", help="JSON file keeping the out-of-fold scores between runs")
     ap.add_argument("--first-words", action=argparse.BooleanOptionalAction, default=None,
                     help="item features include the first word and first two words")
+    ap.add_argument("--boundary-c", type=float, default=None, help="the boundary model's C (default: shipped)")
     ap.add_argument("--augment", action="store_true",
                     help="train the boundary model on the trials' one-kind lists too")
     ap.add_argument("--temperatures", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0, 6.0])
@@ -166,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         if cache is not None and cache.is_file():
             scored = json.loads(cache.read_text(encoding="utf-8"))
         else:
-            scored = out_of_fold(args.chia_dir, args.augment)
+            scored = out_of_fold(args.chia_dir, args.augment, args.boundary_c)
             if cache is not None:
                 cache.write_text(json.dumps(scored), encoding="utf-8")
     except FileNotFoundError as exc:
