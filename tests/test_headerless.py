@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 import criteria_nlp
 from criteria_nlp.segment import classifier as clf
 from criteria_nlp.segment.decision import Decision, decide, exclusion_marginals, switch_scores
@@ -116,3 +120,15 @@ def test_shipped_model_has_a_decision_chosen_by_cross_validation():
     assert model is not None and model.decision is not None
     assert model.decision.min_inclusion == 0  # a list may be all exclusion
     assert "decision" in model.meta and "cv" in model.meta["decision"]
+
+
+def test_a_bad_decision_block_is_named(tmp_path):
+    doc = {"format": clf.FORMAT, "intercept": 0.0, "features": [], "idf": [], "weights": [],
+           "decision": {"temperature": 1.0, "rule": "vote"}}
+    (tmp_path / "model.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match="model.json: decision rule must be one of median, argmax"):
+        clf.IncExcModel.load(tmp_path)
+    doc["decision"] = {"temperature": 0}
+    (tmp_path / "model.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match="model.json: decision temperature must be positive"):
+        clf.IncExcModel.load(tmp_path)

@@ -2,13 +2,16 @@
 
 Two linear models over TF-IDF features, trained on the Chia corpus (plus header-labelled
 LCT and ClinicalTrials.gov items). The item model (word 1-2-grams + character 3-5-grams
-within words, NB-SVM style: the TF-IDF vector scaled by the log-count ratio, then logistic
+within words + the first word(s), NB-SVM style: the TF-IDF vector scaled by the log-count ratio, then logistic
 regression) gives each item's probability of being an exclusion criterion. The boundary
 model scores each candidate switch point k (0..n) from the words of the item before it
 (the last inclusion item: "Signed informed consent ...") and of the item after it (the first
-exclusion item), plus the relative position of k. A list is split once, inclusion first, at
-the k maximising the items' summed log-probabilities plus ``boundary.weight`` times the
-boundary logit, with at least ``min_inclusion`` (1) items before it. A beta-binomial prior on the number of inclusion items is still supported
+exclusion item), plus the relative position of k. A list is split once, inclusion first:
+each k scores the items' summed log-probabilities plus ``boundary.weight`` times the
+boundary logit, and the model's ``decision`` (:mod:`criteria_nlp.segment.decision`) turns
+those scores into each item's kind and confidence, allowing a list of one kind only (a
+format-4 model without a decision block takes the best k with ``min_inclusion`` items
+before it). A beta-binomial prior on the number of inclusion items is still supported
 (shipped with weight 0: see the README). Training needs scikit-learn; prediction does not:
 the model ships as plain JSON (per-feature idf and weight, intercepts) and is scored here in
 pure Python with the same feature functions the training used.
