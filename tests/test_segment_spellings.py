@@ -120,3 +120,12 @@ def test_glued_numbers_that_do_not_continue_the_numbering_stay_in_the_item():
         ("1.", "Hemoglobin at least 9.Platelets counted twice,3.5 times a week"),
         ("2.", "Consent"),
     ]
+
+
+def test_header_without_colon_at_a_line_start_before_a_number_and_with_crlf():
+    text = "Inclusion criteria: 1. Adults 2. Consent\nExclusion criteria 1. Pregnancy 2. Smokers"
+    assert _kinds(text) == [("inclusion", "Adults"), ("inclusion", "Consent"),
+                            ("exclusion", "Pregnancy"), ("exclusion", "Smokers")]
+    text = "Inclusion criteria\r\n1. Adults\r\n2. Consent\r\nExclusion criteria \r\n1. Pregnancy\r\n2. Smokers\r\n"
+    assert _kinds(text) == [("inclusion", "Adults"), ("inclusion", "Consent"),
+                            ("exclusion", "Pregnancy"), ("exclusion", "Smokers")]
