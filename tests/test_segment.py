@@ -138,7 +138,7 @@ def test_header_spellings(header, kind):
 
 def test_combined_header_is_not_a_kind_and_field_kind_applies_under_it():
     text = "Key inclusion & exclusion criteria\n- Prior stroke\n- Dialysis\n"
-    assert {i.kind_source for i in segment(CriteriaText(text))} == {"default"}
+    assert {i.kind_source for i in segment(CriteriaText(text))} == {"classifier"}
     items = segment(CriteriaText(text, kind="exclusion", field="Exclusion_Criteria"))
     assert [(i.kind, i.kind_source) for i in items] == [("exclusion", "field")] * 2
 
@@ -256,14 +256,21 @@ def test_text_before_the_region_is_not_segmented():
     assert [(i.text, i.start) for i in items] == [("Age 18+", text.index("- Age"))]
 
 
-def test_bare_text_without_header_is_one_inclusion_item_per_line():
-    text = "Age 18 years or older\nBMI below 35 kg/m2\n"
+def test_bare_text_without_header_is_one_classified_item_per_line():
+    text = "Age 18 years or older\nAble to sign the informed consent form\n"
     items = segment(CriteriaText(text))
     assert [(i.kind, i.kind_source, i.label, i.text) for i in items] == [
-        ("inclusion", "default", None, "Age 18 years or older"),
-        ("inclusion", "default", None, "BMI below 35 kg/m2"),
+        ("inclusion", "classifier", None, "Age 18 years or older"),
+        ("inclusion", "classifier", None, "Able to sign the informed consent form"),
     ]
-    assert items[0].kind_confidence < 1.0
+    assert all(0.5 <= i.kind_confidence < 1.0 for i in items)
+
+
+def test_items_before_the_first_header_of_a_text_with_headers_are_inclusion_by_default():
+    text = "Adults with gout\nUrate above 7 mg/dL\nExclusion criteria:\nKidney stones\n"
+    items = segment(CriteriaText(text))
+    assert [(i.kind, i.kind_source) for i in items] == [
+        ("inclusion", "default"), ("inclusion", "default"), ("exclusion", "header")]
 
 
 def test_ctgov_unlabelled_lines_under_headers():

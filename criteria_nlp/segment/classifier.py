@@ -2,13 +2,16 @@
 
 Two linear models over TF-IDF features, trained on the Chia corpus (plus header-labelled
 LCT and ClinicalTrials.gov items). The item model (word 1-2-grams + character 3-5-grams
-within words, NB-SVM style: the TF-IDF vector scaled by the log-count ratio, then logistic
+within words + the first word(s), NB-SVM style: the TF-IDF vector scaled by the log-count ratio, then logistic
 regression) gives each item's probability of being an exclusion criterion. The boundary
 model scores each candidate switch point k (0..n) from the words of the item before it
 (the last inclusion item: "Signed informed consent ...") and of the item after it (the first
-exclusion item), plus the relative position of k. A list is split once, inclusion first, at
-the k maximising the items' summed log-probabilities plus ``boundary.weight`` times the
-boundary logit, with at least ``min_inclusion`` (1) items before it. A beta-binomial prior on the number of inclusion items is still supported
+exclusion item), plus the relative position of k. A list is split once, inclusion first:
+each k scores the items' summed log-probabilities plus ``boundary.weight`` times the
+boundary logit, and the model's ``decision`` (:mod:`criteria_nlp.segment.decision`) turns
+those scores into each item's kind and confidence, allowing a list of one kind only (a
+format-4 model without a decision block takes the best k with ``min_inclusion`` items
+before it). A beta-binomial prior on the number of inclusion items is still supported
 (shipped with weight 0: see the README). Training needs scikit-learn; prediction does not:
 the model ships as plain JSON (per-feature idf and weight, intercepts) and is scored here in
 pure Python with the same feature functions the training used.
@@ -28,9 +31,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from criteria_nlp.evaluation.split import VALIDATION_PERCENT, cv_fold, is_validation_trial
+from criteria_nlp.segment.decision import Decision, decide, switch_scores
 
 MODEL_FILE = "model.json"
-FORMAT = "criteria-nlp/inc-exc-linear/4"
+FORMAT = "criteria-nlp/inc-exc-linear/5"
+# Format 4 (no decision block, no first-word features) still loads: it decides as before.
+READABLE_FORMATS = frozenset({"criteria-nlp/inc-exc-linear/4", FORMAT})
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 CHAR_N = (3, 5)
 HELDOUT_PERCENT = VALIDATION_PERCENT
@@ -44,7 +50,7 @@ HELDOUT_PERCENT = VALIDATION_PERCENT
 C_REG = 16.0
 NB_SCALE = True
 NB_ALPHA = 1.0
-BOUNDARY_C = 4.0
+BOUNDARY_C = 1.0  # 4.0 until issue 12: 1.0 gives the same mixed-list CV and better one-kind lists
 BOUNDARY_WEIGHT = 1.5
 POSITION_BINS = 8
 PRIOR_WEIGHT = 0.0
@@ -55,16 +61,41 @@ PRIOR_WEIGHT = 0.0
 # 0.946 (see the model README).
 MIN_INCLUSION = 1
 MAX_FEATURES = 80000
+# The first word and first two words as features: +0.0016 headerless kind accuracy by the
+# same CV (0.9474 against 0.9458, median rule at temperature 1, min_inclusion 1).
+FIRST_WORDS = True
+# The boundary model trained on one-kind lists too (each training trial's inclusion and
+# exclusion list alone): tried, not shipped (CV 0.940 on mixed lists against 0.946).
+AUGMENT_ONE_KIND = False
+# How a list's kinds are decided from the scores (criteria_nlp/segment/decision.py), and the
+# boundary model's C: chosen together by `python -m criteria_nlp.segment.decision_cv CHIA_DIR
+# --first-words [--boundary-c 1]` (5-fold trial-level CV on the training trials), as the setting
+# with the best mean of mixed-list and one-kind-list accuracy among those that allow an
+# all-exclusion list and stay within 0.002 of the best mixed-list accuracy of such settings
+# (0.9466). The runner-up (end bonus 2, no start bonus) is a tie: mixed 0.9456, inclusion-only
+# 0.8917, exclusion-only 0.9072. min_inclusion 1 gives up to 0.9486 on mixed lists, but 0.80 on
+# exclusion-only ones.
+DECISION = Decision(temperature=1.5, rule="median", start_bonus=1.0, end_bonus=1.0, min_inclusion=0)
+DECISION_CV = {
+    "command": "python -m criteria_nlp.segment.decision_cv ../shared/corpora/chia --first-words --boundary-c 1",
+    "mixed_lists": {"accuracy": 0.9446, "ece": 0.0184, "items": 7116},
+    "inclusion_only_lists": {"accuracy": 0.8544, "ece": 0.0794, "items": 2631},
+    "exclusion_only_lists": {"accuracy": 0.9313, "ece": 0.0211, "items": 4485},
+}
 BOUNDARY_MAX_FEATURES = 60000
 CV_FOLDS = 5
 
 
-def features(text: str) -> list[str]:
-    """The model's features of one criterion: word uni/bigrams and character n-grams of
-    each word padded with spaces (like scikit-learn's ``char_wb``)."""
+def features(text: str, first_words: bool | None = None) -> list[str]:
+    """The model's features of one criterion: word uni/bigrams, character n-grams of
+    each word padded with spaces (like scikit-learn's ``char_wb``) and, with
+    ``FIRST_WORDS``, the first word and first two words ("No history ..." against
+    "History of ...")."""
     low = text.lower()
     words = _WORD.findall(low)
     out = ["w:" + w for w in words]
+    if (FIRST_WORDS if first_words is None else first_words) and words:
+        out += ["f:" + words[0]] + (["f2:" + words[0] + " " + words[1]] if len(words) > 1 else [])
     out += ["b:" + a + " " + b for a, b in zip(words, words[1:], strict=False)]
     lo, hi = CHAR_N
     for token in low.split():
@@ -154,6 +185,8 @@ class IncExcModel:
     boundary_weight: float = 0.0
     position_bins: int = POSITION_BINS
     min_inclusion: int = MIN_INCLUSION
+    decision: Decision | None = None  # None: the best switch point, min_inclusion items first
+    first_words: bool = False  # the item features include the first word(s)
     _item: LinearTfidf = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -161,7 +194,7 @@ class IncExcModel:
 
     def p_exclusion(self, text: str) -> float:
         """Probability that ``text`` is an exclusion criterion."""
-        return _sigmoid(self._item.logit(features(text)))
+        return _sigmoid(self._item.logit(features(text, self.first_words)))
 
     def boundary_logits(self, texts: Sequence[str]) -> list[float] | None:
         """The boundary model's logit of each switch point k = 0..n of the list ``texts``
@@ -180,7 +213,7 @@ class IncExcModel:
     def load(cls, directory: str | os.PathLike) -> IncExcModel:
         path = Path(directory) / MODEL_FILE
         data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") not in READABLE_FORMATS:
             found = data.get("format") if isinstance(data, dict) else None
             raise ValueError(f"{path}: not a criteria-nlp inclusion/exclusion model of format {FORMAT!r} "
                              f"(format {found!r}); retrain with `criteria-nlp train-classifier`")
@@ -206,8 +239,16 @@ class IncExcModel:
         min_inc = data.get("min_inclusion", MIN_INCLUSION)
         if not isinstance(min_inc, int) or isinstance(min_inc, bool) or min_inc < 0:
             raise ValueError(f"{path}: min_inclusion must be a whole number >= 0, not {min_inc!r}")
+        dec = data.get("decision")
+        if dec is not None and not isinstance(dec, dict):
+            raise ValueError(f"{path}: decision must be an object")
+        try:
+            decision = Decision.from_json(dec, min_inc) if dec is not None else None
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
         return cls(weights=weights, intercept=float(data["intercept"]), meta=data.get("meta", {}), prior=prior,
-                   boundary=boundary, boundary_weight=b_weight, position_bins=bins, min_inclusion=min_inc)
+                   boundary=boundary, boundary_weight=b_weight, position_bins=bins, min_inclusion=min_inc,
+                   decision=decision, first_words=bool(data.get("first_words", False)))
 
 
 def _table(path: Path, what: str, block: dict) -> dict[str, tuple[float, float]]:
@@ -273,10 +314,13 @@ def decide_kinds(texts: Sequence[str], model: IncExcModel | None = None) -> list
     if model is None:
         return None
     probs = [model.p_exclusion(t) for t in texts]
-    k = switch_point(probs, model.prior, model.boundary_scores(texts), model.min_inclusion)
-    return [
-        ("inclusion", 1.0 - p) if i < k else ("exclusion", p) for i, p in enumerate(probs)
-    ]
+    bonus = model.boundary_scores(texts)
+    prior = model.prior
+    if prior is not None and prior.weight:
+        n = len(texts)
+        bonus = [(bonus[k] if bonus else 0.0) + prior.weight * prior.log_pmf(k, n) for k in range(n + 1)]
+    decision = model.decision or Decision(min_inclusion=model.min_inclusion)
+    return decide(switch_scores(probs, bonus, decision), decision)
 
 
 # ----- training (needs scikit-learn) ----------------------------------------------------
@@ -345,6 +389,16 @@ def _chia_trials(chia_dir: str | os.PathLike) -> dict[str, dict[str, list[str]]]
         tid: {k: [ln for ln in lines if not is_placeholder(ln)] for k, lines in parts.items()}
         for tid, parts in read_chia(chia_dir).items()
     }
+
+
+def one_kind_lists(trials: dict[str, dict[str, list[str]]], ids: Sequence[str]) -> list[tuple[list[str], list[int]]]:
+    """Each trial's inclusion list alone and its exclusion list alone (labels 1 = exclusion)."""
+    out = []
+    for tid in ids:
+        for kind, label in (("inclusion", 0), ("exclusion", 1)):
+            if trials[tid][kind]:
+                out.append((list(trials[tid][kind]), [label] * len(trials[tid][kind])))
+    return out
 
 
 def _chia_lists(trials: dict[str, dict[str, list[str]]], ids: Sequence[str]) -> list[tuple[list[str], list[int]]]:
@@ -444,13 +498,16 @@ def _export(vec, intercept: float, coef) -> dict:
 
 
 def _fit_both(lists: list[tuple[list[str], list[int]]], fx: _Features, c_reg: float, boundary_c: float, bins: int,
-              seed: int = 0, nb: bool = NB_SCALE, boundary: bool = True) -> tuple[_ItemFit, _BoundaryFit | None]:
+              seed: int = 0, nb: bool = NB_SCALE, boundary: bool = True,
+              boundary_only: Sequence[tuple[list[str], list[int]]] = ()) -> tuple[_ItemFit, _BoundaryFit | None]:
+    """The item model on ``lists``; the boundary model on ``lists`` plus ``boundary_only``
+    (lists whose items the item model already has, such as one kind of a trial alone)."""
     items = _ItemFit([fx.item(t) for texts, _ in lists for t in texts], [y for _, ys in lists for y in ys], c_reg,
                      seed, nb)
     if not boundary:
         return items, None
     docs, labels = [], []
-    for texts, ys in lists:
+    for texts, ys in [*lists, *boundary_only]:
         n_inc = len(ys) - sum(ys)
         docs += fx.switches(texts, bins)
         labels += [int(k == n_inc) for k in range(len(texts) + 1)]
@@ -560,12 +617,15 @@ def train_classifier(
         extra_lists, extra_trials = extra_items(chia_dir, {t.upper() for t in trials})
         train_lists += extra_lists
     fx = _Features()
-    items, bnd = _fit_both(train_lists, fx, C_REG, BOUNDARY_C, POSITION_BINS, seed, nb, boundary=bool(boundary_weight))
+    one_kind = one_kind_lists(trials, train_ids) if AUGMENT_ONE_KIND else []
+    items, bnd = _fit_both(train_lists, fx, C_REG, BOUNDARY_C, POSITION_BINS, seed, nb, boundary=bool(boundary_weight),
+                           boundary_only=one_kind)
     # The prior counts Chia training trials only: the extra corpora's lists are not Chia's.
     prior = fit_switch_prior(
         [(len(trials[t]["inclusion"]), len(trials[t]["inclusion"]) + len(trials[t]["exclusion"])) for t in train_ids]
     )
-    model_json = {"format": FORMAT, **items.export(), "min_inclusion": MIN_INCLUSION,
+    model_json = {"format": FORMAT, **items.export(), "min_inclusion": DECISION.min_inclusion,
+                  "first_words": FIRST_WORDS, "decision": DECISION.to_json(),
                   "switch_prior": {"alpha": prior.alpha, "beta": prior.beta, "weight": prior.weight}}
     if bnd is not None:
         model_json["boundary"] = {"weight": boundary_weight, "position_bins": POSITION_BINS, **bnd.export()}
@@ -585,6 +645,11 @@ def train_classifier(
     scored = [([model.p_exclusion(t) for t in texts], model.boundary_logits(texts) or [], len(ys) - sum(ys))
               for texts, ys in test_lists]
     list_correct, list_total = _list_accuracy(scored, boundary_weight, prior if prior.weight else None)
+    decided_correct = sum(
+        (kind == "exclusion") == bool(y)
+        for texts, ys in test_lists
+        for (kind, _), y in zip(decide_kinds(texts, model) or [], ys, strict=True)
+    )
     no_bnd_correct, _ = _list_accuracy(scored, 0.0)
     metrics = {
         "train_trials": len(train_ids),
@@ -597,6 +662,8 @@ def train_classifier(
         "boundary_features": len(model.boundary.weights) if model.boundary else 0,
         "heldout_line_accuracy": round(line_correct / len(test_x), 4) if test_x else None,
         "heldout_headerless_list_kind_accuracy": round(list_correct / list_total, 4) if list_total else None,
+        "heldout_headerless_list_kind_accuracy_shipped_decision":
+            round(decided_correct / list_total, 4) if list_total else None,
         "heldout_headerless_list_kind_accuracy_without_boundary":
             round(no_bnd_correct / list_total, 4) if list_total else None,
         "max_abs_diff_vs_sklearn": float(np.max(np.abs(np.array(ours) - sk))) if test_x else 0.0,
@@ -621,6 +688,7 @@ def train_classifier(
         f"Chia training trials; weight {PRIOR_WEIGHT} (0 = not used)",
         "extra_training_data": "LCT + chicagopcdc raw CT.gov criteria, items labelled by their headers"
         if extra else None,
+        "decision": {**DECISION.to_json(), "cv": DECISION_CV},
         # The evaluation scores headerless lists on every Chia trial not listed here.
         "chia_training_trials": sorted(t.upper() for t in train_ids),
         "metrics": metrics,

@@ -21,6 +21,8 @@ class Rules:
     header_line: re.Pattern[str]
     header_known_prefix: frozenset[str]
     header_sentence_words: frozenset[str]
+    header_brackets: dict[str, str]
+    header_phrases: tuple[tuple[re.Pattern[str], str], ...]
     inline_header: re.Pattern[str]
     inclusion_words: frozenset[str]
     exclusion_words: frozenset[str]
@@ -50,10 +52,10 @@ def rules() -> Rules:
     header_line = re.compile(
         rf"(?P<pre>(?:{data['header_prefix_word']}\s+){{0,{data['header_max_prefix_words']}}}?)"
         rf"(?P<kw>{kw})(?:\s*(?:&|and|/|or|,)\s*(?P<kw2>{kw}))?"
-        r"(?P<crit>\s+criteri(?:a|on|as)\b)?"
+        r"(?P<crit>\s+criteri(?:a|on|as)(?![^\W_]))?"
         rf"(?P<qual>{data['header_qualifier']})?"
         # Either a terminator (text may follow it) or the end of the line.
-        rf"(?:[ \t]*(?P<term>{data['header_terminator']})|[ \t]*\**[ \t]*\r?$)",
+        rf"(?:[ \t]*(?P<term>{data['header_terminator']})|[ \t]*[*_]*[ \t]*\r?$)",
         re.IGNORECASE,
     )
     # A label: "1." "1)" "(1)" "1-" "a." "(a)" "iv." "A)"; digits may be glued to the text ("1.Age").
@@ -63,11 +65,23 @@ def rules() -> Rules:
         r"(?:(?=[ \t\r\n\f\v]|$)|(?<=\d[.)])(?=[^\W\d_]))"
         r"|(?P<dtok>\d{1,2})(?P<dash>-)(?=[ \t])"
     )
-    inline_number = re.compile(r"(?<=\s)(?P<open>\()?(?P<tok>\d{1,3})(?P<punct>(?(open)\)|[.)]))(?=[ \t]+\S)")
+    # A number inside a line: after a space, or glued to the end of the item before it
+    # ("received.,2. A subject"; not after a digit: "1,2."); followed by a space, or glued
+    # to the word it numbers ("2.Histologically"; a digit after it is a decimal: "1.5 mg").
+    inline_number = re.compile(
+        r"(?:(?<=\s)|(?<=[^\d\s][,;.]))(?P<open>\()?(?P<tok>\d{1,3})(?P<punct>(?(open)\)|[.)]))"
+        r"(?=[ \t]+\S|(?<=\d[.)])[^\W\d_])"
+    )
     return Rules(
         header_line=header_line,
         header_known_prefix=frozenset(data["header_known_prefix"]),
         header_sentence_words=frozenset(data["header_sentence_words"]),
+        header_brackets=dict(data["header_brackets"]),
+        header_phrases=tuple(
+            (re.compile(rx, re.IGNORECASE), kind)
+            for kind in ("exclusion", "inclusion")
+            for rx in data["header_phrases"][kind]
+        ),
         inline_header=re.compile(data["inline_header"]),
         inclusion_words=frozenset(re.sub(r"\s+", " ", w) for w in inc),
         exclusion_words=frozenset(re.sub(r"\s+", " ", w) for w in exc),

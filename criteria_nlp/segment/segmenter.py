@@ -213,22 +213,77 @@ class Scanner:
         p = pos
         while p < le and text[p] in "#*_ \t":
             p += 1
+        close = self.r.header_brackets.get(text[p]) if p < le else None
+        if close is not None:
+            return self._bracketed_header(p, le, close, labelled)
+        return self._keyword_header(p, le, labelled) or self._phrase_header(p, le)
+
+    def _bracketed_header(self, p: int, le: int, close: str, labelled: bool) -> tuple[int, str] | None:
+        """"[Exclusion Criteria]", "(Inclusion criteria)", "<Exclusion>": a header that
+        fills the brackets; a colon or dash may follow them."""
+        text = self.text
+        q = text.find(close, p + 1, le)
+        if q < 0:
+            return None
+        inner_start = p + 1
+        while inner_start < q and text[inner_start] in " \t*_":
+            inner_start += 1
+        inner_end = q
+        while inner_end > inner_start and text[inner_end - 1] in " \t*_:":
+            inner_end -= 1
+        found = self._keyword_header(inner_start, inner_end, False) or self._phrase_header(inner_start, inner_end)
+        if found is None or found[0] < inner_end:
+            return None
+        end = q + 1
+        m = re.compile(r"[ \t]*(?::|--?|[\u2013\u2014])?[*_]*").match(text, end, le)
+        end = m.end() if m else end
+        if labelled and text[end:le].strip():
+            return None
+        return end, found[1]
+
+    def _phrase_header(self, p: int, le: int) -> tuple[int, str] | None:
+        """A whole line that is one of patterns.json's header phrases ("Criteria for exclusion",
+        "Patients will be excluded if:")."""
+        text = self.text
+        end = le
+        while end > p and text[end - 1] in " \t\r*_":
+            end -= 1
+        if end <= p:
+            return None
+        for rx, kind in self.r.header_phrases:
+            if rx.fullmatch(text, p, end):
+                return end, kind
+        return None
+
+    def _keyword_header(self, p: int, le: int, labelled: bool) -> tuple[int, str] | None:
+        text = self.text
         m = self.r.header_line.match(text, p, le)
         if not m:
             return None
         term = m.group("term")
+        if term and term.startswith(":"):
+            term = ":"  # "Exclusion Criteria:-" is "Exclusion Criteria:"
         after = text[m.end() : le].strip().strip("*_").strip()
         has_crit = bool(m.group("crit"))
         pre_words = m.group("pre").split()
-        if not has_crit and (pre_words or (term != ":" and term is not None)):
-            return None  # "Inclusion:" or a bare "Exclusions" line, nothing looser
+        low_words = [w.lower() for w in pre_words]
+        if not has_crit:
+            # "Inclusion:" or a bare "Exclusions" line; with words before the keyword only a
+            # short capitalised name alone on its line ("Transplant Exclusion:").
+            named = (
+                term == ":"
+                and not after
+                and len(pre_words) <= 2
+                and all(w[0].isupper() and w.lower() not in self.r.header_sentence_words for w in pre_words)
+            )
+            if (pre_words and not named) or (term != ":" and term is not None):
+                return None
         if m.group("qual") and not has_crit:
             return None
-        if labelled and (after or not has_crit):
+        if labelled and (after or not (has_crit or term == ":")):
             return None
         if term and term.startswith("-") and after and not has_crit:
             return None
-        low_words = [w.lower() for w in pre_words]
         if any(w in self.r.header_sentence_words for w in low_words):
             return None  # "Patients who meet the inclusion criteria": a sentence
         if pre_words and term != ":" and not all(
@@ -251,11 +306,20 @@ class Scanner:
         q = m.end()
         while q < le and text[q] in " \t":
             q += 1
+        before = text[line_start:s].rstrip()
+        if not m.group(0).rstrip().endswith(":"):
+            # "... consent. Exclusion criteria 1. Smokers": without its colon, only between
+            # a finished sentence (or the line start) and a first item number.
+            lab = self.label_at(q, le) if q < le else None
+            prev = before.split()[-1].lower() if before else ""
+            return (
+                lab is not None and lab.family == "num" and lab.value == 1
+                and prev not in self.r.header_sentence_words
+            )
         if q >= le:
             return True
         if self.label_at(q, le) is not None:
             return True
-        before = text[line_start:s].rstrip()
         return bool(before) and before[-1] in ".;!?)]"
 
     # ----- marks --------------------------------------------------------------------
