@@ -10,12 +10,18 @@ import criteria_nlp
 from criteria_nlp.pipeline.repair import (
     GE,
     LE,
+    KEPT_PREFIX,
     RepairRules,
     Vote,
     collect_votes,
     combine,
     decide,
+    decision_features,
+    default_model,
+    default_rules,
     harmonize_record,
+    item_probability,
+    reading,
     repair_constraints,
 )
 from criteria_nlp.schema import AgeLimit, Constraint, Criterion, Population, TrialRecord
@@ -277,6 +283,9 @@ def test_harmonize_follows_the_record_and_its_population():
             ),
         ],
     )
+    # the item-level decision first (as the pipeline does), then the record pass
+    for crit in record.criteria:
+        crit.constraints = repair_constraints(crit.constraints, crit.text, crit.kind, record.population)
     harmonize_record(record)
     age, bmi, real = (crit.constraints[0] for crit in record.criteria)
     assert (age.operator, age.repaired) == (LE, True) and "maximum age" in age.repair_reason
@@ -353,3 +362,74 @@ def test_formula_is_kept_but_a_multiple_of_uln_is_repaired(nlp):
     assert formula and not any(c.repaired for c in formula)
     uln = [c for c in criteria_nlp.extract("ALT = 2.5 × ULN", kind="exclusion", nlp=nlp) if c.repaired]
     assert [c.operator for c in uln] == [GE]
+
+
+# --------------------------------------------------------------------------- the learned decision
+
+
+def test_every_voice_and_the_written_form_are_features_of_one_decision():
+    text = "ALT = 3 x ULN"
+    c = _eq(text, "= 3 x ULN", "ALT", "lab", 3, relative_to="ULN")
+    votes = collect_votes(c, text, "exclusion")
+    feats = decision_features(c, text, "exclusion", votes)
+    assert feats["voice:relative:ULN:exclusion"] == 1.0  # points to '>='
+    assert feats["voice:lexicon:exclusion:lab"] == 1.0
+    assert feats["form:="] == 1.0 and feats["kind:exclusion"] == 1.0
+    assert feats["var:ALT"] == 1.0
+    # the same voice pointing down is -1
+    inc = decision_features(c, text, "inclusion", collect_votes(c, text, "inclusion"))
+    assert inc["voice:relative:ULN:inclusion"] == -1.0
+
+
+def test_every_reading_of_a_bare_equals_is_a_probability_with_a_reason(nlp):
+    for text, kind in [
+        ("Hemoglobin = 9 g/dL", "inclusion"),
+        ("prior chemotherapy within = 4 weeks", "exclusion"),
+        ("Karnofsky score = 70", "inclusion"),
+        ("serum creatinine = 2 x ULN", "exclusion"),
+        ("ECOG = 0 or 1", "inclusion"),  # a list: kept
+        ("cohort size (n = 30)", "inclusion"),  # a count: kept
+    ]:
+        found = [c for c in criteria_nlp.extract(text, kind=kind, nlp=nlp) if c.written_operator == "="]
+        assert found, text
+        for c in found:
+            assert 0 < c.confidence < 1, (text, c)
+            assert c.repair_reason, (text, c)
+
+
+def test_a_kept_equals_is_a_decision_too(nlp):
+    kept = criteria_nlp.extract("ECOG = 0 or 1", kind="inclusion", nlp=nlp)
+    assert kept and all(c.operator == "==" and not c.repaired for c in kept)
+    assert all(c.confidence < 1 and c.repair_reason.startswith(KEPT_PREFIX) for c in kept)
+
+
+def test_a_weak_lean_keeps_the_equals_and_states_it():
+    rules = RepairRules.from_dict({"min_confidence": 0.6})
+    model = default_model()
+    r = reading(0.55, [], model, rules)
+    assert r.operator == "==" and r.confidence == pytest.approx(0.45)
+    assert "P(>=) 0.5500" in r.reason
+    c = _eq("x = 1", "= 1", "x", "other", 1).model_copy(update={"repair_reason": r.reason})
+    assert item_probability(c) == pytest.approx(0.55)  # the record pass reads the lean back
+    strong = reading(0.2, [Vote(-1.0, "a ceiling cue", "cue:ceiling words")], model, default_rules())
+    assert strong.operator == LE and strong.confidence == pytest.approx(0.8)
+    assert strong.reason.endswith("P(<=) 0.80")
+
+
+def test_confidence_is_the_calibrated_probability_of_the_model():
+    model = default_model()
+    assert model is not None and model.learned_decision
+    text = "platelets = 100 x 10^9/L"
+    c = _eq(text, "= 100 x 10^9/L", "platelet count", "lab", 100)
+    votes = collect_votes(c, text, "inclusion")
+    p = model.probability(model.logit(decision_features(c, text, "inclusion", votes)))
+    r = decide(c, text, "inclusion")
+    assert r.confidence == pytest.approx(max(p, 1 - p), abs=1e-4)
+    assert model.raw_logit(model.probability(1.3)) == pytest.approx(1.3)
+
+
+def test_hand_weighted_fallback_without_weights():
+    text = "transaminases = 3 x upper limit of normal"
+    c = _eq(text, "= 3 x upper limit of normal", "ALT", "lab", 3, relative_to="ULN")
+    r = decide(c, text, "exclusion", model=False)
+    assert r.operator == GE and "x ULN in an exclusion item" in r.reason
