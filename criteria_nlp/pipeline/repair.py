@@ -664,14 +664,17 @@ def decision_features(
     kind: str | None,
     votes: Sequence[Vote],
     entry: dict | None = None,
+    others: Sequence[Constraint] = (),
 ) -> dict[str, float]:
     """Every feature of the one learned decision on ``c``: the context words, value bins,
-    variable and category (:func:`context_features`), the written form, and each rule
-    voice as +1 (points to '>=') or -1 (points to '<='). Training builds its rows with this
-    same function."""
+    variable and category (:func:`context_features`), what the extractor read, the real
+    operators of the item's other constraints (``others``), the written form, and each
+    rule voice as +1 (points to '>=') or -1 (points to '<='). Training builds its rows
+    with this same function."""
     op_start, op_end = _operator_span(c)
     feats = dict.fromkeys(context_features(text, op_start, op_end, kind, entry if entry else True), 1.0)
     feats.update(dict.fromkeys(_reading_features(c, text, kind, op_start, op_end), 1.0))
+    feats.update(dict.fromkeys(_neighbour_features(c, kind, others), 1.0))
     feats[f"form:{written_form(c)}"] = 1.0
     for v in votes:
         if v.score and v.key and v.key != "model":
@@ -698,6 +701,26 @@ def _reading_features(c: Constraint, text: str, kind: str | None, op_start: int,
     m = _NUMBER.match(text, op_end)
     after = _TOKEN.findall(text[m.end() if m else op_end :][:60].lower())[:4]
     feats += [f"k:{k}:a:{_norm(t)}" for t in set(after)]
+    return feats
+
+
+def _neighbour_features(c: Constraint, kind: str | None, others: Sequence[Constraint]) -> list[str]:
+    """The directions of the real operators next to ``c`` in its item ("Hb < 9; WBC = 2"
+    in an exclusion item lists low values), by the same category or not."""
+    k = kind or "none"
+    feats = []
+    for o in others:
+        if o is c or (o.written_operator == "=" and not o.repaired):
+            continue
+        if o.operator in LOWER_OPS:
+            way = "up"
+        elif o.operator in UPPER_OPS:
+            way = "down"
+        else:
+            continue
+        feats.append(f"k:{k}:near:{way}")
+        if o.category == c.category:
+            feats.append(f"k:{k}:near:{way}:same-category")
     return feats
 
 
@@ -743,8 +766,9 @@ def _decide_learned(
     votes: Sequence[Vote],
     model: OperatorModel,
     rules: RepairRules,
+    others: Sequence[Constraint] = (),
 ) -> Repair:
-    feats = decision_features(c, text, kind, votes, lexicon_entry(c.variable))
+    feats = decision_features(c, text, kind, votes, lexicon_entry(c.variable), others)
     return reading(model.probability(model.logit(feats)), votes, model, rules)
 
 
@@ -893,7 +917,7 @@ def repair_constraints(
         elif every.get(i) is None:
             r = None
         elif learned:
-            r = _decide_learned(c, text, kind, every[i], model, rules)
+            r = _decide_learned(c, text, kind, every[i], model, rules, constraints)
         else:
             r = combine(every[i], rules, stack)
         if r is not None:
@@ -957,17 +981,24 @@ def record_votes(
     same kind (``others``: the constraints of those items)."""
     rules = rules or default_rules()
     w_same = rules.get("record", "weight", default=3.0)
+    same_variable: list[Vote] = []
     for o in others:
         if (
-            o.variable != c.variable
+            o.variable is None
+            or o.variable != c.variable
             or o.written_operator == "="
             or o.operator not in UPPER_OPS | LOWER_OPS
-            or o.value != c.value
         ):
             continue
         direction = GE if o.operator in LOWER_OPS else LE
-        return [Vote(_sign(direction) * w_same, f"'{o.text}' elsewhere in the record", "record")]
-    return []
+        if o.value == c.value:
+            return [Vote(_sign(direction) * w_same, f"'{o.text}' elsewhere in the record", "record")]
+        if not same_variable:
+            # the learned decision only (its hand weight is 0): another bound of the variable
+            same_variable.append(
+                Vote(_sign(direction) * 1e-9, f"{c.variable} '{o.text}' elsewhere in the record", "record:variable")
+            )
+    return same_variable
 
 
 def item_probability(c: Constraint) -> float | None:
