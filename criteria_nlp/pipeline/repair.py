@@ -665,6 +665,7 @@ def decision_features(
     votes: Sequence[Vote],
     entry: dict | None = None,
     others: Sequence[Constraint] = (),
+    near: frozenset[tuple[str, str]] | None = None,
 ) -> dict[str, float]:
     """Every feature of the one learned decision on ``c``: the context words, value bins,
     variable and category (:func:`context_features`), what the extractor read, the real
@@ -674,7 +675,8 @@ def decision_features(
     op_start, op_end = _operator_span(c)
     feats = dict.fromkeys(context_features(text, op_start, op_end, kind, entry if entry else True), 1.0)
     feats.update(dict.fromkeys(_reading_features(c, text, kind, op_start, op_end), 1.0))
-    feats.update(dict.fromkeys(_neighbour_features(c, kind, others), 1.0))
+    near = neighbour_ways(others) if near is None else near
+    feats.update(dict.fromkeys(_neighbour_features(c, kind, near), 1.0))
     feats[f"form:{written_form(c)}"] = 1.0
     for v in votes:
         if v.score and v.key and v.key != "model":
@@ -704,23 +706,26 @@ def _reading_features(c: Constraint, text: str, kind: str | None, op_start: int,
     return feats
 
 
-def _neighbour_features(c: Constraint, kind: str | None, others: Sequence[Constraint]) -> list[str]:
+def neighbour_ways(others: Sequence[Constraint]) -> frozenset[tuple[str, str]]:
+    """(direction, category) of every real operator among ``others`` (one item's
+    constraints); computed once per item, so reading every '=' stays linear."""
+    ways = set()
+    for o in others:
+        if o.written_operator == "=" and not o.repaired:
+            continue
+        if o.operator in LOWER_OPS:
+            ways.add(("up", o.category))
+        elif o.operator in UPPER_OPS:
+            ways.add(("down", o.category))
+    return frozenset(ways)
+
+
+def _neighbour_features(c: Constraint, kind: str | None, near: frozenset[tuple[str, str]]) -> list[str]:
     """The directions of the real operators next to ``c`` in its item ("Hb < 9; WBC = 2"
     in an exclusion item lists low values), by the same category or not."""
     k = kind or "none"
-    feats = []
-    for o in others:
-        if o is c or (o.written_operator == "=" and not o.repaired):
-            continue
-        if o.operator in LOWER_OPS:
-            way = "up"
-        elif o.operator in UPPER_OPS:
-            way = "down"
-        else:
-            continue
-        feats.append(f"k:{k}:near:{way}")
-        if o.category == c.category:
-            feats.append(f"k:{k}:near:{way}:same-category")
+    feats = [f"k:{k}:near:{way}" for way in {w for w, _ in near}]
+    feats += [f"k:{k}:near:{way}:same-category" for way, cat in near if cat == c.category]
     return feats
 
 
@@ -766,9 +771,9 @@ def _decide_learned(
     votes: Sequence[Vote],
     model: OperatorModel,
     rules: RepairRules,
-    others: Sequence[Constraint] = (),
+    near: frozenset[tuple[str, str]] = frozenset(),
 ) -> Repair:
-    feats = decision_features(c, text, kind, votes, lexicon_entry(c.variable), others)
+    feats = decision_features(c, text, kind, votes, lexicon_entry(c.variable), near=near)
     return reading(model.probability(model.logit(feats)), votes, model, rules)
 
 
@@ -906,6 +911,7 @@ def repair_constraints(
     model = _resolve_model(model)
     learned = model is not None and model.learned_decision
     every = item_votes(constraints, text, kind, population, rules, model)
+    near = neighbour_ways(constraints) if learned else frozenset()
     stack = model.stack if model is not None and not learned else None
     out = []
     for i, c in enumerate(constraints):
@@ -917,7 +923,7 @@ def repair_constraints(
         elif every.get(i) is None:
             r = None
         elif learned:
-            r = _decide_learned(c, text, kind, every[i], model, rules, constraints)
+            r = _decide_learned(c, text, kind, every[i], model, rules, near)
         else:
             r = combine(every[i], rules, stack)
         if r is not None:
