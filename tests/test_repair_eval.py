@@ -171,3 +171,12 @@ def test_evaluate_repair_on_a_sample(nlp):
     ctgov = report["ctgov"]
     assert ctgov["ctgov_raw"]["train"]["clean_written_signs_marked_repaired"] == 0
     assert ctgov["all CT.gov, train"]["lost_operators"] > 0
+
+
+def test_html_report_draws_a_reliability_diagram():
+    from criteria_nlp.report.evaluation import render_html
+
+    pairs = [(0.55, i % 2 == 0) for i in range(10)] + [(0.95, i < 19) for i in range(20)]
+    html = render_html({"title": "t", "sections": {"repair": {"calibration": calibration.summary(pairs)}}})
+    assert html.count("<circle") == 2  # one dot per non-empty bin
+    assert "share right by confidence" in html and "stroke-dasharray" in html  # the diagonal
