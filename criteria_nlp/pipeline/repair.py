@@ -489,14 +489,25 @@ def _cue_votes(
 _CLAUSE_BREAK = re.compile(r"[\n;]|(?<!\b\w)\.\s")
 
 
+@lru_cache(maxsize=256)
+def _last_clause(text: str, lo: int, hi: int) -> str:
+    """The last clause of ``text[lo:hi]`` (cues share windows: split once per window)."""
+    return _CLAUSE_BREAK.split(text[lo:hi])[-1]
+
+
+@lru_cache(maxsize=256)
+def _first_clause(text: str, lo: int, hi: int) -> str:
+    return _CLAUSE_BREAK.split(text[lo:hi])[0]
+
+
 def _find_cue(cue: Cue, text: str, op_start: int, end: int, rules: RepairRules) -> str | None:
     # The clause around the '='.
     lo = max(0, op_start - cue.window)
-    before = _CLAUSE_BREAK.split(text[lo:op_start])[-1]
+    before = _last_clause(text, lo, op_start)
     hi = min(len(text), end + cue.window)
-    after = _CLAUSE_BREAK.split(text[end:hi])[0]
+    after = _first_clause(text, end, hi)
     if cue.where == "around":  # "= 5.7% or higher": the words may be inside the expression
-        after = _CLAUSE_BREAK.split(text[op_start + 1 : hi])[0]
+        after = _first_clause(text, op_start + 1, hi)
     found = []
     if cue.where == "before":
         found += [(m, before) for m in cue.pattern.finditer(before)]
