@@ -9,13 +9,19 @@ import pytest
 import criteria_nlp
 from criteria_nlp.pipeline.repair import (
     GE,
+    KEPT_PREFIX,
     LE,
     RepairRules,
     Vote,
     collect_votes,
     combine,
     decide,
+    decision_features,
+    default_model,
+    default_rules,
     harmonize_record,
+    item_probability,
+    reading,
     repair_constraints,
 )
 from criteria_nlp.schema import AgeLimit, Constraint, Criterion, Population, TrialRecord
@@ -277,11 +283,30 @@ def test_harmonize_follows_the_record_and_its_population():
             ),
         ],
     )
+    # the item-level decision first (as the pipeline does), then the record pass
+    for crit in record.criteria:
+        crit.constraints = repair_constraints(crit.constraints, crit.text, crit.kind, record.population)
     harmonize_record(record)
     age, bmi, real = (crit.constraints[0] for crit in record.criteria)
-    assert (age.operator, age.repaired) == (LE, True) and "maximum age" in age.repair_reason
+    assert age.repaired and 0.5 <= age.confidence < 1  # its direction: test_the_record_ages_move_the_decision
     assert (bmi.operator, bmi.repaired) == (GE, True) and ">= 30" in bmi.repair_reason
     assert (real.operator, real.repaired) == (GE, False)
+
+
+def _p_ge(c: Constraint) -> float:
+    return item_probability(c)
+
+
+def test_the_record_ages_move_the_decision():
+    text = "age = 65"
+    c = _eq(text, "= 65", "age", "age", 65, unit="a")
+    alone = repair_constraints([c], text, "inclusion")[0]
+    ceiling = Population(max_age=AgeLimit(value=65, unit="years"))
+    floor = Population(min_age=AgeLimit(value=65, unit="years"))
+    with_max = repair_constraints([c], text, "inclusion", ceiling)[0]
+    with_min = repair_constraints([c], text, "inclusion", floor)[0]
+    assert _p_ge(with_max) < _p_ge(alone) < _p_ge(with_min)
+    assert "maximum age" in with_max.repair_reason or with_max.operator == GE
 
 
 def test_pipeline_round_trip_keeps_the_rules(nlp, tmp_path):
@@ -353,3 +378,73 @@ def test_formula_is_kept_but_a_multiple_of_uln_is_repaired(nlp):
     assert formula and not any(c.repaired for c in formula)
     uln = [c for c in criteria_nlp.extract("ALT = 2.5 × ULN", kind="exclusion", nlp=nlp) if c.repaired]
     assert [c.operator for c in uln] == [GE]
+
+
+# --------------------------------------------------------------------------- the learned decision
+
+
+def test_every_voice_and_the_written_form_are_features_of_one_decision():
+    text = "ALT = 3 x ULN"
+    c = _eq(text, "= 3 x ULN", "ALT", "lab", 3, relative_to="ULN")
+    votes = collect_votes(c, text, "exclusion")
+    feats = decision_features(c, text, "exclusion", votes)
+    assert feats["voice:relative:ULN:exclusion"] == 1.0  # points to '>='
+    assert feats["voice:lexicon:exclusion:lab"] == 1.0
+    assert feats["form:="] == 1.0 and feats["kind:exclusion"] == 1.0
+    assert feats["var:ALT"] == 1.0
+    # the same voice pointing down is -1
+    inc = decision_features(c, text, "inclusion", collect_votes(c, text, "inclusion"))
+    assert inc["voice:relative:ULN:inclusion"] == -1.0
+
+
+def test_every_reading_of_a_bare_equals_is_a_probability_with_a_reason(nlp):
+    for text, kind in [
+        ("Hemoglobin = 9 g/dL", "inclusion"),
+        ("prior chemotherapy within = 4 weeks", "exclusion"),
+        ("Karnofsky score = 70", "inclusion"),
+        ("serum creatinine = 2 x ULN", "exclusion"),
+        ("ECOG = 0, 1 or 2", "inclusion"),  # a list: kept
+    ]:
+        found = [c for c in criteria_nlp.extract(text, kind=kind, nlp=nlp) if c.written_operator == "="]
+        assert found, text
+        for c in found:
+            assert 0 < c.confidence < 1, (text, c)
+            assert c.repair_reason, (text, c)
+
+
+def test_a_kept_equals_is_a_decision_too(nlp):
+    kept = [c for c in criteria_nlp.extract("ECOG = 0, 1 or 2", kind="inclusion", nlp=nlp) if c.written_operator == "="]
+    assert kept and all(c.operator == "==" and not c.repaired for c in kept)
+    assert all(c.confidence < 1 and c.repair_reason.startswith(KEPT_PREFIX) for c in kept)
+
+
+def test_a_weak_lean_keeps_the_equals_and_states_it():
+    rules = RepairRules.from_dict({"min_confidence": 0.6})
+    model = default_model()
+    r = reading(0.55, [], model, rules)
+    assert r.operator == "==" and r.confidence == pytest.approx(0.45)
+    assert "P(>=) 0.5500" in r.reason
+    c = _eq("x = 1", "= 1", "x", "other", 1).model_copy(update={"repair_reason": r.reason})
+    assert item_probability(c) == pytest.approx(0.55)  # the record pass reads the lean back
+    strong = reading(0.2, [Vote(-1.0, "a ceiling cue", "cue:ceiling words")], model, default_rules())
+    assert strong.operator == LE and strong.confidence == pytest.approx(0.8)
+    assert strong.reason.endswith("P(<=) 0.80")
+
+
+def test_confidence_is_the_calibrated_probability_of_the_model():
+    model = default_model()
+    assert model is not None and model.learned_decision
+    text = "platelets = 100 x 10^9/L"
+    c = _eq(text, "= 100 x 10^9/L", "platelet count", "lab", 100)
+    votes = collect_votes(c, text, "inclusion")
+    p = model.probability(model.logit(decision_features(c, text, "inclusion", votes)))
+    r = decide(c, text, "inclusion")
+    assert r.confidence == pytest.approx(max(p, 1 - p), abs=1e-4)
+    assert model.raw_logit(model.probability(1.3)) == pytest.approx(1.3)
+
+
+def test_hand_weighted_fallback_without_weights():
+    text = "transaminases = 3 x upper limit of normal"
+    c = _eq(text, "= 3 x upper limit of normal", "ALT", "lab", 3, relative_to="ULN")
+    r = decide(c, text, "exclusion", model=False)
+    assert r.operator == GE and "x ULN in an exclusion item" in r.reason

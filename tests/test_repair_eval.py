@@ -1,20 +1,30 @@
-"""The repair evaluation and the context model, on the shared corpora (skipped without them)."""
+"""The repair's training data, training and evaluation: tiny generated corpora here, the
+shared corpora where present (skipped without them)."""
 
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 
 import criteria_nlp
-from criteria_nlp.evaluation.repair import corpus_examples, corrupt, evaluate_repair, main, split_of
-from criteria_nlp.pipeline.repair import OperatorModel, context_features
+from criteria_nlp.evaluation import calibration
+from criteria_nlp.evaluation.repair import corrupt, evaluate_repair, main
+from criteria_nlp.evaluation.repair_data import comparisons, corpus_rows, masked, variants
+from criteria_nlp.evaluation.split import is_validation_trial
+from criteria_nlp.pipeline.repair_model import OperatorModel
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 MODEL = Path(__file__).resolve().parents[1] / "models" / "operator_repair" / "weights.json"
 
 needs_corpora = pytest.mark.skipif(not (CORPORA / "lct").is_dir(), reason="../shared/corpora is absent")
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return criteria_nlp.load()
 
 
 def test_corruption_keeps_offsets():
@@ -23,24 +33,100 @@ def test_corruption_keeps_offsets():
     assert len(out) == len(text) and out == "Age = 18 and = 75 years; ALT > 2 x ULN"
 
 
-def test_split_is_stable_and_holds_out_about_a_fifth():
-    ids = [f"NCT{n:08d}" for n in range(2000)]
-    held = [i for i in ids if split_of(i) == "test"]
-    assert held == [i for i in ids if split_of(i) == "test"]
-    assert 0.15 < len(held) / len(ids) < 0.25
+def test_comparisons_find_signs_and_words_with_their_direction():
+    text = "weight no less than 40 kg; Hb \\>= 9; 3 prior lines or more; tumour up to 5 cm; QTc<450"
+    found = [(k.written, k.label) for k in comparisons(text)]
+    assert found == [("no less than", 1), ("\\>=", 1), ("after:more", 1), ("up to", 0), ("<", 0)]
 
 
-def test_shipped_model_reads_direction_from_context():
-    model = OperatorModel.load(MODEL)
-    assert model.meta["test_lost_operators"]["accuracy"] >= 0.85  # measured on held-out trials
+def test_masking_writes_a_bare_equals_where_each_label_points():
+    text = "weight no less than 40 kg; 3 prior lines or more; QTc<450 ms"
+    ks = comparisons(text)
+    out, labels = masked(text, ks, ks)
+    assert out == "weight = 40 kg; = 3 prior lines; QTc=450 ms"
+    assert sorted(labels) == [i for i, ch in enumerate(out) if ch == "="]
+    assert [labels[i].label for i in sorted(labels)] == [1, 1, 0]
 
-    def p_ge(text: str, kind: str) -> float:
-        i = text.index("=")
-        return model.logit(context_features(text, i, i + 1, kind))
 
-    assert p_ge("Hemoglobin = 9 g/dL", "inclusion") > 0
-    assert p_ge("ECOG performance status = 2", "inclusion") < 0
-    assert p_ge("Karnofsky performance status = 70", "inclusion") > 0
+def test_variants_start_with_the_dump_and_mask_each_typed_comparison_once():
+    text = "Age ≥ 18 years; ALT > 3 x ULN; platelets < 100; Hb ≤ 9"
+    vs = variants(text)
+    assert vs[0][0] == corrupt(text)  # the dump itself: ≥/≤ written '=', '>' and '<' kept
+    assert sorted(m.written for m in vs[0][1].values()) == ["≤", "≥"]
+    typed = [m.written for _, labels in vs[1:] for m in labels.values()]
+    assert sorted(typed) == ["<", ">"]
+    assert "" not in (v[0] for v in vs)
+    assert variants("no comparison at all") == []
+
+
+def test_calibration_figures():
+    perfect = [(0.8, i < 8) for i in range(10)] * 10
+    assert calibration.expected_calibration_error(perfect) == pytest.approx(0.0, abs=1e-9)
+    over = [(0.95, i < 6) for i in range(10)]
+    assert calibration.expected_calibration_error(over) == pytest.approx(0.35)
+    s = calibration.summary(perfect + over)
+    assert s["readings"] == 110 and s["readings_at_confidence_0.9_or_more"] == 10
+    assert s["right_at_confidence_0.9_or_more"] == 0.6
+    assert [b["bin"] for b in s["reliability"]] == ["0.8-0.9", "0.9-1.0"]
+    assert calibration.expected_calibration_error([]) is None
+
+
+# --------------------------------------------------------------------------- a tiny training run
+
+_INC = [
+    ("Age {op} {v} years", ["≥", ">=", "at least"], [18, 21]),
+    ("Hemoglobin {op} {v} g/dL", ["≥", ">="], [9, 10]),
+    ("ECOG performance status {op} {v}", ["≤", "<="], [1, 2]),
+    ("Bilirubin {op} {v} x ULN", ["≤", "no more than"], [1.5, 2]),
+]
+_EXC = [
+    ("ALT {op} {v} x ULN", ["≥", ">"], [3, 5]),
+    ("Creatinine clearance {op} {v} mL/min", ["≤", "<"], [30, 40]),
+    ("Major surgery within {op} {v} weeks", ["≤", "<"], [4, 2]),
+]
+
+
+def _write_tiny_chia(root: Path, trials: int = 60) -> list[str]:
+    rnd = random.Random(7)
+    chia = root / "chia"
+    chia.mkdir(parents=True)
+    ids = []
+    for n in range(trials):
+        trial = f"NCT9{n:07d}"
+        ids.append(trial)
+        for kind, templates in (("inc", _INC), ("exc", _EXC)):
+            lines = []
+            for tpl, ops, values in templates:
+                lines.append(tpl.format(op=rnd.choice(ops), v=rnd.choice(values)))
+            (chia / f"{trial}_{kind}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ids
+
+
+def test_tiny_training_run_learns_calibrated_directions(tmp_path, nlp):
+    from criteria_nlp.evaluation.repair_train import train_operator_model
+    from criteria_nlp.pipeline.repair import repair_constraints
+
+    ids = _write_tiny_chia(tmp_path / "corpora")
+    rows = corpus_rows(nlp, tmp_path / "corpora", ("chia",), "train", use_cache=False)
+    # only the training part is read
+    assert rows and not any(is_validation_trial(r["trial"]) for r in rows)
+    assert {r["trial"] for r in rows} == {t for t in ids if not is_validation_trial(t)}
+    report = train_operator_model(
+        tmp_path / "corpora", tmp_path / "model", corpora=("chia",), nlp=nlp,
+        grid=((0.3, 1.0, 1.0), (1.0, 1.0, 3.0)), use_cache=False,
+    )
+    assert report["rows"]["lost_signs"] > 100
+    assert report["cv_lost_signs"]["right"] >= 0.95
+    assert (report["chosen"]["C"], report["chosen"]["voice_scale"]) in ((0.3, 1.0), (1.0, 3.0))
+    model = OperatorModel.load(tmp_path / "model" / "weights.json")
+    assert model.learned_decision and {"a", "b"} <= set(model.calibration)
+    assert 0 < model.keep["equality"] < 1
+    # a sentence of no training trial, as a dump writes it
+    text = "Hemoglobin = 11 g/dL"
+    found = criteria_nlp.extract(text, kind="inclusion", repair=False, nlp=nlp)
+    out = repair_constraints(found, text, "inclusion", model=model)
+    assert [(c.operator, c.repaired) for c in out] == [(">=", True)]
+    assert 0.5 < out[0].confidence < 1 and out[0].repair_reason
 
 
 def test_cli_entry_reports_a_missing_folder(capsys, tmp_path):
@@ -48,72 +134,49 @@ def test_cli_entry_reports_a_missing_folder(capsys, tmp_path):
     assert "no such corpora folder" in capsys.readouterr().err
 
 
-@needs_corpora
-def test_corpus_examples_mask_the_operator():
-    rows = [r for r in corpus_examples(CORPORA) if r["corpus"] == "lct"]
-    assert len(rows) > 500
-    assert {r["label"] for r in rows} == {0, 1}
-    # the masked operator never leaks into the features
-    assert not any(any(s in f for s in "≥≤") for r in rows[:300] for f in r["feats"])
+# --------------------------------------------------------------------------- the shipped weights
+
+
+def test_shipped_weights_are_one_calibrated_decision_trained_on_training_parts():
+    model = OperatorModel.load(MODEL)
+    assert model.learned_decision
+    assert {"a", "b"} <= set(model.calibration) and model.calibration["a"] > 0
+    assert 0 < model.keep["equality"] < 1
+    cv = model.meta["training_cv"]
+    assert cv["rows"]["lost_signs"] > 5000
+    assert set(cv["rows"]["by_corpus"]) >= {"lct", "chia", "ctgov_raw", "ctgov_unlabelled"}
+    assert model.meta["parts"].startswith("train")
+    # every kind of voice is a feature of the one decision, and so is the written form
+    voices = {f.split(":")[1] for f in model.weights if f.startswith("voice:")}
+    assert {"lexicon", "relative", "cue", "time", "age", "pair", "sibling", "record"} <= voices
+    assert "form:=" in model.weights
+
+
+# --------------------------------------------------------------------------- on the shared corpora
 
 
 @needs_corpora
-def test_evaluate_repair_on_a_sample():
-    report = evaluate_repair(CORPORA / "lct", criteria_nlp.load(), limit=60)
+def test_evaluate_repair_on_a_sample(nlp):
+    report = evaluate_repair(CORPORA / "lct", nlp, limit=60)
     json.dumps(report)  # JSON-able
-    assert report["lost_operators"] >= 20
-    assert report["recovered_share"] >= 0.75
+    train = report["train"]
+    assert train["lost_operators"] >= 15
+    assert train["recovered_share"] >= 0.75
     assert report["repaired_in_clean_text"] == 0
-    assert len(report["misses"]) == report["lost_operators"] - report["recovered"]
-    ctgov = report["ctgov_raw"]
-    assert ctgov["records"] == 60 and ctgov["agree_share"] >= 0.8
+    cal = train["calibration"]
+    assert cal["readings"] > 0 and cal["expected_calibration_error"] is not None
+    assert all(0 < b["confidence"] < 1 for b in cal["reliability"])
+    # misses are listed for the training part only
+    assert len(report["misses (training part)"]) == train["lost_operators"] - train["recovered"]
+    ctgov = report["ctgov"]
+    assert ctgov["ctgov_raw"]["train"]["clean_written_signs_marked_repaired"] == 0
+    assert ctgov["all CT.gov, train"]["lost_operators"] > 0
 
 
-def test_shipped_model_never_saw_lct():
-    """The recovery figure is measured on LCT: the shipped weights must not have learned from it."""
-    meta = OperatorModel.load(MODEL).meta
-    assert "lct" not in meta["params"]["corpora"]
-    assert "lct" not in meta["by_corpus"]
-    assert meta["unseen_corpus_lct"]["lost_operators"]["n"] > 100
+def test_html_report_draws_a_reliability_diagram():
+    from criteria_nlp.report.evaluation import render_html
 
-
-def test_mask_comparisons_keeps_offsets_and_labels_every_operator():
-    from criteria_nlp.evaluation.repair import mask_comparisons
-
-    text = "Age >= 18 and <= 75; ALT > 2 x ULN; Hb ≤ 9; score 0-1"
-    masked, labels = mask_comparisons(text)
-    assert len(masked) == len(text)
-    assert masked == "Age  = 18 and  = 75; ALT = 2 x ULN; Hb = 9; score 0-1"
-    assert [labels[i] for i in sorted(labels)] == [1, 0, 1, 0]
-    assert all(masked[i] == "=" for i in labels)
-
-
-def test_stack_scales_each_voice_and_leaves_unknown_voices_alone():
-    from criteria_nlp.pipeline.repair import GE, LE, RepairRules, Vote, combine
-
-    rules = RepairRules.from_dict({"threshold": 0.3})
-    votes = [Vote(2.0, "cue", "cue:floor words"), Vote(-1.5, "lexicon", "lexicon:inclusion:lab")]
-    assert combine(votes, rules).operator == GE
-    # the data say the lexicon voice is worth twice its hand weight, the cue half of it
-    stacked = combine(votes, rules, {"cue:floor words": 0.5, "lexicon:inclusion:lab": 2.0})
-    assert stacked.operator == LE
-    assert combine(votes, rules, {"other": 0.0}).operator == GE
-
-
-def test_fit_stack_learns_from_data_and_keeps_rare_voices_near_their_hand_weight():
-    from criteria_nlp.evaluation.repair import fit_stack
-
-    # "good" always points the right way, "noise" half the time the wrong way
-    rows = [{"votes": {"good": 1.0 if y else -1.0, "noise": 1.0}, "label": y} for y in (0, 1) * 100]
-    rows.append({"votes": {"rare": 1.0}, "label": 1})
-    stack = fit_stack(rows)
-    assert stack["good"] > 1.5
-    assert stack["noise"] < 0.6  # pulled well below its hand weight (1) by the data
-    assert 0.9 < stack["rare"] < 1.2
-
-
-def test_shipped_model_carries_a_stack_learned_without_lct():
-    meta = json.loads(MODEL.read_text(encoding="utf-8"))
-    assert "model" in meta["stack"] and len(meta["stack"]) > 10
-    assert meta["meta"]["stack"]["examples"]["train"] > 1000
-    assert meta["meta"]["stack"]["unseen_corpus_lct"]["stacked"]["n"] > 100
+    pairs = [(0.55, i % 2 == 0) for i in range(10)] + [(0.95, i < 19) for i in range(20)]
+    html = render_html({"title": "t", "sections": {"repair": {"calibration": calibration.summary(pairs)}}})
+    assert html.count("<circle") == 2  # one dot per non-empty bin
+    assert "share right by confidence" in html and "stroke-dasharray" in html  # the diagonal

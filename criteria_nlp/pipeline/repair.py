@@ -1,22 +1,29 @@
 """Operator repair: decide whether a bare "=" is a lost >= / <= or a real equality.
 
 WHO ICTRP exports write both "≥" and "≤" as "=", so the character itself says nothing
-about the direction; what the constraint means does. Every piece of evidence is a *vote*:
-a signed weight in log-odds (positive for ">=", negative for "<="). The votes come from
+about the direction; what the constraint means does. The rules of
+``resources/repair_rules.json`` name the evidence, each as a *voice* (a :class:`Vote`
+pointing to ">=" or "<="):
 
 * the variable's abnormal side (lexicon) together with the item kind,
 * a limit relative to ULN / LLN,
-* cue phrases around the "=" (``resources/repair_rules.json``),
-* age limits (a small number is a floor, a large one a ceiling; the record's structured
-  minimum/maximum age),
-* the other constraints of the same item (a pair "= 20 and = 45", a partition of a scale),
-* a small logistic-regression model over context words (``models/operator_repair``),
+* cue phrases around the "=",
+* time spans by item kind, age limits (bands; the record's structured minimum/maximum age),
+* the other constraints of the same item (a pair "= 20 and = 45", a partition of a scale,
+  a parallel threshold),
 * and, after a whole record is extracted, the same variable elsewhere in the record
   (:func:`harmonize_record`).
 
-A repair happens only when the summed votes pass a threshold, and its confidence (< 1) is
-the logistic of that sum. Signs that the "=" is a real equality ("ECOG = 0 or 1", a
-ratio, "n=20") keep the constraint as read.
+ONE learned decision weighs them: every voice is a feature (+1 / -1) of a logistic
+regression that also reads the context words, value bins, the variable, its category and
+the written form of the sign (:func:`decision_features`); its weights and a calibration
+fitted on out-of-fold predictions live in ``models/operator_repair/weights.json``
+(:mod:`criteria_nlp.pipeline.repair_model`), so ``confidence`` is the estimated
+probability that the reading is right. Signs that the "=" is a real equality ("ECOG = 0
+or 1", a ratio, "n=20") keep the constraint as read, with a confidence below 1 and a
+``repair_reason``; so does a "=" whose likelier direction is not likely enough. Without
+weights (``use_model=False``) the hand weights of the rules are summed instead
+(:func:`combine`).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from criteria_nlp.pipeline.numbers import doc_text, has_number
+from criteria_nlp.pipeline.repair_model import OperatorModel
 from criteria_nlp.pipeline.trie import alternation
 from criteria_nlp.schema import Constraint, Population, TrialRecord
 
@@ -253,27 +261,6 @@ def context_features(
         feats.append(f"k:{k}:var:{entry['name']}")
         feats.append(f"k:{k}:cat:{entry.get('category')}:abn:{entry.get('abnormal')}")
     return feats
-
-
-@dataclass
-class OperatorModel:
-    """Logistic regression weights; P(>=) = sigmoid(sum of the weights of the features).
-
-    ``stack`` holds the learned multiplier of each voice (by :attr:`Vote.key`), fitted
-    together with the weights on masked corpus comparisons; a voice it does not name keeps
-    its hand-set weight (multiplier 1)."""
-
-    weights: dict[str, float]
-    meta: dict = field(default_factory=dict)
-    stack: dict[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: str | Path) -> OperatorModel:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(weights=data["weights"], meta=data.get("meta", {}), stack=data.get("stack", {}))
-
-    def logit(self, feats: Iterable[str]) -> float:
-        return sum(self.weights.get(f, 0.0) for f in feats)
 
 
 @lru_cache(maxsize=1)
@@ -502,14 +489,25 @@ def _cue_votes(
 _CLAUSE_BREAK = re.compile(r"[\n;]|(?<!\b\w)\.\s")
 
 
+@lru_cache(maxsize=256)
+def _last_clause(text: str, lo: int, hi: int) -> str:
+    """The last clause of ``text[lo:hi]`` (cues share windows: split once per window)."""
+    return _CLAUSE_BREAK.split(text[lo:hi])[-1]
+
+
+@lru_cache(maxsize=256)
+def _first_clause(text: str, lo: int, hi: int) -> str:
+    return _CLAUSE_BREAK.split(text[lo:hi])[0]
+
+
 def _find_cue(cue: Cue, text: str, op_start: int, end: int, rules: RepairRules) -> str | None:
     # The clause around the '='.
     lo = max(0, op_start - cue.window)
-    before = _CLAUSE_BREAK.split(text[lo:op_start])[-1]
+    before = _last_clause(text, lo, op_start)
     hi = min(len(text), end + cue.window)
-    after = _CLAUSE_BREAK.split(text[end:hi])[0]
+    after = _first_clause(text, end, hi)
     if cue.where == "around":  # "= 5.7% or higher": the words may be inside the expression
-        after = _CLAUSE_BREAK.split(text[op_start + 1 : hi])[0]
+        after = _first_clause(text, op_start + 1, hi)
     found = []
     if cue.where == "before":
         found += [(m, before) for m in cue.pattern.finditer(before)]
@@ -646,7 +644,8 @@ def stacked(votes: Sequence[Vote], stack: dict[str, float] | None = None) -> lis
 def combine(
     votes: Sequence[Vote], rules: RepairRules, stack: dict[str, float] | None = None
 ) -> Repair | None:
-    """Sum the votes (each scaled by ``stack``); a repair when the sum passes the threshold."""
+    """The hand-weighted fallback (no learned weights, ``use_model=False``): sum the votes
+    (each scaled by ``stack``); a repair when the sum passes the threshold."""
     votes = [v for v in stacked(votes, stack) if v.score]
     score = sum(v.score for v in votes)
     if abs(score) < rules.get("threshold", default=1.0) or not votes:
@@ -658,6 +657,151 @@ def combine(
     return Repair(operator, confidence, "; ".join(v.reason for v in agreeing))
 
 
+# --------------------------------------------------------------------------- the learned decision
+
+VOICE = "voice:"
+_LEAN = re.compile(r"P\(>=\) ([01](?:\.\d+)?)")
+
+
+def written_form(c: Constraint) -> str:
+    """The written form of the lost sign, a feature of the decision ("=" here; "*" or
+    "deleted" for the other ways exports lose a sign)."""
+    return c.written_operator if c.written_operator else "deleted"
+
+
+def decision_features(
+    c: Constraint,
+    text: str,
+    kind: str | None,
+    votes: Sequence[Vote],
+    entry: dict | None = None,
+    others: Sequence[Constraint] = (),
+    near: frozenset[tuple[str, str]] | None = None,
+) -> dict[str, float]:
+    """Every feature of the one learned decision on ``c``: the context words, value bins,
+    variable and category (:func:`context_features`), what the extractor read, the real
+    operators of the item's other constraints (``others``), the written form, and each
+    rule voice as +1 (points to '>=') or -1 (points to '<='). Training builds its rows
+    with this same function."""
+    op_start, op_end = _operator_span(c)
+    feats = dict.fromkeys(context_features(text, op_start, op_end, kind, entry if entry else True), 1.0)
+    feats.update(dict.fromkeys(_reading_features(c, text, kind, op_start, op_end), 1.0))
+    near = neighbour_ways(others) if near is None else near
+    feats.update(dict.fromkeys(_neighbour_features(c, kind, near), 1.0))
+    feats[f"form:{written_form(c)}"] = 1.0
+    for v in votes:
+        if v.score and v.key and v.key != "model":
+            key = VOICE + v.key
+            feats[key] = max(-2.0, min(2.0, feats.get(key, 0.0) + (1.0 if v.score > 0 else -1.0)))
+    return feats
+
+
+def _reading_features(c: Constraint, text: str, kind: str | None, op_start: int, op_end: int) -> list[str]:
+    """What the extractor read (category, unit, reference limit, the mention's head word,
+    negation) and the item's first words, each crossed with the item kind."""
+    k = kind or "none"
+    feats = [f"k:{k}:cat:{c.category}", f"k:{k}:unit:{c.unit}", f"k:{k}:cat:{c.category}:unit:{c.unit}"]
+    if c.relative_to:
+        feats.append(f"k:{k}:rel:{c.relative_to}")
+    if c.negated:
+        feats.append(f"k:{k}:negated")
+    if c.mention:
+        words = _TOKEN.findall(c.mention.lower())
+        if words:
+            feats.append(f"k:{k}:head:{_norm(words[-1])}")
+    first = [_norm(t) for t in _TOKEN.findall(text[: min(op_start, 60)].lower())[:2]]
+    feats += [f"k:{k}:first{i}:{t}" for i, t in enumerate(first)]
+    m = _NUMBER.match(text, op_end)
+    after = _TOKEN.findall(text[m.end() if m else op_end :][:60].lower())[:4]
+    feats += [f"k:{k}:a:{_norm(t)}" for t in set(after)]
+    return feats
+
+
+def neighbour_ways(others: Sequence[Constraint]) -> frozenset[tuple[str, str]]:
+    """(direction, category) of every real operator among ``others`` (one item's
+    constraints); computed once per item, so reading every '=' stays linear."""
+    ways = set()
+    for o in others:
+        if o.written_operator == "=" and not o.repaired:
+            continue
+        if o.operator in LOWER_OPS:
+            ways.add(("up", o.category))
+        elif o.operator in UPPER_OPS:
+            ways.add(("down", o.category))
+    return frozenset(ways)
+
+
+def _neighbour_features(c: Constraint, kind: str | None, near: frozenset[tuple[str, str]]) -> list[str]:
+    """The directions of the real operators next to ``c`` in its item ("Hb < 9; WBC = 2"
+    in an exclusion item lists low values), by the same category or not."""
+    k = kind or "none"
+    feats = [f"k:{k}:near:{way}" for way in {w for w, _ in near}]
+    feats += [f"k:{k}:near:{way}:same-category" for way, cat in near if cat == c.category]
+    return feats
+
+
+def _evidence(votes: Sequence[Vote], model: OperatorModel, operator: str) -> list[str]:
+    """The reasons of the voices that pushed the decision towards ``operator``, strongest first."""
+    sign = _sign(operator)
+    pushed = []
+    for v in votes:
+        if not v.score or not v.key:
+            continue
+        push = model.weights.get(VOICE + v.key, 0.0) * (1 if v.score > 0 else -1) * sign
+        if push > 0:
+            pushed.append((push, v.reason))
+    out: list[str] = []
+    for _, reason in sorted(pushed, key=lambda p: -p[0]):
+        if reason and reason not in out:
+            out.append(reason)
+    return out
+
+
+def reading(
+    probability: float, votes: Sequence[Vote], model: OperatorModel, rules: RepairRules
+) -> Repair:
+    """The reading of a calibrated P(>=): the likelier direction with its probability as
+    confidence, or '==' kept (confidence < 1) when neither is likely enough."""
+    operator = GE if probability >= 0.5 else LE
+    confidence = max(probability, 1.0 - probability)
+    if confidence < rules.get("min_confidence", default=0.5):
+        return Repair(
+            "==",
+            round(1.0 - confidence, 4),
+            f"{KEPT_PREFIX}no direction is likely enough (P(>=) {probability:.4f})",
+        )
+    words = _evidence(votes, model, operator)
+    words.append(f"P({operator}) {confidence:.2f}" + ("" if len(words) else " from the context words"))
+    return Repair(operator, round(confidence, 4), "; ".join(words))
+
+
+def _decide_learned(
+    c: Constraint,
+    text: str,
+    kind: str | None,
+    votes: Sequence[Vote],
+    model: OperatorModel,
+    rules: RepairRules,
+    near: frozenset[tuple[str, str]] = frozenset(),
+) -> Repair:
+    feats = decision_features(c, text, kind, votes, lexicon_entry(c.variable), near=near)
+    return reading(model.probability(model.logit(feats)), votes, model, rules)
+
+
+def _two_sided(rules: RepairRules, model: OperatorModel | None) -> Repair:
+    confidence = (model.keep.get("two_sided") if model is not None else None) or rules.get(
+        "two_sided", "confidence", default=0.95
+    )
+    return Repair("between", float(confidence), rules.get("two_sided", "reason", default="two-sided"))
+
+
+def _resolve_model(model: OperatorModel | None | bool) -> OperatorModel | None:
+    """None: the shipped weights; False: none (hand-weighted votes)."""
+    if model is None:
+        return default_model()
+    return model or None
+
+
 def decide(
     c: Constraint,
     text: str,
@@ -667,30 +811,31 @@ def decide(
     population: Population | None = None,
     extra_votes: Sequence[Vote] = (),
     rules: RepairRules | None = None,
-    model: OperatorModel | None = None,
+    model: OperatorModel | None | bool = None,
     lone_age: bool = False,
 ) -> Repair | None:
     """The repair of one '=' constraint whose offsets index ``text``, or None to keep it.
 
     ``entry`` is the variable's lexicon entry (looked up when None); ``extra_votes`` carry
-    evidence from other constraints (pairs, siblings, the record)."""
+    evidence from other constraints (pairs, siblings, the record). ``model`` None uses the
+    shipped weights, False the hand-weighted votes."""
     rules = rules or default_rules()
+    model = _resolve_model(model)
     if not is_candidate(c):
         return None
     if c.operator == "between":
         if c.text.count("=") < 2:  # "= 18.5-29.9": a range after one '=', nothing lost
             return None
-        return Repair(
-            "between",
-            rules.get("two_sided", "confidence", default=0.95),
-            rules.get("two_sided", "reason", default="two-sided"),
-        )
+        return _two_sided(rules, model)
     votes = collect_votes(
         c, text, kind, entry=entry, population=population, rules=rules, model=model, lone_age=lone_age
     )
     if votes is None:
         return None
-    return combine([*votes, *extra_votes], rules)
+    if model is None or not model.learned_decision:
+        return combine([*votes, *extra_votes], rules)
+    r = _decide_learned(c, text, kind, [*votes, *extra_votes], model, rules)
+    return None if r.operator == "==" else r
 
 
 def collect_votes(
@@ -705,19 +850,21 @@ def collect_votes(
     lone_age: bool = False,
 ) -> list[Vote] | None:
     """The votes on one '==' candidate from its own words (no other constraint), or None
-    when the '=' reads as a real equality."""
+    when the '=' reads as a real equality. (The old context-word voice, ``model`` with
+    weights of format 1, is one more vote; the learned decision reads the words itself.)"""
     rules = rules or default_rules()
     if equality_reason(c, text, rules) is not None:
         return None
     entry = entry if entry is not None else lexicon_entry(c.variable)
     cues = _cue_votes(c, text, kind, entry, rules)
+    legacy = model is not None and model is not False and not model.learned_decision
     return [
         *_relative_votes(c, kind, rules),
         *_age_votes(c, kind, population, rules, lone=lone_age),
         *_lexicon_votes(c, kind, entry, rules),
         *cues,
         *([] if cues else _time_votes(c, text, kind, rules)),
-        *_model_votes(c, text, kind, rules, model, entry),
+        *(_model_votes(c, text, kind, rules, model, entry) if legacy else []),
     ]
 
 
@@ -734,17 +881,30 @@ def _time_votes(c: Constraint, text: str, kind: str | None, rules: RepairRules) 
     return [Vote(_sign(direction) * w, f"a time span in an {kind} item", f"time:{kind}")]
 
 
+MAX_CONFIDENCE = 0.999
+
+
 def apply(c: Constraint, repair: Repair) -> Constraint:
-    """A copy of ``c`` carrying the repaired operator; offsets and text unchanged."""
+    """A copy of ``c`` carrying the reading; offsets and text unchanged. A kept '=='
+    (a decision too) gets its confidence and reason, and stays unrepaired."""
+    if repair.operator == "==":
+        return c.model_copy(update={"confidence": min(repair.confidence, MAX_CONFIDENCE), "repair_reason": repair.reason})
     return c.model_copy(
         update={
             "operator": repair.operator,
             "repaired": True,
-            "written_operator": "=",
-            "confidence": min(repair.confidence, 0.99),
+            "written_operator": c.written_operator or None,
+            "confidence": min(repair.confidence, MAX_CONFIDENCE),
             "repair_reason": repair.reason,
         }
     )
+
+
+def _kept_for_equality(c: Constraint, why: str, rules: RepairRules, model: OperatorModel | None) -> Constraint:
+    confidence = (model.keep.get("equality") if model is not None else None) or rules.get(
+        "equality", "confidence", default=0.9
+    )
+    return c.model_copy(update={"confidence": min(float(confidence), MAX_CONFIDENCE), "repair_reason": KEPT_PREFIX + why})
 
 
 def repair_constraints(
@@ -753,29 +913,35 @@ def repair_constraints(
     kind: str | None,
     population: Population | None = None,
     rules: RepairRules | None = None,
-    model: OperatorModel | None = None,
+    model: OperatorModel | None | bool = None,
 ) -> list[Constraint]:
-    """Repair every '=' constraint of one item (offsets index ``text``)."""
+    """Read every '=' constraint of one item (offsets index ``text``): a repair, or '=='
+    kept with its confidence and reason. ``model`` None uses the shipped weights, False
+    the hand-weighted votes."""
     rules = rules or default_rules()
+    model = _resolve_model(model)
+    learned = model is not None and model.learned_decision
     every = item_votes(constraints, text, kind, population, rules, model)
-    stack = model.stack if model is not None else None
+    near = neighbour_ways(constraints) if learned else frozenset()
+    stack = model.stack if model is not None and not learned else None
     out = []
     for i, c in enumerate(constraints):
         if not is_candidate(c):
             out.append(c)
             continue
         if c.operator == "between":
-            extra = sibling_votes(c, constraints, rules)
-            r = decide(c, text, kind, population=population, extra_votes=extra, rules=rules, model=model)
+            r = decide(c, text, kind, population=population, rules=rules, model=model if model else False)
         elif every.get(i) is None:
             r = None
+        elif learned:
+            r = _decide_learned(c, text, kind, every[i], model, rules, near)
         else:
             r = combine(every[i], rules, stack)
         if r is not None:
             out.append(apply(c, r))
             continue
         why = equality_reason(c, text, rules) if c.operator == "==" else None
-        out.append(c.model_copy(update={"repair_reason": KEPT_PREFIX + why}) if why else c)
+        out.append(_kept_for_equality(c, why, rules, model) if why else c)
     return out
 
 
@@ -789,7 +955,7 @@ def item_votes(
 ) -> dict[int, list[Vote] | None]:
     """Every vote on each '==' candidate of one item, by index into ``constraints``: its
     own words, the pair and sibling constraints, a parallel threshold's own votes. None
-    when the '=' reads as a real equality. Training collects the same votes (unscaled)."""
+    when the '=' reads as a real equality. Training collects the same votes."""
     rules = rules or default_rules()
     pairs = pair_votes(constraints, text, rules)
     parallel = parallel_pairs(constraints, text, rules)
@@ -825,39 +991,75 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def harmonize_record(record: TrialRecord, rules: RepairRules | None = None) -> None:
-    """Record-level pass: a '=' constraint follows the same variable written with a real
-    operator in another item of the same kind, and age limits follow the record's own
-    minimum/maximum age. Updates ``record`` in place."""
+def record_votes(
+    c: Constraint, kind: str | None, others: Iterable[Constraint], rules: RepairRules | None = None
+) -> list[Vote]:
+    """The same variable with the same value and a real operator in another item of the
+    same kind (``others``: the constraints of those items)."""
     rules = rules or default_rules()
     w_same = rules.get("record", "weight", default=3.0)
+    same_variable: list[Vote] = []
+    for o in others:
+        if (
+            o.variable is None
+            or o.variable != c.variable
+            or o.written_operator == "="
+            or o.operator not in UPPER_OPS | LOWER_OPS
+        ):
+            continue
+        direction = GE if o.operator in LOWER_OPS else LE
+        if o.value == c.value:
+            return [Vote(_sign(direction) * w_same, f"'{o.text}' elsewhere in the record", "record")]
+        if not same_variable:
+            # the learned decision only (its hand weight is 0): another bound of the variable
+            same_variable.append(
+                Vote(_sign(direction) * 1e-9, f"{c.variable} '{o.text}' elsewhere in the record", "record:variable")
+            )
+    return same_variable
+
+
+def item_probability(c: Constraint) -> float | None:
+    """The calibrated P(>=) the item-level decision gave a '=' constraint (from its
+    confidence, or from the lean a kept '==' states), or None."""
+    if c.repaired and c.operator in (GE, LE):
+        return c.confidence if c.operator == GE else 1.0 - c.confidence
+    m = _LEAN.search(c.repair_reason or "")
+    return float(m.group(1)) if m else None
+
+
+def harmonize_record(
+    record: TrialRecord, rules: RepairRules | None = None, model: OperatorModel | None | bool = None
+) -> None:
+    """Record-level pass: the same variable written with a real operator in another item
+    of the same kind is one more feature of the decision on a '=' constraint (the learned
+    weight of "voice:record" added to its item-level log-odds). Updates ``record`` in place."""
+    rules = rules or default_rules()
+    model = _resolve_model(model)
+    learned = model is not None and model.learned_decision
     for crit in record.criteria:
         for j, c in enumerate(crit.constraints):
-            eligible = (c.repaired and c.operator in (GE, LE)) or (
-                is_candidate(c) and c.operator == "==" and c.repair_reason is None
-            )
-            if not eligible or c.written_operator != "=":
+            if c.written_operator != "=":
                 continue
-            votes: list[Vote] = []
-            for other in record.criteria:
-                if other is crit or other.kind != crit.kind:
+            if not ((c.repaired and c.operator in (GE, LE)) or (is_candidate(c) and c.operator == "==")):
+                continue
+            others = (o for other in record.criteria if other is not crit and other.kind == crit.kind for o in other.constraints)
+            votes = record_votes(c, crit.kind, others, rules)
+            if learned:
+                p = item_probability(c)
+                if not votes or p is None:
                     continue
-                for o in other.constraints:
-                    if (
-                        o.variable != c.variable
-                        or o.written_operator == "="
-                        or o.operator not in UPPER_OPS | LOWER_OPS
-                    ):
-                        continue
-                    if o.value == c.value:
-                        direction = GE if o.operator in LOWER_OPS else LE
-                        votes.append(
-                            Vote(_sign(direction) * w_same, f"'{o.text}' elsewhere in the record", "record")
-                        )
-                        break
-                else:
-                    continue
-                break
+                feats = {VOICE + v.key: 1.0 if v.score > 0 else -1.0 for v in votes}
+                z = model.raw_logit(p) + model.logit(feats)
+                base = c.model_copy(update={"operator": "==", "repaired": False, "repair_reason": None})
+                r = reading(model.probability(z), votes, model, rules)
+                if r.operator != "==" and c.repaired and c.repair_reason:
+                    earlier = [s for s in c.repair_reason.split("; ") if not s.startswith("P(")]
+                    words = [w for w in r.reason.split("; ") if w not in earlier]
+                    r = Repair(r.operator, r.confidence, "; ".join([*words[:-1], *earlier, words[-1]]))
+                crit.constraints[j] = apply(base, r)
+                continue
+            if c.repair_reason is not None and not c.repaired:
+                continue
             if c.category == "age" and (record.population.min_age or record.population.max_age):
                 votes += [
                     v for v in _age_votes(c, crit.kind, record.population, rules) if "record's" in v.reason
@@ -871,6 +1073,7 @@ def harmonize_record(record: TrialRecord, rules: RepairRules | None = None) -> N
             r = combine([*votes, *prior], rules)
             if r is not None:
                 crit.constraints[j] = apply(base, r)
+
 
 
 # --------------------------------------------------------------------------- spaCy component
@@ -901,7 +1104,12 @@ class OperatorRepair:
         constraints = doc._.constraints
         if constraints and any(is_candidate(c) for c in constraints):
             doc._.constraints = repair_constraints(
-                constraints, doc_text(doc), doc._.criterion_kind, doc._.population, self.rules, self.model
+                constraints,
+                doc_text(doc),
+                doc._.criterion_kind,
+                doc._.population,
+                self.rules,
+                self.model if self.model is not None else False,
             )
         return doc
 
@@ -913,8 +1121,7 @@ class OperatorRepair:
             json.dumps(self.rules.data, indent=2, ensure_ascii=False), "utf-8"
         )
         if self.model is not None:
-            data = {"weights": self.model.weights, "meta": self.model.meta, "stack": self.model.stack}
-            (path / "weights.json").write_text(json.dumps(data), "utf-8")
+            (path / "weights.json").write_text(json.dumps(self.model.to_dict(), sort_keys=True), "utf-8")
 
     def from_disk(self, path, exclude=()) -> OperatorRepair:
         path = Path(path)

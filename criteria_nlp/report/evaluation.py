@@ -217,6 +217,46 @@ def _example_html(e: Mapping[str, Any]) -> str:
     return f'<div class="example">{"".join(parts)}</div>'
 
 
+def _is_reliability(v: Any) -> bool:
+    """Bins of a calibration table: dicts with ``confidence``, ``accuracy`` and ``n``."""
+    return _is_examples(v) and all({"confidence", "accuracy", "n"} <= set(x) for x in v)
+
+
+def reliability_diagram(bins: list[Mapping[str, Any]], title: str = "reliability") -> str:
+    """Inline SVG: share right against mean confidence per bin (dot area ~ readings), with
+    the diagonal of a perfect calibration."""
+    size, pad = 260, 36
+    total = sum(int(b["n"]) for b in bins) or 1
+
+    def xy(conf: float, acc: float) -> tuple[float, float]:
+        return pad + conf * size, pad + (1 - acc) * size
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad}" height="{size + 2 * pad}" '
+        f'role="img" aria-label="{escape(title)}">',
+        f'<text x="{pad}" y="16" font-size="13" font-weight="600" fill="#24466b">{escape(title)}</text>',
+        f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="#f7f9fc" stroke="#99a"/>',
+        f'<line x1="{pad}" y1="{pad + size}" x2="{pad + size}" y2="{pad}" stroke="#bbb" stroke-dasharray="4 3"/>',
+        f'<text x="{pad + size / 2}" y="{size + 2 * pad - 6}" font-size="11" text-anchor="middle">confidence</text>',
+        f'<text x="10" y="{pad + size / 2}" font-size="11" transform="rotate(-90 10 {pad + size / 2})" '
+        'text-anchor="middle">share right</text>',
+    ]
+    for t in (0.0, 0.5, 1.0):
+        x, y = xy(t, t)
+        parts.append(f'<text x="{x}" y="{pad + size + 13}" font-size="10" text-anchor="middle">{t:g}</text>')
+        parts.append(f'<text x="{pad - 4}" y="{y + 3}" font-size="10" text-anchor="end">{t:g}</text>')
+    points = [xy(float(b["confidence"]), float(b["accuracy"])) for b in bins]
+    if len(points) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="#3b6ea5" stroke-width="1.5"/>')
+    for b, (x, y) in zip(bins, points, strict=True):
+        r = 2.5 + 9 * (int(b["n"]) / total) ** 0.5
+        label = f'{b.get("bin", "")}: {b["n"]} readings, confidence {float(b["confidence"]):.3f}, right {float(b["accuracy"]):.3f}'
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="#3b6ea5" fill-opacity="0.7"><title>{escape(label)}</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _section_html(section: Any, level: int = 2) -> str:
     if not isinstance(section, Mapping):
         return f"<p>{escape(_fmt(section))}</p>"
@@ -233,6 +273,16 @@ def _section_html(section: Any, level: int = 2) -> str:
             ratios = [(k, v) for k, v in value.items() if _is_ratio(v)]
             if len(ratios) >= 2:
                 parts.append(bar_chart([k for k, _ in ratios], [v for _, v in ratios], title=key))
+        elif how == "examples" and _is_reliability(value):
+            rows = "".join(
+                f"<tr><td>{escape(str(b.get('bin', '')))}</td><td class=\"num\">{b['n']}</td>"
+                f"<td class=\"num\">{_fmt(b['confidence'])}</td><td class=\"num\">{_fmt(b['accuracy'])}</td></tr>"
+                for b in value
+            )
+            parts.append(
+                f"<h3>{escape(key)}</h3>" + reliability_diagram(list(value), f"{key}: share right by confidence")
+                + f"<table><tr><th>bin</th><th>readings</th><th>confidence</th><th>right</th></tr>{rows}</table>"
+            )
         elif how == "examples":
             items = "".join(_example_html(e) for e in value)
             # Short lists open; long ones (thousands of LCT misses) folded but all there.
