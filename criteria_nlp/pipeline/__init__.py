@@ -55,9 +55,13 @@ def extract_items(
 
     Each doc gets ``doc._.criterion_kind`` (the item's kind) and ``doc._.population``
     for the repair component; ``repair=False`` skips it and keeps a bare "=" as read."""
+    from criteria_nlp.pipeline.lost_signs import PROFILE_KEY, profile
+
+    signs = profile(item.text for item in items)  # how the record writes its signs
     docs = []
     for item in items:
         doc = nlp.make_doc(item.text)
+        doc.user_data[PROFILE_KEY] = signs
         doc._.criterion_kind = getattr(item, "kind", None)
         doc._.population = population
         docs.append(doc)
