@@ -166,7 +166,7 @@ def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
     from criteria_nlp.pipeline.lost_signs import is_deleted_candidate
 
     per = {f: Counter() for f in forms}
-    clean_bare = clean_bound = clean_marked = 0
+    clean_bare = clean_bound = clean_marked = clean_references = 0
     missed: list[str] = []
     signed_ids = {(corpus, trial) for corpus, trial, _ in signed}
     conf_bins: dict[str, list[tuple[float, bool]]] = {f: [] for f in forms}
@@ -174,9 +174,15 @@ def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
         clean = _run(nlp, text)
         for c in clean:
             if c.repaired and c.written_operator != "=":
+                if c.written_operator and "&" in c.written_operator:
+                    clean_references += 1  # a reference the source really holds ("\&lt;6")
+                    continue
                 clean_marked += 1
                 if c.written_operator is None:
                     clean_bound += 1
+                if misses and len(missed) < 200:
+                    line = text[max(0, c.start - 50) : c.end + 30].replace("\n", " ")
+                    missed.append(f"CLEAN {c.operator} w={c.written_operator!r} {c.repair_reason} | {line}")
             if is_deleted_candidate(c) or (c.repaired and c.written_operator is None):
                 clean_bare += 1
         if (corpus, trial) not in signed_ids:
@@ -229,6 +235,7 @@ def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
         "turned_into_bounds": clean_bound,
         "turned_share": round(clean_bound / clean_bare, 4) if clean_bare else None,
         "marked_repaired_by_lost_sign_forms": clean_marked,
+        "references_in_source_read": clean_references,
     }
     if misses:
         out["misses"] = missed

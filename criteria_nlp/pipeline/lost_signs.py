@@ -25,6 +25,7 @@ back its text as written, its start at the sign form, the written form, and deci
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,7 +39,8 @@ PROFILE_KEY = "criteria_nlp.lost_sign_profile"
 SIGNS_KEY = "criteria_nlp.lost_signs"
 
 # Real signs that survive in a record: a record that writes any of them lost none outright.
-_REAL_SIGNS = re.compile(r"[≥≤⩾⩽≧≦]")
+# (typed two-character signs too: a record that types ">=" did not lose its "≥" to ASCII)
+_REAL_SIGNS = re.compile(r"[≥≤⩾⩽≧≦]|(?<![<>=])(?:>=|<=|=>|=<|>/=|</=)")
 _SIGN_CHAR = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 # What may follow a sign form: an '=' of a typed '>=' ("&gt;=18"), spaces, then a number.
 _NUMBER_AHEAD = r"(?=(?:/?=)?[ \t]{0,2}[-−+]?\.?\d)"
@@ -246,6 +248,37 @@ def needs_bound(c: Constraint, kind: str | None, rules=None) -> bool:
     return R.abnormal_side(c, R.lexicon_entry(c.variable), rules or R.default_rules()) in ("high", "low")
 
 
+# A number that words after it or before it already bound or place: "3x ULN or higher",
+# "before age 18", "three times above".
+_BOUND_AFTER = re.compile(r"[^;\n]{0,25}?\b(?:or|and)\s+(?:higher|more|greater|above|over|less|lower|below|fewer|under)\b|\s{0,3}(?:above|below|over|under)\b", re.I)
+_PLACED_BEFORE = re.compile(r"\b(?:before|after|until|since|by|from|at|on|of|to)\s{1,3}(?:(?:the\s{1,3})?age\s{1,3})?$", re.I)
+
+
+def bound_in_words(c: Constraint, text: str, before: bool = True) -> bool:
+    """Words next to the number already bound it ('3x ULN or higher') or, unless the sign
+    left a trace, make it a point ('before age 18', 'a dose of 5')."""
+    if _BOUND_AFTER.match(text, c.end):
+        return True
+    return before and _PLACED_BEFORE.search(text, max(0, c.start - 20), c.start) is not None
+
+
+def _direction(votes, rules, threshold: float):
+    """The direction the votes point to, when their sum passes ``threshold`` (a lower bar
+    than the repair's own when the form already says a sign was lost)."""
+    from criteria_nlp.pipeline import repair as R
+
+    r = R.combine(votes, rules)
+    if r is not None or threshold >= float(rules.get("threshold", default=1.0)):
+        return r
+    votes = [v for v in votes if v.score]
+    score = sum(v.score for v in votes)
+    if not votes or abs(score) <= threshold:
+        return None
+    agreeing = sorted((v for v in votes if v.score * score > 0), key=lambda v: -abs(v.score))
+    conf = round(1.0 / (1.0 + math.exp(-abs(score))), 3)
+    return R.Repair(">=" if score > 0 else "<=", conf, "; ".join(v.reason for v in agreeing))
+
+
 def is_deleted_candidate(c: Constraint) -> bool:
     """A bare number read as an equality that nothing wrote an operator for."""
     return c.operator == "==" and c.written_operator is None and not c.repaired
@@ -299,11 +332,16 @@ def decide(
     out = list(found)
     pairs = _star_pairs(found, text, float(rules.get("pair", "weight", default=2.0))) if stars else {}
     min_traces = int(data.deleted.get("min_traces", 2))
+    low = float(data.deleted.get("trace_threshold", 0.0))
     for i, c in enumerate(found):
         probe = c.model_copy(update={"written_operator": "=", "text": scan[c.start : c.end]})
         if stars and (c.written_operator or "").startswith("*") and not c.repaired:
             extra = [*pairs.get(i, []), _form_vote(data.star, "*")]
-            r = R.decide(probe, scan, kind, population=population, extra_votes=extra, rules=rules, model=model)
+            if c.operator == "between":
+                r = R.decide(probe, scan, kind, population=population, extra_votes=extra, rules=rules, model=model)
+            else:
+                votes = R.collect_votes(probe, scan, kind, population=population, rules=rules, model=model)
+                r = None if votes is None else _direction([*votes, *extra], rules, low)
             if r is None:
                 out[i] = c.model_copy(update={"repair_reason": "kept '*': no evidence of a direction"})
                 continue
@@ -317,12 +355,17 @@ def decide(
             )
         elif deleted and is_deleted_candidate(c):
             trace = has_trace(c, text)
-            if not trace and not (prof.traces >= min_traces and needs_bound(c, kind, rules)):
+            if not trace and not (
+                prof.traces >= min_traces and c.text[:1].isdigit() and needs_bound(c, kind, rules)
+            ):
+                continue
+            if bound_in_words(c, scan, before=not trace):
                 continue
             votes = R.collect_votes(probe, scan, kind, population=population, rules=rules, model=model)
             if votes is None:
                 continue
-            r = R.combine([*votes, _form_vote(data.deleted, "deleted")], rules)
+            votes = [*votes, _form_vote(data.deleted, "deleted")]
+            r = _direction(votes, rules, low) if trace else R.combine(votes, rules)
             if r is None or r.operator not in (">=", "<=") or r.confidence < float(data.deleted.get("min_confidence", 0.0)):
                 continue
             why = "a double space where a sign was" if trace else "a bare number after a variable that needs a bound"
