@@ -197,11 +197,11 @@ def restore(found: list[Constraint], text: str, signs: list[Sign], data: Data | 
             start = s.start
             update = {"start": start, "written_operator": text[start : c.start + 1] + written_rest}
             if s.operator != "*":
-                conf = float(data.confidence.get(s.form, 0.9))
+                conf = min(0.999, float(data.confidence.get(s.form, 0.9)))
                 update.update(
                     repaired=True,
                     confidence=conf,
-                    repair_reason=f"'{text[s.start:s.end]}' before a number: {_FORM_REASON[s.form]} "
+                    repair_reason=f"'{update['written_operator']}' before a number: {_FORM_REASON[s.form]} "
                     f"'{_SIGN_CHAR[s.operator]}'",
                 )
         else:
