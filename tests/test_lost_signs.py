@@ -47,6 +47,7 @@ def only(found, value):
         ("Sodium &gt;150 mmol/L", "&gt;", ">"),
         ("Calcium &gt;= 2.1 mmol/L", "&gt;=", ">="),
         ("Sodium #8805;135 mmol/L", "#8805;", ">="),
+        ("BMI8805;18 kg/m2", "8805;", ">="),
     ],
 )
 def test_reference_before_a_number_is_the_sign(nlp, text, written, op):
@@ -169,12 +170,20 @@ def test_plain_number_without_trace_stays(nlp):
             assert c.operator == "==" or c.written_operator == "or higher", c
 
 
-def test_bare_number_after_a_variable_that_needs_a_bound(nlp):
-    # "Age 18 years" in an inclusion item of a record without any written sign
-    c = read(nlp, "Age 18 years")[0]
-    assert c.repaired and c.operator == ">=" and c.written_operator is None
-    assert "needs a bound" in c.repair_reason
-    assert c.confidence < 1.0
+def test_bare_numbers_after_variables_that_need_a_bound(nlp):
+    # a record without any written sign whose bounds are all bare numbers
+    found = read(nlp, "Age 18 years, haemoglobin 10 g/dL")
+    age = only(found, 18.0)
+    assert age.repaired and age.operator == ">=" and age.written_operator is None
+    assert "needs a bound" in age.repair_reason
+    assert age.confidence < 1.0
+
+
+def test_one_bare_number_alone_stays(nlp):
+    # one bare number in a record is more often written so than stripped
+    for text in ("Age 18 years", "Haemoglobin 10 g/dL"):
+        c = read(nlp, text)[0]
+        assert not c.repaired and c.operator == "=="
 
 
 def test_no_deleted_sign_in_a_record_with_real_signs(nlp):
@@ -212,3 +221,23 @@ def test_rewrite_moves_offsets():
     assert gone.startswith("Age 18 and ALT 2 x ULN")
     kept, _, _ = rewrite(text, "deleted_space")
     assert kept.startswith("Age  18")
+
+
+def test_record_keeps_the_traces_its_items_joined(nlp):
+    # the segmenter joins an item's whitespace; the trace is read from the source
+    from criteria_nlp.readers.base import CriteriaText, RawRecord
+    from criteria_nlp.records import structure_raw
+
+    text = "Inclusion Criteria:\n- Serum albumin  3 g/dL\n- Written consent\nExclusion Criteria:\n- Bilirubin  2 mg/dL\n"
+    record = structure_raw(RawRecord(source="t", source_format="text", criteria=[CriteriaText(text=text)]), nlp)
+    found = {c.value: c for crit in record.criteria for c in crit.constraints}
+    for c in found.values():
+        assert text[c.start : c.end] == c.text
+    assert found[3.0].repaired and found[3.0].operator == ">=" and found[3.0].written_operator is None
+    assert found[2.0].repaired and found[2.0].operator == ">="
+    plain = structure_raw(
+        RawRecord(source="t", source_format="text", criteria=[CriteriaText(text=text.replace("  ", " "))]),
+        nlp,
+        repair=False,
+    )
+    assert not any(c.repaired for crit in plain.criteria for c in crit.constraints)

@@ -150,9 +150,13 @@ def _moved(pos: int, shifts: list[tuple[int, int]]) -> int:
 
 
 def _run(nlp, text: str):
-    from criteria_nlp.evaluation.repair import run_record
+    """Constraints of one criteria text as ``structure`` reads a record (the project's
+    segmenter, wrapped lines joined; the record-level repair pass), offsets indexing ``text``."""
+    from criteria_nlp.readers.base import CriteriaText, RawRecord
+    from criteria_nlp.records import structure_raw
 
-    return run_record(nlp, text)
+    record = structure_raw(RawRecord(source="<sim>", source_format="text", criteria=[CriteriaText(text=text)]), nlp)
+    return [c for crit in record.criteria for c in crit.constraints]
 
 
 def _gold(clean, text: str) -> list:
@@ -323,3 +327,26 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def evaluate_lost_signs(lct_dir: str | Path, nlp=None, limit: int | None = None, repair: bool = True) -> dict:
+    """``criteria-nlp evaluate --corrupt``: every lost-sign form simulated on LCT's validation
+    batches (11-14), aggregate figures only. ``limit`` caps the records with a sign."""
+    if not repair:
+        return {"error": "the lost-sign forms are read by the repair: run without --no-repair"}
+    if nlp is None:
+        from criteria_nlp import load
+
+        nlp = load()
+    lct_dir = Path(lct_dir)
+    signed, plain = [], []
+    for txt in sorted(lct_dir.glob("batch*/*.txt")):
+        if not is_validation("lct", txt.stem, txt.parent.name):
+            continue
+        row = ("lct", txt.stem, txt.read_text(encoding="utf-8"))
+        (signed if _SIGN.search(row[2]) else plain).append(row)
+    if limit is not None:
+        signed, plain = signed[:limit], plain[:limit]
+    report = evaluate(nlp, signed, plain)
+    report["part"] = "LCT validation batches 11-14"
+    return report

@@ -134,7 +134,8 @@ class ConstraintExtractor:
             return doc
         # lost-sign forms ("8805;", "&ge;", "*"): the grammar reads a scan of the same length
         source = doc_text(doc)
-        text, signs = lost_signs.prepare(doc, source)
+        repair = "criteria_repair" in self.nlp.pipe_names
+        text, signs = lost_signs.prepare(doc, source, repair)
         ents = [(e.start_char, e.end_char, e.label_, e._.variable or e.text, e.text) for e in doc.ents]
         found: list[Constraint] = []
         prev_end = pos = 0
@@ -168,7 +169,7 @@ class ConstraintExtractor:
                     break
         if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
             found = self._negate(doc, found)
-        found = lost_signs.finish(doc, source, text, signs, found, repair="criteria_repair" in self.nlp.pipe_names)
+        found = lost_signs.finish(doc, source, text, signs, found, repair)
         doc._.constraints = found
         return doc
 

@@ -36,7 +36,7 @@ from criteria_nlp.schema import Constraint
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 DATA_PATH = RESOURCES / "lost_signs.json"
 PROFILE_KEY = "criteria_nlp.lost_sign_profile"
-SIGNS_KEY = "criteria_nlp.lost_signs"
+TRACES_KEY = "criteria_nlp.lost_sign_traces"
 
 # Real signs that survive in a record: a record that writes any of them lost none outright.
 # (typed two-character signs too: a record that types ">=" did not lose its "≥" to ASCII)
@@ -52,7 +52,8 @@ _STAR = re.compile(
 )
 _STAR_FOOTNOTE = re.compile(r"(?<=[A-Za-z)\]])\*+(?=[\s,;.)]|$)(?![ \t]{0,2}\d)")
 # A double space where a sign was: a word, exactly two spaces, a number.
-_TRACE = re.compile(r"(?<=[A-Za-z0-9%)\]:])  (?=[-−]?\.?\d)")
+# (not a list label after it: "criteria  2. Age")
+_TRACE = re.compile(r"(?<=[A-Za-z0-9%)\]:])  (?=[-−]?\.?\d)(?!\d{1,2}[.)](?:\s|$))")
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,14 @@ def _entity_regex(forms: dict[str, tuple[str, str]]) -> re.Pattern:
     named = sorted((k for k, (_, fam) in forms.items() if fam == "named"), key=len, reverse=True)
     num = "|".join(numeric)
     nam = "|".join(named)
+    # four-digit and hex codes are distinctive even glued to a word ("BMI8805;18"); the
+    # two-digit ones ("62;") and the names ("ge;", as in "age;") only standing alone
+    long = "|".join(k for k in numeric if len(k) >= 4)
+    short = "|".join(k for k in numeric if len(k) < 4)
     return re.compile(
         rf"(?i:(?P<whole>(?:&amp;|&)#(?:{num});?|&(?:amp;)?(?:{nam});)"
         rf"|(?P<hash>(?<![\w&#;])#(?:{num});)"
-        rf"|(?P<num>(?<![\w&#;.,/:^*])(?:{num});)"
+        rf"|(?P<num>(?<![\d&#;.,/:^*])(?<![\d][xX])(?:{long});|(?<![\w&#;.,/:^*])(?:{short});)"
         rf"|(?P<name>(?<![\w&#;])(?:{nam});))"
         + _NUMBER_AHEAD
     )
@@ -121,17 +126,40 @@ def load_data(path: str | None = None) -> Data:
     return Data(_entity_regex(forms), forms, dict(raw["confidence"]), raw.get("star", {}), raw.get("deleted", {}))
 
 
-def profile(texts) -> Profile:
-    """The sign habits of a record from the texts of its items."""
+def profile(texts, traces=None) -> Profile:
+    """The sign habits of a record from the texts of its items (``traces``: the trace
+    offsets of each item when the segmenter collapsed its spaces, see :func:`item_traces`)."""
     p = Profile()
-    for text in texts:
+    for n, text in enumerate(texts):
         p.real_signs += len(_REAL_SIGNS.findall(text))
         if "*" in text:
             p.star_numbers += len(_STAR.findall(text))
             p.star_footnotes += len(_STAR_FOOTNOTE.findall(text))
-        if "  " in text:
+        known = traces[n] if traces is not None else None
+        if known is not None:
+            p.traces += len(known)
+        elif "  " in text:
             p.traces += len(_TRACE.findall(text))
     return p
+
+
+def item_traces(item, source: str) -> set[int] | None:
+    """Offsets in ``item.text`` of the numbers that follow a double space in the source
+    (the segmenter joins an item's whitespace, so the trace is read from the source);
+    None when the item text is a plain slice (its own spaces tell)."""
+    pieces = getattr(item, "pieces", None)
+    if not pieces:
+        return None
+    out: set[int] = set()
+    if "  " not in source[item.start : item.end]:
+        return out
+    for m in _TRACE.finditer(source, item.start, item.end):
+        src = m.end()
+        for t0, s0, n in pieces:
+            if s0 <= src < s0 + n:
+                out.add(t0 + src - s0)
+                break
+    return out
 
 
 def _entity_sign(m: re.Match, data: Data) -> Sign:
@@ -147,8 +175,15 @@ def _entity_sign(m: re.Match, data: Data) -> Sign:
     return Sign(m.start(), m.end(), op, family)
 
 
-def find_signs(text: str, prof: Profile | None = None, data: Data | None = None) -> list[Sign]:
-    """Every sign form of ``text`` that stands before a number, in text order."""
+def find_signs(
+    text: str,
+    prof: Profile | None = None,
+    data: Data | None = None,
+    deleted: bool = False,
+    traces: set[int] | None = None,
+) -> list[Sign]:
+    """Every sign form of ``text`` that stands before a number, in text order (with
+    ``deleted``, the traces of deleted signs in a record without real signs too)."""
     data = data or load_data()
     signs: list[Sign] = []
     if ";" in text:
@@ -161,6 +196,19 @@ def find_signs(text: str, prof: Profile | None = None, data: Data | None = None)
                 star = text.index("*", m.start())
                 if not any(a <= star < b for a, b in taken):
                     signs.append(Sign(star, star + 1, "*", "star"))
+    if deleted and (traces or (traces is None and "  " in text)):
+        prof = prof if prof is not None else profile([text])
+        if prof.may_have_deleted:
+            # the trace of a deleted sign: the scan reads it as a bare "=", so that the number
+            # is read as a comparison even where a bare number would not be ("DSA  5000 MFI")
+            taken = [(s.start, s.end) for s in signs]
+            if traces is None:
+                spans = [m.span() for m in _TRACE.finditer(text)]
+            else:  # the joined single space before each traced number
+                spans = [(t - 1, t) for t in sorted(traces) if t > 0 and text[t - 1] == " "]
+            for a0, b0 in spans:
+                if not any(a < b0 and a0 < b for a, b in taken):
+                    signs.append(Sign(a0, b0, "deleted", "deleted"))
     signs.sort(key=lambda s: s.start)
     return signs
 
@@ -173,7 +221,7 @@ def scan_text(text: str, signs: list[Sign]) -> str:
     pos = 0
     for s in signs:
         out.append(text[pos : s.start])
-        char = "=" if s.operator == "*" else _SIGN_CHAR[s.operator]
+        char = "=" if s.operator in ("*", "deleted") else _SIGN_CHAR[s.operator]
         out.append(" " * (s.end - s.start - 1) + char)
         pos = s.end
     out.append(text[pos:])
@@ -192,7 +240,12 @@ def restore(found: list[Constraint], text: str, signs: list[Sign], data: Data | 
     for c in found:
         s = by_end.get(c.start)
         update: dict = {}
-        if s is not None:
+        if s is not None and s.operator == "deleted":
+            # the number starts after the trace; a bare "=" read from it was never written
+            update = {"start": s.end}
+            if c.written_operator == "=":
+                update["written_operator"] = None
+        elif s is not None:
             written_rest = (c.written_operator or "")[1:]
             start = s.start
             update = {"start": start, "written_operator": text[start : c.start + 1] + written_rest}
@@ -229,8 +282,11 @@ _PAIR_GAP = re.compile(r"\s{0,3}(?:and|to|-|–|,|or)\s{0,3}", re.I)
 _BOUND_CATEGORIES = {"age", "lab", "vital", "score", "anthropometric"}
 
 
-def has_trace(c: Constraint, text: str) -> bool:
-    """A double space left where a sign was deleted: a word, two spaces, the number."""
+def has_trace(c: Constraint, text: str, traces: set[int] | None = None) -> bool:
+    """A double space left where a sign was deleted: a word, two spaces, the number
+    (``traces``: the item's trace offsets read from the source, when known)."""
+    if traces is not None:
+        return c.start in traces
     return c.start >= 3 and text[c.start - 2 : c.start] == "  " and _TRACE.match(text, c.start - 2) is not None
 
 
@@ -254,10 +310,22 @@ _BOUND_AFTER = re.compile(r"[^;\n]{0,25}?\b(?:or|and)\s+(?:higher|more|greater|a
 _PLACED_BEFORE = re.compile(r"\b(?:before|after|until|since|by|from|at|on|of|to)\s{1,3}(?:(?:the\s{1,3})?age\s{1,3})?$", re.I)
 
 
+# Words right before the number that bound it already, even where the value grammar did
+# not join them to it ("at\n          least 1,500/mm3", "greater that 3,000", "± 2").
+_BOUND_BEFORE = re.compile(
+    r"(?:\b(?:least|most|than|that|under|over|above|below|exceed\w*|minimum|maximum|min|max|up\s+to|"
+    r"equal\s+to|approximately|about|around|exactly)(?:\s+of)?|\+/-|±|\(?[<>]\)?)\s*$",
+    re.I,
+)
+
+
 def bound_in_words(c: Constraint, text: str, before: bool = True) -> bool:
-    """Words next to the number already bound it ('3x ULN or higher') or, unless the sign
-    left a trace, make it a point ('before age 18', 'a dose of 5')."""
+    """Words next to the number already bound it ('3x ULN or higher', 'at least') or,
+    unless the sign left a trace, make it a point ('before age 18', 'a dose of 5')."""
     if _BOUND_AFTER.match(text, c.end):
+        return True
+    lo = max(0, c.start - 40)
+    if _BOUND_BEFORE.search(text, lo, c.start) is not None:
         return True
     return before and _PLACED_BEFORE.search(text, max(0, c.start - 20), c.start) is not None
 
@@ -316,13 +384,14 @@ def decide(
     population=None,
     prof: Profile | None = None,
     data: Data | None = None,
+    traces: set[int] | None = None,
 ) -> list[Constraint]:
     """Read the '*' constraints and the bare numbers that lost their sign, with the votes of
     ``criteria_repair`` (``collect_votes`` / ``decide``) on the scan (where '*' reads '=')."""
     data = data or load_data()
     prof = prof if prof is not None else profile([text])
     stars = any((c.written_operator or "").startswith("*") and not c.repaired for c in found)
-    deleted = prof.may_have_deleted and any(is_deleted_candidate(c) for c in found)
+    deleted = prof.may_have_deleted and any(is_deleted_candidate(c) and has_trace(c, text, traces) for c in found)
     if not (stars or deleted):
         return found
     from criteria_nlp.pipeline import repair as R
@@ -331,7 +400,6 @@ def decide(
     model = _model()
     out = list(found)
     pairs = _star_pairs(found, text, float(rules.get("pair", "weight", default=2.0))) if stars else {}
-    min_traces = int(data.deleted.get("min_traces", 2))
     low = float(data.deleted.get("trace_threshold", 0.0))
     for i, c in enumerate(found):
         probe = c.model_copy(update={"written_operator": "=", "text": scan[c.start : c.end]})
@@ -353,30 +421,71 @@ def decide(
                     "repair_reason": f"'*' written for a lost sign; {r.reason}",
                 }
             )
-        elif deleted and is_deleted_candidate(c):
-            trace = has_trace(c, text)
-            if not trace and not (
-                prof.traces >= min_traces and c.text[:1].isdigit() and needs_bound(c, kind, rules)
-            ):
-                continue
-            if bound_in_words(c, scan, before=not trace):
-                continue
-            votes = R.collect_votes(probe, scan, kind, population=population, rules=rules, model=model)
-            if votes is None:
-                continue
-            votes = [*votes, _form_vote(data.deleted, "deleted")]
-            r = _direction(votes, rules, low) if trace else R.combine(votes, rules)
-            if r is None or r.operator not in (">=", "<=") or r.confidence < float(data.deleted.get("min_confidence", 0.0)):
-                continue
-            why = "a double space where a sign was" if trace else "a bare number after a variable that needs a bound"
-            out[i] = c.model_copy(
-                update={
-                    "operator": r.operator,
-                    "repaired": True,
-                    "confidence": round(min(r.confidence, 0.99) * float(data.deleted.get("calibration", 1.0)), 3),
-                    "repair_reason": f"sign deleted ({why}, in a record without any written sign); {r.reason}",
-                }
-            )
+        elif deleted and is_deleted_candidate(c) and has_trace(c, text, traces):
+            out[i] = _deleted(c, probe, scan, kind, population, rules, model, data, trace=True) or c
+    return out
+
+
+def _deleted(c, probe, scan, kind, population, rules, model, data: Data, trace: bool) -> Constraint | None:
+    """``c`` read as the bound its deleted sign made, or None (no direction, or its words
+    already bound it)."""
+    from criteria_nlp.pipeline import repair as R
+
+    if bound_in_words(c, scan, before=not trace):
+        return None
+    votes = R.collect_votes(probe, scan, kind, population=population, rules=rules, model=model)
+    if votes is None:
+        return None
+    votes = [*votes, _form_vote(data.deleted, "deleted")]
+    bar = float(data.deleted.get("trace_threshold" if trace else "bare_threshold", 0.0 if trace else 1.0))
+    r = _direction(votes, rules, bar)
+    if r is None or r.operator not in (">=", "<="):
+        return None
+    why = "a double space where a sign was" if trace else "a bare number after a variable that needs a bound"
+    return c.model_copy(
+        update={
+            "operator": r.operator,
+            "repaired": True,
+            "confidence": round(min(r.confidence, 0.99) * float(data.deleted.get("calibration", 1.0)), 3),
+            "repair_reason": f"sign deleted ({why}, in a record without any written sign); {r.reason}",
+        }
+    )
+
+
+def record_pass(items, found: list[list[Constraint]], population=None, data: Data | None = None) -> list[list[Constraint]]:
+    """The bare numbers of a whole record (``found[i]`` holds the constraints of
+    ``items[i]``, offsets in its ``text``) read as bounds whose sign was deleted outright,
+    with no trace of their own: only in a record without any written sign, and only when
+    ``deleted.min_bare`` of them follow a variable that needs a bound or left a trace (one
+    such number in a record is more often written so than stripped)."""
+    data = data or load_data()
+    texts = [it.text for it in items]
+    prof = profile(texts, [getattr(it, "lost_sign_traces", None) for it in items])
+    if not prof.may_have_deleted:
+        return found
+    from criteria_nlp.pipeline import repair as R
+
+    rules = R.default_rules()
+    cands = []
+    for i, (item, cs) in enumerate(zip(items, found, strict=True)):
+        kind = getattr(item, "kind", None)
+        for j, c in enumerate(cs):
+            if is_deleted_candidate(c) and c.text[:1].isdigit() and needs_bound(c, kind, rules):
+                cands.append((i, j))
+    # the record's evidence: its bare numbers that need a bound, and its traces
+    if not cands or len(cands) + prof.traces < int(data.deleted.get("min_bare", 1)):
+        return found
+    model = _model()
+    out = [list(cs) for cs in found]
+    scans: dict[int, str] = {}
+    for i, j in cands:
+        text = texts[i]
+        if i not in scans:
+            scans[i] = scan_text(text, [s for s in find_signs(text, prof) if s.operator != "deleted"])
+        c = out[i][j]
+        probe = c.model_copy(update={"written_operator": "=", "text": scans[i][c.start : c.end]})
+        kind = getattr(items[i], "kind", None)
+        out[i][j] = _deleted(c, probe, scans[i], kind, population, rules, model, data, trace=False) or c
     return out
 
 
@@ -394,13 +503,14 @@ def finish(doc, text: str, scan: str, signs: list[Sign], found: list[Constraint]
     if not repair or not found:
         return found
     prof = doc.user_data.get(PROFILE_KEY)
-    return decide(found, text, scan, doc._.criterion_kind, doc._.population, prof)
+    return decide(found, text, scan, doc._.criterion_kind, doc._.population, prof, traces=doc.user_data.get(TRACES_KEY))
 
 
-def prepare(doc, text: str) -> tuple[str, list[Sign]]:
+def prepare(doc, text: str, repair: bool = True) -> tuple[str, list[Sign]]:
     """The hook at the start of ``criteria_constraints``: the sign forms of the text and the
-    scan the value grammar reads."""
-    if ";" not in text and "*" not in text:
+    scan the value grammar reads (traces of deleted signs only when the repair is on)."""
+    traces = doc.user_data.get(TRACES_KEY)
+    if ";" not in text and "*" not in text and (not repair or not (traces or (traces is None and "  " in text))):
         return text, []
-    signs = find_signs(text, doc.user_data.get(PROFILE_KEY))
+    signs = find_signs(text, doc.user_data.get(PROFILE_KEY), deleted=repair, traces=traces)
     return scan_text(text, signs), signs
