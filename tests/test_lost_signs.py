@@ -181,9 +181,17 @@ def test_bare_numbers_after_variables_that_need_a_bound(nlp):
 
 def test_one_bare_number_alone_stays(nlp):
     # one bare number in a record is more often written so than stripped
-    for text in ("Age 18 years", "Haemoglobin 10 g/dL"):
-        c = read(nlp, text)[0]
+    for text, kind in (("Haemoglobin 10 g/dL", "inclusion"), ("Age 18 years", "exclusion")):
+        c = read(nlp, text, kind=kind)[0]
         assert not c.repaired and c.operator == "=="
+
+
+def test_age_of_an_inclusion_item_alone(nlp):
+    # "Age 18 years" in an inclusion item of a record without any sign: a lost floor
+    c = read(nlp, "Age 18 years")[0]
+    assert c.repaired and c.operator == ">=" and c.written_operator is None
+    younger = read(nlp, "Age 18 years or younger than the legal age")[0]
+    assert not younger.repaired
 
 
 def test_no_deleted_sign_in_a_record_with_real_signs(nlp):

@@ -306,7 +306,12 @@ def needs_bound(c: Constraint, kind: str | None, rules=None) -> bool:
 
 # A number that words after it or before it already bound or place: "3x ULN or higher",
 # "before age 18", "three times above".
-_BOUND_AFTER = re.compile(r"[^;\n]{0,25}?\b(?:or|and)\s+(?:higher|more|greater|above|over|less|lower|below|fewer|under)\b|\s{0,3}(?:above|below|over|under)\b", re.I)
+_BOUND_AFTER = re.compile(
+    r"[^;\n]{0,25}?\b(?:or|and)\s+(?:higher|more|greater|above|over|less|lower|below|fewer|under)\b"
+    r"|\s{0,3}(?:above|below|over|under)\b"
+    r"|[^;\n]{0,15}?\b(?:younger|older|more|less|greater|higher|lower|fewer|longer|shorter)\s+than\b",
+    re.I,
+)
 _PLACED_BEFORE = re.compile(r"\b(?:before|after|until|since|by|from|at|on|of|to)\s{1,3}(?:(?:the\s{1,3})?age\s{1,3})?$", re.I)
 
 
@@ -472,8 +477,14 @@ def record_pass(items, found: list[list[Constraint]], population=None, data: Dat
         for j, c in enumerate(cs):
             if is_deleted_candidate(c) and c.text[:1].isdigit() and needs_bound(c, kind, rules):
                 cands.append((i, j))
-    # the record's evidence: its bare numbers that need a bound, and its traces
-    if not cands or len(cands) + prof.traces < int(data.deleted.get("min_bare", 1)):
+    # the record's evidence: its bare numbers that need a bound, and its traces (an age of
+    # an inclusion item counts as enough alone when 'age_alone' says so)
+    evidence = len(cands) + prof.traces
+    if data.deleted.get("age_alone") and any(
+        found[i][j].category == "age" and getattr(items[i], "kind", None) == "inclusion" for i, j in cands
+    ):
+        evidence = max(evidence, int(data.deleted.get("min_bare", 1)))
+    if not cands or evidence < int(data.deleted.get("min_bare", 1)):
         return found
     model = _model()
     out = [list(cs) for cs in found]
