@@ -324,6 +324,10 @@ _BOUND_BEFORE = re.compile(
 )
 
 
+# "Age 18 years", "aged: 18": the number right after the word age
+_AGE_RIGHT_BEFORE = re.compile(r"(?i)\b(?:age|aged|ages)\s{0,2}:?\s{0,2}$")
+
+
 def bound_in_words(c: Constraint, text: str, before: bool = True) -> bool:
     """Words next to the number already bound it ('3x ULN or higher', 'at least') or,
     unless the sign left a trace, make it a point ('before age 18', 'a dose of 5')."""
@@ -481,7 +485,10 @@ def record_pass(items, found: list[list[Constraint]], population=None, data: Dat
     # an inclusion item counts as enough alone when 'age_alone' says so)
     evidence = len(cands) + prof.traces
     if data.deleted.get("age_alone") and any(
-        found[i][j].category == "age" and getattr(items[i], "kind", None) == "inclusion" for i, j in cands
+        found[i][j].category == "age"
+        and getattr(items[i], "kind", None) == "inclusion"
+        and _AGE_RIGHT_BEFORE.search(texts[i], max(0, found[i][j].start - 12), found[i][j].start)
+        for i, j in cands
     ):
         evidence = max(evidence, int(data.deleted.get("min_bare", 1)))
     if not cands or evidence < int(data.deleted.get("min_bare", 1)):
