@@ -243,7 +243,38 @@ def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
     }
     if misses:
         out["misses"] = missed
+    out["_pairs"] = conf_bins
     return out
+
+
+def fit_platt(pairs: list[tuple[float, bool]], steps: int = 500) -> tuple[float, float]:
+    """Platt scaling p' = sigmoid(a * logit(p) + b) fitted by Newton steps on (p, right)."""
+    import math
+
+    xs = [math.log(min(max(p, 1e-6), 1 - 1e-6) / (1 - min(max(p, 1e-6), 1 - 1e-6))) for p, _ in pairs]
+    ys = [1.0 if ok else 0.0 for _, ok in pairs]
+    a, b = 1.0, 0.0
+    for _ in range(steps):
+        ga = gb = haa = hab = hbb = 0.0
+        for x, y in zip(xs, ys, strict=True):
+            q = 1.0 / (1.0 + math.exp(-(a * x + b)))
+            ga += (q - y) * x
+            gb += q - y
+            w = q * (1 - q) + 1e-9
+            haa += w * x * x
+            hab += w * x
+            hbb += w
+        haa += 1e-6
+        hbb += 1e-6
+        det = haa * hbb - hab * hab
+        if det <= 0:
+            break
+        da = (hbb * ga - hab * gb) / det
+        db = (haa * gb - hab * ga) / det
+        a, b = a - da, b - db
+        if abs(da) + abs(db) < 1e-9:
+            break
+    return round(a, 4), round(b, 4)
 
 
 def _written_form(text: str, at: int, form: str) -> str:
@@ -306,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--forms", default=",".join(FORMS))
     ap.add_argument("--misses", action="store_true", help="print misses (training part only)")
     ap.add_argument("--estimate", action="store_true", help="estimate the reference forms' confidence")
+    ap.add_argument("--calibrate", action="store_true", help="fit the Platt scaling of '*' and deleted signs")
     args = ap.parse_args(argv)
     if not Path(args.corpora).is_dir():
         print(f"{args.corpora}: no corpora folder; nothing to measure", file=sys.stderr)
@@ -318,9 +350,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from criteria_nlp.pipeline import build_pipeline
 
+    if args.calibrate:
+        from criteria_nlp.pipeline.lost_signs import load_data
+
+        for section in (load_data().star, load_data().deleted):
+            section.pop("platt", None)  # fit on the repair's own confidences
     signed, plain = sample(args.corpora, args.part, args.limit)
     report = evaluate(build_pipeline(), signed, plain, tuple(args.forms.split(",")), misses=args.misses)
+    pairs = report.pop("_pairs")
     report["part"] = args.part
+    if args.calibrate:
+        if args.part != "train":
+            print("calibrate on the training part only", file=sys.stderr)
+            return 2
+        # the forms whose confidence comes from the repair's votes; the raw confidences are
+        # what the fitted scaling is applied to, so they are re-read with the scaling off
+        fitted = {}
+        for section, forms in (("star", ("star",)), ("deleted", ("deleted_space", "deleted_collapsed"))):
+            got = [pq for f in forms for pq in pairs.get(f, [])]
+            if got:
+                fitted[section] = fit_platt(got)
+        report["platt"] = fitted
     print(json.dumps(report, indent=1, ensure_ascii=False))
     return 0
 
@@ -348,5 +398,6 @@ def evaluate_lost_signs(lct_dir: str | Path, nlp=None, limit: int | None = None,
     if limit is not None:
         signed, plain = signed[:limit], plain[:limit]
     report = evaluate(nlp, signed, plain)
+    report.pop("_pairs", None)
     report["part"] = "LCT validation batches 11-14"
     return report

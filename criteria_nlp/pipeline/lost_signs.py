@@ -426,13 +426,23 @@ def decide(
                 update={
                     "operator": r.operator,
                     "repaired": True,
-                    "confidence": min(r.confidence, 0.99),
+                    "confidence": calibrated(r.confidence, data.star),
                     "repair_reason": f"'*' written for a lost sign; {r.reason}",
                 }
             )
         elif deleted and is_deleted_candidate(c) and has_trace(c, text, traces):
             out[i] = _deleted(c, probe, scan, kind, population, rules, model, data, trace=True) or c
     return out
+
+
+def calibrated(p: float, section: dict) -> float:
+    """The repair's confidence in a direction turned into the probability that the reading
+    is right, by the Platt scaling fitted on the training simulation ('platt': [a, b],
+    ``python -m criteria_nlp.evaluation.lost_signs --calibrate``); capped at 0.99."""
+    a, b = section.get("platt", (1.0, 0.0))
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    z = a * math.log(p / (1 - p)) + b
+    return round(min(0.99, 1.0 / (1.0 + math.exp(-z))), 3)
 
 
 def _deleted(c, probe, scan, kind, population, rules, model, data: Data, trace: bool) -> Constraint | None:
@@ -455,7 +465,7 @@ def _deleted(c, probe, scan, kind, population, rules, model, data: Data, trace: 
         update={
             "operator": r.operator,
             "repaired": True,
-            "confidence": round(min(r.confidence, 0.99) * float(data.deleted.get("calibration", 1.0)), 3),
+            "confidence": calibrated(r.confidence, data.deleted),
             "repair_reason": f"sign deleted ({why}, in a record without any written sign); {r.reason}",
         }
     )
