@@ -249,3 +249,24 @@ def test_record_keeps_the_traces_its_items_joined(nlp):
         repair=False,
     )
     assert not any(c.repaired for crit in plain.criteria for c in crit.constraints)
+
+
+def test_corrupt_evaluation_includes_the_lost_sign_forms(nlp, tmp_path):
+    from criteria_nlp.evaluation.lost_signs import evaluate_lost_signs
+    from criteria_nlp.evaluation.runner import plan
+
+    assert any(name == "lost_signs" for _, name, _, _ in plan(None, [("lct", str(tmp_path))], True))
+    assert not any(name == "lost_signs" for _, name, _, _ in plan(None, [("lct", str(tmp_path))], False))
+    batch = tmp_path / "batch12"
+    batch.mkdir()
+    (batch / "T1.txt").write_text(
+        "Inclusion Criteria:\nAge ≥ 18 years\nSerum albumin ≥ 3 g/dL\nExclusion Criteria:\nBilirubin ≥ 2 mg/dL\n",
+        encoding="utf-8",
+    )
+    report = evaluate_lost_signs(tmp_path, nlp=nlp)
+    forms = report["forms"]
+    assert forms["entity"]["lost"] == 3 and forms["entity"]["recovered"] == 3
+    assert forms["numeric_stripped"]["recovered"] == 3
+    assert forms["deleted_space"]["repaired"] >= 2
+    assert report["clean"]["marked_repaired_by_lost_sign_forms"] == 0
+    assert evaluate_lost_signs(tmp_path, nlp=nlp, part="train")["records_signed"] == 0

@@ -379,9 +379,12 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-def evaluate_lost_signs(lct_dir: str | Path, nlp=None, limit: int | None = None, repair: bool = True) -> dict:
+def evaluate_lost_signs(
+    lct_dir: str | Path, nlp=None, limit: int | None = None, repair: bool = True, part: str = "validation"
+) -> dict:
     """``criteria-nlp evaluate --corrupt``: every lost-sign form simulated on LCT's validation
-    batches (11-14), aggregate figures only. ``limit`` caps the records with a sign."""
+    batches (11-14), aggregate figures only (``part="train"``: batches 1-10, for the side-by-side
+    figure). ``limit`` caps the records with a sign."""
     if not repair:
         return {"error": "the lost-sign forms are read by the repair: run without --no-repair"}
     if nlp is None:
@@ -391,7 +394,7 @@ def evaluate_lost_signs(lct_dir: str | Path, nlp=None, limit: int | None = None,
     lct_dir = Path(lct_dir)
     signed, plain = [], []
     for txt in sorted(lct_dir.glob("batch*/*.txt")):
-        if not is_validation("lct", txt.stem, txt.parent.name):
+        if is_validation("lct", txt.stem, txt.parent.name) != (part == "validation"):
             continue
         row = ("lct", txt.stem, txt.read_text(encoding="utf-8"))
         (signed if _SIGN.search(row[2]) else plain).append(row)
@@ -399,5 +402,5 @@ def evaluate_lost_signs(lct_dir: str | Path, nlp=None, limit: int | None = None,
         signed, plain = signed[:limit], plain[:limit]
     report = evaluate(nlp, signed, plain)
     report.pop("_pairs", None)
-    report["part"] = "LCT validation batches 11-14"
+    report["part"] = "LCT validation batches 11-14" if part == "validation" else "LCT training batches 1-10"
     return report
