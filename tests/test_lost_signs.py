@@ -125,6 +125,12 @@ def test_star_after_a_number_is_a_product(nlp):
         assert c.text.startswith("3")
 
 
+def test_footnote_call_in_brackets_is_no_sign(nlp):
+    assert not [s for s in find_signs("Stages II - III (*1) and glucose * 7") if s.start < 20]
+    for c in read(nlp, "Disease stages II - III (*1)"):
+        assert c.written_operator != "*" and not c.repaired
+
+
 def test_star_glued_to_a_word_is_a_footnote(nlp):
     found = read(nlp, "Serum phosphate* 2 mg/dL")
     assert all(c.written_operator != "*" and not c.repaired for c in found)

@@ -45,11 +45,12 @@ _SIGN_CHAR = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 # What may follow a sign form: an '=' of a typed '>=' ("&gt;=18"), spaces, then a number.
 _NUMBER_AHEAD = r"(?=(?:/?=)?[ \t]{0,2}[-−+]?\.?\d)"
 # "*" between a word (or a bracket, "%", ":") and a number: "HbA1C * 7%", "and * 130",
-# "age*18", "Age: *18", "(*20% of blasts".
+# "age*18", "Age: *18", "(*20% of blasts" (not a footnote call "(*1)").
 # Not glued to the word with a space after ("HbA1c* 7", a footnote mark), not after a number
 # ("2 * ULN", "10*9/L"), not doubled ("**").
 _STAR = re.compile(
-    r"(?:(?<=[A-Za-z)\]%:])[ \t]{1,2}\*[ \t]{0,2}|(?<=[A-Za-z(])\*)(?![*])(?=[-−]?\.?\d)(?<!\*\*)"
+    r"(?:(?<=[A-Za-z)\]%:])[ \t]{1,2}\*[ \t]{0,2}|(?<=[A-Za-z])\*|(?<=\()\*(?!\d{1,2}\)))"
+    r"(?![*])(?=[-−]?\.?\d)(?<!\*\*)"
 )
 _STAR_FOOTNOTE = re.compile(r"(?<=[A-Za-z)\]])\*+(?=[\s,;.)]|$)(?![ \t]{0,2}\d)")
 # A double space where a sign was: a word, exactly two spaces, a number.
