@@ -167,7 +167,7 @@ def _gold(clean, text: str) -> list:
 
 def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
     """Recovery of each form on ``signed`` records, false alarms on the clean runs of all."""
-    from criteria_nlp.pipeline.lost_signs import is_deleted_candidate
+    from criteria_nlp.pipeline.lost_sign_decisions import is_deleted_candidate
 
     per = {f: Counter() for f in forms}
     clean_bare = clean_bound = clean_marked = clean_references = 0
