@@ -45,10 +45,13 @@ def needs_bound(c: Constraint, kind: str | None, rules=None) -> bool:
 _BOUND_AFTER = re.compile(
     r"[^;\n]{0,25}?\b(?:or|and)\s+(?:higher|more|greater|above|over|less|lower|below|fewer|under)\b"
     r"|\s{0,3}(?:above|below|over|under)\b"
-    r"|[^;\n]{0,15}?\b(?:younger|older|more|less|greater|higher|lower|fewer|longer|shorter)\s+than\b",
+    r"|[^;\n]{0,15}?\b(?:younger|older|more|less|greater|higher|lower|fewer|longer|shorter)\s+than\b"
+    r"|\s{0,2},\s{0,2}\d",  # one of a list of values ("75, 50, 40 or 20 copies/mL")
     re.I,
 )
-_PLACED_BEFORE = re.compile(r"\b(?:before|after|until|since|by|from|at|on|of|to)\s{1,3}(?:(?:the\s{1,3})?age\s{1,3})?$", re.I)
+_PLACED_BEFORE = re.compile(
+    r"\b(?:before|after|until|since|by|from|at|on|of|to)\s{1,3}(?:(?:the\s{1,3})?age\s{1,3})?$|\d\s{0,2},\s{0,2}$", re.I
+)
 
 
 # Words right before the number that bound it already, even where the value grammar did
