@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
 
+from criteria_nlp.pipeline.lost_signs import item_traces
 from criteria_nlp.readers.base import CriteriaText, RawRecord, RecordError
 from criteria_nlp.schema import Constraint, Criterion, TrialRecord
 from criteria_nlp.segment import segment
@@ -85,6 +86,8 @@ def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bo
     items: list[tuple[Item, CriteriaText]] = []
     for ct in raw.criteria:
         for item in segment(ct):
+            # the double spaces a deleted sign left, which the item text joined (lost_signs)
+            item.lost_sign_traces = item_traces(item, ct.text)
             items.append((item, ct))
     if not items:
         if NO_CRITERIA_WARNING not in record.warnings:

@@ -15,6 +15,7 @@ EVALUATORS: dict[str, tuple[str, str]] = {
     "lct": ("criteria_nlp.evaluation.lct", "evaluate_lct"),
     "chia": ("criteria_nlp.evaluation.segmentation", "evaluate_chia_layouts"),
     "repair": ("criteria_nlp.evaluation.repair", "evaluate_repair"),
+    "lost_signs": ("criteria_nlp.evaluation.lost_signs", "evaluate_lost_signs"),
 }
 CORPORA = ("lct", "chia")
 
@@ -60,6 +61,7 @@ def plan(
             if corrupt:
                 steps.append((f"lct, >=/<= written as '=' ({directory})", "lct", Path(directory), {"corrupt": True}))
                 steps.append((f"operator repair ({directory})", "repair", Path(directory), {}))
+                steps.append((f"lost-sign forms, simulated ({directory})", "lost_signs", Path(directory), {}))
         else:
             steps.append((f"chia layouts ({directory})", "chia", Path(directory), {}))
     return steps

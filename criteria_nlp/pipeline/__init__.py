@@ -55,9 +55,16 @@ def extract_items(
 
     Each doc gets ``doc._.criterion_kind`` (the item's kind) and ``doc._.population``
     for the repair component; ``repair=False`` skips it and keeps a bare "=" as read."""
+    from criteria_nlp.pipeline.lost_signs import PROFILE_KEY, TRACES_KEY, profile
+
+    traces = [getattr(item, "lost_sign_traces", None) for item in items]
+    signs = profile([item.text for item in items], traces)  # how the record writes its signs
     docs = []
-    for item in items:
+    for item, trace in zip(items, traces, strict=True):
         doc = nlp.make_doc(item.text)
+        doc.user_data[PROFILE_KEY] = signs
+        if trace is not None:
+            doc.user_data[TRACES_KEY] = trace
         doc._.criterion_kind = getattr(item, "kind", None)
         doc._.population = population
         docs.append(doc)
@@ -66,6 +73,10 @@ def extract_items(
     with nlp.select_pipes(disable=disable):
         for doc in nlp.pipe(docs, batch_size=BATCH_SIZE):
             out.append(list(doc._.constraints or []))
+    if repair and REPAIR in nlp.pipe_names:
+        from criteria_nlp.pipeline.lost_signs import record_pass
+
+        out = record_pass(items, out, population)  # bare numbers of a record that lost its signs
     return out
 
 

@@ -20,6 +20,7 @@ from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from criteria_nlp.pipeline import lost_signs
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
 from criteria_nlp.pipeline.numbers import (
     HAS_NUMBER,
@@ -131,7 +132,10 @@ class ConstraintExtractor:
         if not has_number(doc):
             doc._.constraints = []
             return doc
-        text = doc_text(doc)
+        # lost-sign forms ("8805;", "&ge;", "*"): the grammar reads a scan of the same length
+        source = doc_text(doc)
+        repair = "criteria_repair" in self.nlp.pipe_names
+        text, signs = lost_signs.prepare(doc, source, repair)
         ents = [(e.start_char, e.end_char, e.label_, e._.variable or e.text, e.text) for e in doc.ents]
         found: list[Constraint] = []
         prev_end = pos = 0
@@ -165,6 +169,7 @@ class ConstraintExtractor:
                     break
         if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
             found = self._negate(doc, found)
+        found = lost_signs.finish(doc, source, text, signs, found, repair)
         doc._.constraints = found
         return doc
 

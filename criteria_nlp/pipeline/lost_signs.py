@@ -1,0 +1,312 @@
+"""Lost-sign forms other than a bare "=": character references, "*", and deleted signs.
+
+Real exports lose a comparison sign in several ways besides writing it "=":
+
+* a character reference left as text, whole ("&#8805;", "&#x2265;", "&ge;", "&gt;") or with
+  its "&#" or "&" stripped ("PLT 8805;100 x 10^9/L", "ge; 18"). Before a number it is read
+  as the sign, ``repaired`` with ``written_operator`` as written and a confidence estimated
+  by simulation (``resources/lost_signs.json``; :mod:`criteria_nlp.evaluation.lost_signs`);
+* "*" written for a lost ">=" or "<=" ("HbA1C * 7%", "NIS * 10 and * 130"), in a record
+  that writes no real ">=" / "<=" sign and uses "*" between a word and a number: read as a
+  bare "=" and weighed like one, with the votes of ``criteria_repair``; a "*" glued to a
+  word (a footnote mark) or after a number (a product, "2 * ULN") stays as it is;
+* a sign deleted outright ("SpO2  94% on room air"): a bare number is read as a bound only
+  with evidence - a record without any real sign, and a double space left where the sign
+  was, or a variable that needs a bound in a record that shows such traces elsewhere - and
+  only when the repair's votes give it a direction; ``written_operator`` stays null.
+
+How it runs: ``criteria_constraints`` reads a *scan* of the text, in which every sign form
+found here is replaced, at the same length (offsets hold), by its sign padded with spaces
+before it ("8805;" -> "    ≥", "*" -> "="). Afterwards :func:`finish` gives each constraint
+back its text as written, its start at the sign form, the written form, and decides the
+"*" and deleted-sign readings (only when the repair component is enabled; the decisions
+live in :mod:`criteria_nlp.pipeline.lost_sign_decisions`). The bare numbers of a record
+without a trace of their own are decided once the whole record is read (:func:`record_pass`,
+called by ``extract_items``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from criteria_nlp.schema import Constraint
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+DATA_PATH = RESOURCES / "lost_signs.json"
+PROFILE_KEY = "criteria_nlp.lost_sign_profile"
+TRACES_KEY = "criteria_nlp.lost_sign_traces"
+
+# Real signs that survive in a record: a record that writes any of them lost none outright.
+# (typed two-character signs too: a record that types ">=" did not lose its "≥" to ASCII)
+_REAL_SIGNS = re.compile(r"[≥≤⩾⩽≧≦]|(?<![<>=])(?:>=|<=|=>|=<|>/=|</=)")
+_SIGN_CHAR = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+# What may follow a sign form: an '=' of a typed '>=' ("&gt;=18"), spaces, then a number.
+_NUMBER_AHEAD = r"(?=(?:/?=)?[ \t]{0,2}[-−+]?\.?\d)"
+# "*" between a word (or a bracket, "%", ":") and a number: "HbA1C * 7%", "and * 130",
+# "age*18", "Age: *18", "(*20% of blasts" (not a footnote call "(*1)").
+# Not glued to the word with a space after ("HbA1c* 7", a footnote mark), not after a number
+# ("2 * ULN", "10*9/L"), not doubled ("**").
+_STAR = re.compile(
+    r"(?:(?<=[A-Za-z)\]%:])[ \t]{1,2}\*[ \t]{0,2}|(?<=[A-Za-z])\*|(?<=\()\*(?!\d{1,2}\)))"
+    r"(?![*])(?=[-−]?\.?\d)(?<!\*\*)"
+)
+_STAR_FOOTNOTE = re.compile(r"(?<=[A-Za-z)\]])\*+(?=[\s,;.)]|$)(?![ \t]{0,2}\d)")
+# A double space where a sign was: a word, exactly two spaces, a number.
+# (not a list label after it: "criteria  2. Age")
+_TRACE = re.compile(r"(?<=[A-Za-z0-9%)\]:])  (?=[-−]?\.?\d)(?!\d{1,2}[.)](?:\s|$))")
+
+
+@dataclass(frozen=True)
+class Sign:
+    """One sign form in the text: ``text[start:end]`` is the form as written."""
+
+    start: int
+    end: int
+    operator: str  # ">=", "<=", ">", "<", or "*" (a lost >=/<=, direction unknown)
+    form: str  # "entity", "numeric_stripped", "named_stripped", "short_numeric_stripped", "star"
+
+
+@dataclass
+class Profile:
+    """What a record (or a single item) shows of how it writes its signs."""
+
+    real_signs: int = 0
+    star_numbers: int = 0
+    star_footnotes: int = 0
+    traces: int = 0
+
+    @property
+    def stars_are_signs(self) -> bool:
+        return self.real_signs == 0 and self.star_numbers > 0 and self.star_numbers > self.star_footnotes
+
+    @property
+    def may_have_deleted(self) -> bool:
+        return self.real_signs == 0
+
+
+@dataclass
+class Data:
+    entities: re.Pattern
+    forms: dict[str, tuple[str, str]]  # lower-case code -> (operator, family)
+    confidence: dict[str, float]
+    star: dict = field(default_factory=dict)
+    deleted: dict = field(default_factory=dict)
+
+
+def _entity_regex(forms: dict[str, tuple[str, str]]) -> re.Pattern:
+    numeric = sorted((k for k, (_, fam) in forms.items() if fam == "numeric"), key=len, reverse=True)
+    named = sorted((k for k, (_, fam) in forms.items() if fam == "named"), key=len, reverse=True)
+    num = "|".join(numeric)
+    nam = "|".join(named)
+    # four-digit and hex codes are distinctive even glued to a word ("BMI8805;18"); the
+    # two-digit ones ("62;") and the names ("ge;", as in "age;") only standing alone
+    long = "|".join(k for k in numeric if len(k) >= 4)
+    short = "|".join(k for k in numeric if len(k) < 4)
+    return re.compile(
+        rf"(?i:(?P<whole>(?:&amp;|&)#(?:{num});?|&(?:amp;)?(?:{nam});)"
+        rf"|(?P<hash>(?<![\w&#;])#(?:{num});)"
+        rf"|(?P<num>(?<![\d&#;.,/:^*])(?<![\d][xX])(?:{long});|(?<![\w&#;.,/:^*])(?:{short});)"
+        rf"|(?P<name>(?<![\w&#;])(?:{nam});))"
+        + _NUMBER_AHEAD
+    )
+
+
+@lru_cache(maxsize=4)
+def load_data(path: str | None = None) -> Data:
+    file = Path(path) if path else DATA_PATH
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{file}: cannot read the lost-sign rules ({exc})") from exc
+    forms: dict[str, tuple[str, str]] = {}
+    for op, fams in raw["entities"].items():
+        for fam, codes in fams.items():
+            for code in codes:
+                forms[code.lower()] = (op, fam)
+    return Data(_entity_regex(forms), forms, dict(raw["confidence"]), raw.get("star", {}), raw.get("deleted", {}))
+
+
+def profile(texts, traces=None) -> Profile:
+    """The sign habits of a record from the texts of its items (``traces``: the trace
+    offsets of each item when the segmenter collapsed its spaces, see :func:`item_traces`)."""
+    p = Profile()
+    for n, text in enumerate(texts):
+        p.real_signs += len(_REAL_SIGNS.findall(text))
+        if "*" in text:
+            p.star_numbers += len(_STAR.findall(text))
+            p.star_footnotes += len(_STAR_FOOTNOTE.findall(text))
+        known = traces[n] if traces is not None else None
+        if known is not None:
+            p.traces += len(known)
+        elif "  " in text:
+            p.traces += len(_TRACE.findall(text))
+    return p
+
+
+def item_traces(item, source: str) -> set[int] | None:
+    """Offsets in ``item.text`` of the numbers that follow a double space in the source
+    (the segmenter joins an item's whitespace, so the trace is read from the source);
+    None when the item text is a plain slice (its own spaces tell)."""
+    pieces = getattr(item, "pieces", None)
+    if not pieces:
+        return None
+    out: set[int] = set()
+    if "  " not in source[item.start : item.end]:
+        return out
+    for m in _TRACE.finditer(source, item.start, item.end):
+        src = m.end()
+        for t0, s0, n in pieces:
+            if s0 <= src < s0 + n:
+                out.add(t0 + src - s0)
+                break
+    return out
+
+
+def _entity_sign(m: re.Match, data: Data) -> Sign:
+    written = m.group(0)
+    code = written.lower().lstrip("&").removeprefix("amp;").lstrip("#").rstrip(";")
+    op, fam = data.forms[code]
+    if m.group("whole"):
+        family = "entity"
+    elif fam == "numeric" and len(code) <= 3:
+        family = "short_numeric_stripped"  # "62;", "60;": two digits, more often a real number
+    else:
+        family = f"{fam}_stripped"
+    return Sign(m.start(), m.end(), op, family)
+
+
+def find_signs(
+    text: str,
+    prof: Profile | None = None,
+    data: Data | None = None,
+    deleted: bool = False,
+    traces: set[int] | None = None,
+) -> list[Sign]:
+    """Every sign form of ``text`` that stands before a number, in text order (with
+    ``deleted``, the traces of deleted signs in a record without real signs too)."""
+    data = data or load_data()
+    signs: list[Sign] = []
+    if ";" in text:
+        signs += [_entity_sign(m, data) for m in data.entities.finditer(text)]
+    if "*" in text:
+        prof = prof if prof is not None else profile([text])
+        if prof.stars_are_signs:
+            taken = [(s.start, s.end) for s in signs]
+            for m in _STAR.finditer(text):
+                star = text.index("*", m.start())
+                if not any(a <= star < b for a, b in taken):
+                    signs.append(Sign(star, star + 1, "*", "star"))
+    if deleted and (traces or (traces is None and "  " in text)):
+        prof = prof if prof is not None else profile([text])
+        if prof.may_have_deleted:
+            # the trace of a deleted sign: the scan reads it as a bare "=", so that the number
+            # is read as a comparison even where a bare number would not be ("DSA  5000 MFI")
+            taken = [(s.start, s.end) for s in signs]
+            if traces is None:
+                spans = [m.span() for m in _TRACE.finditer(text)]
+            else:  # the joined single space before each traced number
+                spans = [(t - 1, t) for t in sorted(traces) if t > 0 and text[t - 1] == " "]
+            for a0, b0 in spans:
+                if not any(a < b0 and a0 < b for a, b in taken):
+                    signs.append(Sign(a0, b0, "deleted", "deleted"))
+    signs.sort(key=lambda s: s.start)
+    return signs
+
+
+def scan_text(text: str, signs: list[Sign]) -> str:
+    """``text`` with each sign form replaced by its sign, padded with spaces before it."""
+    if not signs:
+        return text
+    out = []
+    pos = 0
+    for s in signs:
+        out.append(text[pos : s.start])
+        char = "=" if s.operator in ("*", "deleted") else _SIGN_CHAR[s.operator]
+        out.append(" " * (s.end - s.start - 1) + char)
+        pos = s.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def restore(found: list[Constraint], text: str, signs: list[Sign], data: Data | None = None) -> list[Constraint]:
+    """The constraints read from the scan, given back their text as written: a constraint
+    that starts at a sign form starts where the form does, writes the form as its
+    ``written_operator``, and (for a character reference) is marked repaired."""
+    if not signs:
+        return found
+    data = data or load_data()
+    by_end = {s.end - 1: s for s in signs}  # the scan's sign character sits at the form's end
+    out = []
+    for c in found:
+        s = by_end.get(c.start)
+        update: dict = {}
+        if s is not None and s.operator == "deleted":
+            # the number starts after the trace; a bare "=" read from it was never written
+            update = {"start": s.end}
+            if c.written_operator == "=":
+                update["written_operator"] = None
+        elif s is not None:
+            written_rest = (c.written_operator or "")[1:]
+            start = s.start
+            update = {"start": start, "written_operator": text[start : c.start + 1] + written_rest}
+            if s.operator != "*":
+                conf = min(0.999, float(data.confidence.get(s.form, 0.9)))
+                update.update(
+                    repaired=True,
+                    confidence=conf,
+                    repair_reason=f"'{update['written_operator']}' before a number: {_FORM_REASON[s.form]} "
+                    f"'{_SIGN_CHAR[s.operator]}'",
+                )
+        else:
+            # a sign form inside the expression ("5 * NIS * 10"): the text as written
+            inner = [x for x in signs if c.start <= x.start < c.end]
+            if inner and all(x.operator == "*" for x in inner) and c.written_operator:
+                update["written_operator"] = " ".join("*" for _ in inner)
+        start = update.get("start", c.start)
+        update["text"] = text[start : c.end]
+        out.append(c.model_copy(update=update))
+    return out
+
+
+_FORM_REASON = {
+    "entity": "the character reference of",
+    "numeric_stripped": "the numeric character reference (its '&#' stripped) of",
+    "short_numeric_stripped": "the numeric character reference (its '&#' stripped) of",
+    "named_stripped": "the named character reference (its '&' stripped) of",
+}
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def record_pass(items, found: list[list[Constraint]], population=None) -> list[list[Constraint]]:
+    """The record-level reading of bare numbers (see :mod:`criteria_nlp.pipeline.lost_sign_decisions`)."""
+    from criteria_nlp.pipeline.lost_sign_decisions import record_pass as run
+
+    return run(items, found, population)
+
+
+def finish(doc, text: str, scan: str, signs: list[Sign], found: list[Constraint], repair: bool) -> list[Constraint]:
+    """The hook at the end of ``criteria_constraints``: the text as written back on every
+    constraint, then (when the repair is enabled) the '*' and deleted-sign decisions."""
+    found = restore(found, text, signs)
+    if not repair or not found:
+        return found
+    from criteria_nlp.pipeline.lost_sign_decisions import decide
+
+    prof = doc.user_data.get(PROFILE_KEY)
+    return decide(found, text, scan, doc._.criterion_kind, doc._.population, prof, traces=doc.user_data.get(TRACES_KEY))
+
+
+def prepare(doc, text: str, repair: bool = True) -> tuple[str, list[Sign]]:
+    """The hook at the start of ``criteria_constraints``: the sign forms of the text and the
+    scan the value grammar reads (traces of deleted signs only when the repair is on)."""
+    traces = doc.user_data.get(TRACES_KEY)
+    if ";" not in text and "*" not in text and (not repair or not (traces or (traces is None and "  " in text))):
+        return text, []
+    signs = find_signs(text, doc.user_data.get(PROFILE_KEY), deleted=repair, traces=traces)
+    return scan_text(text, signs), signs

@@ -1,0 +1,278 @@
+"""Lost-sign forms (issue 10 item 5): character references, '*' and deleted signs.
+
+Every sentence here is written for the test; none comes from a corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from criteria_nlp.evaluation.lost_signs import _moved, rewrite
+from criteria_nlp.pipeline import build_pipeline, extract_text
+from criteria_nlp.pipeline.lost_signs import find_signs, profile, scan_text
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def read(nlp, text, kind="inclusion", repair=True):
+    found = extract_text(nlp, text, kind=kind, repair=repair)
+    for c in found:
+        assert text[c.start : c.end] == c.text, (text, c)
+    return found
+
+
+def only(found, value):
+    hits = [c for c in found if c.value == value]
+    assert len(hits) == 1, found
+    return hits[0]
+
+
+# --------------------------------------------------------------------------- references
+
+
+@pytest.mark.parametrize(
+    "text, written, op",
+    [
+        ("Neutrophils 8805;1.5 x 10^9/L", "8805;", ">="),
+        ("Bilirubin 8804; 1.5 mg/dL", "8804;", "<="),
+        ("Albumin &#8805; 3 g/dL", "&#8805;", ">="),
+        ("Ferritin &#x2264;500 ng/mL", "&#x2264;", "<="),
+        ("Ferritin x2264;500 ng/mL", "x2264;", "<="),
+        ("Albumin &ge; 3 g/dL", "&ge;", ">="),
+        ("Albumin ge;3 g/dL", "ge;", ">="),
+        ("Weight le; 120 kg", "le;", "<="),
+        ("Potassium &lt; 3.5 mmol/L", "&lt;", "<"),
+        ("Sodium &gt;150 mmol/L", "&gt;", ">"),
+        ("Calcium &gt;= 2.1 mmol/L", "&gt;=", ">="),
+        ("Sodium #8805;135 mmol/L", "#8805;", ">="),
+        ("BMI8805;18 kg/m2", "8805;", ">="),
+    ],
+)
+def test_reference_before_a_number_is_the_sign(nlp, text, written, op):
+    c = read(nlp, text)[0]
+    assert c.operator == op
+    assert c.written_operator == written
+    assert c.repaired is True
+    assert 0.5 < c.confidence < 1.0
+    assert c.text.startswith(written)
+    assert written in c.repair_reason
+
+
+def test_stripped_code_is_not_read_as_a_count(nlp):
+    found = read(nlp, "Thrombocytes 8805;150 x 10^9/L")
+    assert [c.value for c in found] == [150.0]
+    assert found[0].operator == ">=" and found[0].unit == "10*9/L"
+
+
+def test_references_work_with_repair_off(nlp):
+    # decoding a reference is reading, not guessing: it stays on with --no-repair
+    c = read(nlp, "Albumin ge;3 g/dL", repair=False)[0]
+    assert c.operator == ">=" and c.written_operator == "ge;"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Usage; 5 tablets daily",  # "ge;" inside a word
+        "Patients with a page; 12 hours of sleep",
+        "Taking herbal tea; 3 cups",
+    ],
+)
+def test_code_inside_a_word_is_no_sign(nlp, text):
+    assert not find_signs(text)
+    for c in read(nlp, text):
+        assert not c.repaired
+
+
+def test_code_not_before_a_number_is_no_sign():
+    assert not find_signs("the code 8805; see the appendix")
+    assert not find_signs("values ge; unknown")
+
+
+def test_scan_keeps_offsets():
+    text = "PLT 8805;100 and Hb &le; 9"
+    signs = find_signs(text)
+    scan = scan_text(text, signs)
+    assert len(scan) == len(text)
+    assert [s.operator for s in signs] == [">=", "<="]
+    assert scan[signs[0].end - 1] == "≥" and scan[signs[1].end - 1] == "≤"
+
+
+# --------------------------------------------------------------------------- '*'
+
+
+def test_star_between_variable_and_number_is_weighed(nlp):
+    c = only(read(nlp, "Fasting glucose * 7 mmol/L"), 7.0)
+    assert c.written_operator == "*"
+    assert c.repaired and c.operator == ">="
+    assert c.text.startswith("*")
+    assert 0.5 < c.confidence < 1.0
+
+
+def test_two_stars_are_a_lower_and_an_upper_end(nlp):
+    found = read(nlp, "Disease activity score * 12 and * 40")
+    low, high = only(found, 12.0), only(found, 40.0)
+    assert (low.operator, high.operator) == (">=", "<=")
+    assert low.written_operator == high.written_operator == "*"
+
+
+def test_star_after_a_number_is_a_product(nlp):
+    assert not find_signs("AST 3 * ULN and glucose * 7")[:1] or find_signs("AST 3 * ULN and glucose * 7")[0].start > 8
+    for c in read(nlp, "AST 3 * ULN"):
+        assert c.written_operator != "*"
+        assert c.text.startswith("3")
+
+
+def test_footnote_call_in_brackets_is_no_sign(nlp):
+    assert not [s for s in find_signs("Stages II - III (*1) and glucose * 7") if s.start < 20]
+    for c in read(nlp, "Disease stages II - III (*1)"):
+        assert c.written_operator != "*" and not c.repaired
+
+
+def test_star_glued_to_a_word_is_a_footnote(nlp):
+    found = read(nlp, "Serum phosphate* 2 mg/dL")
+    assert all(c.written_operator != "*" and not c.repaired for c in found)
+
+
+def test_star_in_a_record_with_real_signs_stays(nlp):
+    found = read(nlp, "Glucose * 7 mmol/L and creatinine ≤ 1.5 mg/dL")
+    glucose = only(found, 7.0)
+    assert not glucose.repaired and glucose.written_operator is None
+
+
+def test_star_kept_with_repair_off(nlp):
+    c = only(read(nlp, "Fasting glucose * 7 mmol/L", repair=False), 7.0)
+    assert c.written_operator == "*" and c.operator == "==" and not c.repaired
+
+
+def test_star_profile_counts_footnotes():
+    assert profile(["Glucose * 7 and weight * 90"]).stars_are_signs
+    assert not profile(["Glucose * 7; steroids*, insulin*, see note*"]).stars_are_signs
+
+
+# --------------------------------------------------------------------------- deleted signs
+
+
+def test_double_space_before_a_number_is_a_deleted_sign(nlp):
+    c = read(nlp, "Haemoglobin  10 g/dL")[0]
+    assert c.repaired and c.operator == ">=" and c.written_operator is None
+    assert "deleted" in c.repair_reason
+    assert c.text == "10 g/dL"
+
+
+def test_double_space_in_exclusion(nlp):
+    c = read(nlp, "Serum creatinine  2 mg/dL", kind="exclusion")[0]
+    assert c.repaired and c.operator == ">=" and c.written_operator is None
+
+
+def test_plain_number_without_trace_stays(nlp):
+    # no variable that needs a bound, or a number its words already place or bound
+    for text in ("Take 2 tablets of the study drug", "Visit 3 of the study", "ALT 3 x ULN or higher",
+                 "Girls before age 12"):
+        for c in read(nlp, text):
+            assert not c.repaired and c.confidence == 1.0, c
+            assert c.operator == "==" or c.written_operator == "or higher", c
+
+
+def test_bare_numbers_after_variables_that_need_a_bound(nlp):
+    # a record without any written sign whose bounds are all bare numbers
+    found = read(nlp, "Age 18 years, haemoglobin 10 g/dL")
+    age = only(found, 18.0)
+    assert age.repaired and age.operator == ">=" and age.written_operator is None
+    assert "needs a bound" in age.repair_reason
+    assert age.confidence < 1.0
+
+
+def test_one_bare_number_alone_stays(nlp):
+    # one bare number in a record is more often written so than stripped
+    for text, kind in (("Haemoglobin 10 g/dL", "inclusion"), ("Age 18 years", "exclusion")):
+        c = read(nlp, text, kind=kind)[0]
+        assert not c.repaired and c.operator == "=="
+
+
+def test_age_of_an_inclusion_item_alone(nlp):
+    # "Age 18 years" in an inclusion item of a record without any sign: a lost floor
+    c = read(nlp, "Age 18 years")[0]
+    assert c.repaired and c.operator == ">=" and c.written_operator is None
+    younger = read(nlp, "Age 18 years or younger than the legal age")[0]
+    assert not younger.repaired
+
+
+def test_no_deleted_sign_in_a_record_with_real_signs(nlp):
+    found = read(nlp, "Haemoglobin  10 g/dL and platelets ≥ 100 x 10^9/L")
+    hb = only(found, 10.0)
+    assert not hb.repaired and hb.operator == "=="
+
+
+def test_bare_number_after_a_variable_with_other_traces(nlp):
+    # a record with traces elsewhere: a bare age after its variable is a lost bound too
+    found = read(nlp, "Age 40 years; haemoglobin  10 g/dL; platelets  100 x 10^9/L")
+    age = only(found, 40.0)
+    assert age.repaired and age.operator == ">=" and age.written_operator is None
+
+
+def test_deleted_sign_kept_with_repair_off(nlp):
+    c = read(nlp, "Haemoglobin  10 g/dL", repair=False)[0]
+    assert not c.repaired and c.operator == "=="
+
+
+def test_clean_text_is_not_marked(nlp):
+    text = "Age ≥ 18 years; haemoglobin ≥ 10 g/dL; ALT ≤ 2.5 x ULN"
+    assert not any(c.repaired for c in read(nlp, text))
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def test_rewrite_moves_offsets():
+    text = "Age ≥ 18 and ALT ≤2 x ULN"
+    new, shifts, written = rewrite(text, "entity", "T1")
+    assert written[0] in new and "≥" not in new and "≤" not in new
+    assert new[_moved(text.index("18"), shifts) :].startswith("18")
+    gone, shifts, _ = rewrite(text, "deleted_collapsed")
+    assert gone.startswith("Age 18 and ALT 2 x ULN")
+    kept, _, _ = rewrite(text, "deleted_space")
+    assert kept.startswith("Age  18")
+
+
+def test_record_keeps_the_traces_its_items_joined(nlp):
+    # the segmenter joins an item's whitespace; the trace is read from the source
+    from criteria_nlp.readers.base import CriteriaText, RawRecord
+    from criteria_nlp.records import structure_raw
+
+    text = "Inclusion Criteria:\n- Serum albumin  3 g/dL\n- Written consent\nExclusion Criteria:\n- Bilirubin  2 mg/dL\n"
+    record = structure_raw(RawRecord(source="t", source_format="text", criteria=[CriteriaText(text=text)]), nlp)
+    found = {c.value: c for crit in record.criteria for c in crit.constraints}
+    for c in found.values():
+        assert text[c.start : c.end] == c.text
+    assert found[3.0].repaired and found[3.0].operator == ">=" and found[3.0].written_operator is None
+    assert found[2.0].repaired and found[2.0].operator == ">="
+    plain = structure_raw(
+        RawRecord(source="t", source_format="text", criteria=[CriteriaText(text=text.replace("  ", " "))]),
+        nlp,
+        repair=False,
+    )
+    assert not any(c.repaired for crit in plain.criteria for c in crit.constraints)
+
+
+def test_corrupt_evaluation_includes_the_lost_sign_forms(nlp, tmp_path):
+    from criteria_nlp.evaluation.lost_signs import evaluate_lost_signs
+    from criteria_nlp.evaluation.runner import plan
+
+    assert any(name == "lost_signs" for _, name, _, _ in plan(None, [("lct", str(tmp_path))], True))
+    assert not any(name == "lost_signs" for _, name, _, _ in plan(None, [("lct", str(tmp_path))], False))
+    batch = tmp_path / "batch12"
+    batch.mkdir()
+    (batch / "T1.txt").write_text(
+        "Inclusion Criteria:\nAge ≥ 18 years\nSerum albumin ≥ 3 g/dL\nExclusion Criteria:\nBilirubin ≥ 2 mg/dL\n",
+        encoding="utf-8",
+    )
+    report = evaluate_lost_signs(tmp_path, nlp=nlp)
+    forms = report["forms"]
+    assert forms["entity"]["lost"] == 3 and forms["entity"]["recovered"] == 3
+    assert forms["numeric_stripped"]["recovered"] == 3
+    assert forms["deleted_space"]["repaired"] >= 2
+    assert report["clean"]["marked_repaired_by_lost_sign_forms"] == 0
+    assert evaluate_lost_signs(tmp_path, nlp=nlp, part="train")["records_signed"] == 0
