@@ -78,21 +78,43 @@ def bound_in_words(c: Constraint, text: str, before: bool = True) -> bool:
     return before and _PLACED_BEFORE.search(text, max(0, c.start - 20), c.start) is not None
 
 
-def _direction(votes, rules, threshold: float):
+def _direction(votes, rules, threshold: float, learned=None):
     """The direction the votes point to, when their sum passes ``threshold`` (a lower bar
-    than the repair's own when the form already says a sign was lost)."""
+    than the repair's own when the form already says a sign was lost).
+
+    ``learned`` (votes -> Repair), where the repair ships its learned decision, gives the
+    direction and its calibrated probability instead: the hand-weighted sum only says
+    whether there is evidence enough to read a bound at all (any, at a zero threshold), or
+    the learned reading's own log-odds must pass the bar."""
     from criteria_nlp.pipeline import repair as R
 
     r = R.combine(votes, rules)
-    if r is not None or threshold >= float(rules.get("threshold", default=1.0)):
+    if r is None and threshold < float(rules.get("threshold", default=1.0)):
+        nonzero = [v for v in votes if v.score]
+        score = sum(v.score for v in nonzero)
+        if nonzero and abs(score) > threshold:
+            agreeing = sorted((v for v in nonzero if v.score * score > 0), key=lambda v: -abs(v.score))
+            conf = round(1.0 / (1.0 + math.exp(-abs(score))), 3)
+            r = R.Repair(">=" if score > 0 else "<=", conf, "; ".join(v.reason for v in agreeing))
+    if learned is None:
         return r
-    votes = [v for v in votes if v.score]
-    score = sum(v.score for v in votes)
-    if not votes or abs(score) <= threshold:
+    m = learned(votes)
+    if m.operator not in (">=", "<="):
         return None
-    agreeing = sorted((v for v in votes if v.score * score > 0), key=lambda v: -abs(v.score))
-    conf = round(1.0 / (1.0 + math.exp(-abs(score))), 3)
-    return R.Repair(">=" if score > 0 else "<=", conf, "; ".join(v.reason for v in agreeing))
+    # Without hand evidence past the bar, the learned reading must pass it alone: its
+    # log-odds stand where the old context-word vote stood in the sum.
+    if r is None and threshold > 0 and m.confidence <= 1.0 / (1.0 + math.exp(-threshold)):
+        return None
+    return m
+
+
+def _learned(probe, scan, kind, rules, model):
+    """The repair's learned reading of ``probe`` (a copy written '='), or None without one."""
+    if model is None or not getattr(model, "learned_decision", False):
+        return None
+    from criteria_nlp.pipeline import repair as R
+
+    return lambda votes: R._decide_learned(probe, scan, kind, votes, model, rules)
 
 
 def is_deleted_candidate(c: Constraint) -> bool:
@@ -157,7 +179,7 @@ def decide(
                 r = R.decide(probe, scan, kind, population=population, extra_votes=extra, rules=rules, model=model)
             else:
                 votes = R.collect_votes(probe, scan, kind, population=population, rules=rules, model=model)
-                r = None if votes is None else _direction([*votes, *extra], rules, low)
+                r = None if votes is None else _direction([*votes, *extra], rules, low, _learned(probe, scan, kind, rules, model))
             if r is None:
                 out[i] = c.model_copy(update={"repair_reason": "kept '*': no evidence of a direction"})
                 continue
@@ -196,7 +218,7 @@ def _deleted(c, probe, scan, kind, population, rules, model, data: Data, trace: 
         return None
     votes = [*votes, _form_vote(data.deleted, "deleted")]
     bar = float(data.deleted.get("trace_threshold" if trace else "bare_threshold", 0.0 if trace else 1.0))
-    r = _direction(votes, rules, bar)
+    r = _direction(votes, rules, bar, _learned(probe, scan, kind, rules, model))
     if r is None or r.operator not in (">=", "<="):
         return None
     why = "a double space where a sign was" if trace else "a bare number after a variable that needs a bound"
