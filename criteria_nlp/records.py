@@ -14,14 +14,32 @@ from criteria_nlp.segment.base import Item
 NO_CRITERIA_WARNING = "the record has no eligibility criteria"
 
 
+def source_span(item: Item, start: int | None, end: int | None) -> tuple[int | None, int | None]:
+    """Any span of an item's text (offsets into ``item.text``) as offsets into the source;
+    (None, None) for a missing span."""
+    if start is None or end is None:
+        return None, None
+    return item.source_span(start, end)
+
+
 def _criterion(item: Item, number: int, source_text: str, field: str | None, constraints: list[Constraint]) -> Criterion:
     prefix = "inc" if item.kind == "inclusion" else "exc"
     placed = []
     for c in constraints:
         # Offsets move from the item text (wrapped lines joined) to the source, and the
         # text becomes the source slice, line breaks included, so source[start:end] == text.
-        start, end = item.source_span(c.start, c.end)
-        placed.append(c.model_copy(update={"start": start, "end": end, "text": source_text[start:end]}))
+        start, end = source_span(item, c.start, c.end)
+        m_start, m_end = source_span(item, c.mention_start, c.mention_end)
+        update = {"start": start, "end": end, "text": source_text[start:end]}
+        if m_start is not None:
+            update.update(mention_start=m_start, mention_end=m_end, mention=source_text[m_start:m_end])
+        if c.alternates:
+            alternates = []
+            for a in c.alternates:
+                a_start, a_end = source_span(item, a.start, a.end)
+                alternates.append(a.model_copy(update={"start": a_start, "end": a_end, "text": source_text[a_start:a_end]}))
+            update["alternates"] = alternates
+        placed.append(c.model_copy(update=update))
     return Criterion(
         id=f"{prefix}-{number}",
         kind=item.kind,

@@ -15,6 +15,7 @@ EVALUATORS: dict[str, tuple[str, str]] = {
     "lct": ("criteria_nlp.evaluation.lct", "evaluate_lct"),
     "chia": ("criteria_nlp.evaluation.segmentation", "evaluate_chia_layouts"),
     "repair": ("criteria_nlp.evaluation.repair", "evaluate_repair"),
+    "chia_attribution": ("criteria_nlp.evaluation.attribution", "evaluate_chia_attribution"),
 }
 CORPORA = ("lct", "chia")
 
@@ -62,6 +63,7 @@ def plan(
                 steps.append((f"operator repair ({directory})", "repair", Path(directory), {}))
         else:
             steps.append((f"chia layouts ({directory})", "chia", Path(directory), {}))
+            steps.append((f"chia attribution ({directory})", "chia_attribution", Path(directory), {}))
     return steps
 
 

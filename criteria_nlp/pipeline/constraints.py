@@ -20,6 +20,7 @@ from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from criteria_nlp.pipeline.attach import Chunk, Chunker
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
 from criteria_nlp.pipeline.numbers import (
     HAS_NUMBER,
@@ -33,7 +34,7 @@ from criteria_nlp.pipeline.numbers import (
 from criteria_nlp.schema import Constraint
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-DATA_FILES = ("operators.json", "units.json", "context_rules.json")
+DATA_FILES = ("operators.json", "units.json", "context_rules.json", "attachment.json")
 
 for _name, _default in (("constraints", None), ("criterion_kind", None), ("population", None)):
     if not Doc.has_extension(_name):
@@ -42,6 +43,8 @@ for _name, _default in (("constraints", None), ("criterion_kind", None), ("popul
 _PER = {"l": "L", "ul": "uL", "µl": "uL", "μl": "uL", "mcl": "uL", "mm3": "mm3", "mm³": "mm3", "ml": "mL", "kg": "kg"}
 _TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 _CLAUSE_END = re.compile(r"[;\n•]|\.\s|,\s(?=[A-Za-z])")
+_CLAUSE_END_WIDE = re.compile(r"[;\n•]|\.\s")
+_AGE_TEXT = re.compile(r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b")
 _WORD = re.compile(r"[A-Za-z][\w\-'/]*")
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 
@@ -62,7 +65,8 @@ MAX_CONSTRAINTS = 300
 _AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
 # "140/90 mmHg": the diastolic pressure after the systolic one, in mmHg
 _BP_DIASTOLIC = re.compile(r"\s{0,2}/\s{0,2}(\d{2,3})(?![\d.,])\s{0,2}(mm\s?Hg|mmhg|mm of mercury)(?![A-Za-z])", re.I)
-_AGE_WORD = re.compile(r"(?i)\b(?:age|aged|old)\b")
+# "6 months since the last dose": the time since an event, named after the bound
+_SINCE = re.compile(r"(?i)\s{0,3}since\b")
 TRUNCATED_KEY = "criteria_nlp.constraints_truncated"
 _log = logging.getLogger(__name__)
 
@@ -83,6 +87,7 @@ class ConstraintExtractor:
         self.grammar: Grammar = compile_grammar(ops, self.data["units.json"])
         self.exclude_before = {_norm(w) for w in ops.get("exclude_before", [])}
         self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
+        self.chunker = Chunker(self.data.get("attachment.json", {}))
         self.list_separators = {_norm(w) for w in ops.get("list_separators", [])}
         # Statistics before an operator ("n=20", "p<0.05", "OR > 2"): a lower-case entry
         # matches any case, an entry with capitals only as written, so the odds ratio "OR"
@@ -93,6 +98,7 @@ class ConstraintExtractor:
         self.temporal_cues = re.compile(rf"(?i){alternation(ops.get('temporal_cues', []))}")
         self.age_cues = re.compile(rf"(?i){alternation(ops.get('age_cues', []))}")
         # "a minimum life expectancy of 12 weeks": the bound word names the variable first.
+        self._since = _SINCE
         self.distant = {}
         for op, cues in ops.get("distant_before", {}).items():
             for cue in cues:
@@ -319,12 +325,14 @@ class ConstraintExtractor:
                 return None
             if self._excluded(m, text, start, end, value, unit, has_operator):
                 return None
-        variable, mention, category, unit = self._attach(
+        variable, span, category, unit = self._attach(
             text, start, end, unit, relative_to, ents, prev_end, mention_hint, g
         )
         return Constraint(
             variable=variable,
-            mention=mention,
+            mention=text[span[0] : span[1]] if span else None,
+            mention_start=span[0] if span else None,
+            mention_end=span[1] if span else None,
             category=category,
             operator=operator,
             value=value,
@@ -354,7 +362,11 @@ class ConstraintExtractor:
         out = []
         for e in chain:
             category = c.category if c.category in ("temporal", "dose") else e[2]
-            out.append(c.model_copy(update={"variable": e[3], "mention": e[4], "category": category}))
+            out.append(
+                c.model_copy(
+                    update={"variable": e[3], "mention": e[4], "mention_start": e[0], "mention_end": e[1], "category": category}
+                )
+            )
         return out
 
     def _blood_pressure(self, c: Constraint, pair: re.Match, text: str, end: int) -> list[Constraint]:
@@ -387,12 +399,42 @@ class ConstraintExtractor:
             return c
         if any(prev.end <= e[0] < c.end + 12 for e in ents):
             return c
-        return c.model_copy(update={"variable": prev.variable, "mention": prev.mention, "category": prev.category})
+        return c.model_copy(
+            update={
+                "variable": prev.variable,
+                "mention": prev.mention,
+                "mention_start": prev.mention_start,
+                "mention_end": prev.mention_end,
+                "category": prev.category,
+            }
+        )
 
-    def _clause_start(self, text: str, start: int, prev_end: int) -> int:
+    def _age_words(self, text, start, end, span, g):
+        """The words that speak of an age without a lexicon name: an age word in or
+        after the expression ("older", "years old"), a person right before it ("women
+        older than 40 years"), else the unit ("Over 18 years")."""
+        hit = _AGE_TEXT.search(text, start, min(len(text), end + 12))
+        if hit:
+            return hit.span()
+        if span is not None and self.chunker.is_person(text, Chunk(*span)) and span[1] >= start - 3:
+            return span
+        unit = "unit2" if g("two") else "unit" if g("unit") else "unit1"
+        if g(unit):
+            return g.__self__.span(unit)  # g is the match's bound group method
+        return span if span is not None and self.chunker.is_person(text, Chunk(*span)) else None
+
+    def _with_name_before(self, text, clause_start, span):
+        """'Hemoglobin (hgb) > 10': a name in brackets takes the name before it along."""
+        if span[0] > 0 and text[span[0] - 1] == "(" and text[span[1] : span[1] + 1] == ")":
+            chunk, _ = self.chunker.before(text, clause_start, span[0] - 1)
+            if chunk is not None and not chunk.stray and text[chunk.end : span[0] - 1].strip() == "":
+                return (chunk.start, span[1] + 1)
+        return span
+
+    def _clause_start(self, text: str, start: int, prev_end: int, wide: bool = False) -> int:
         lo = max(prev_end, start - 120)
         cut = lo
-        for hit in _CLAUSE_END.finditer(text, lo, start):
+        for hit in (_CLAUSE_END_WIDE if wide else _CLAUSE_END).finditer(text, lo, start):
             cut = hit.end()
         return cut
 
@@ -453,10 +495,19 @@ class ConstraintExtractor:
     # ------------------------------------------------------------------ variable
 
     def _attach(self, text, start, end, unit, relative_to, ents, prev_end, mention_hint, g):
+        """(variable, mention span, category, unit) of one bound; see pipeline/attach.py.
+        The variable is the lexicon name of the mention when it has one, else the
+        mention as written, else None (nothing named)."""
         clause_start = self._clause_start(text, start, prev_end)
+        clause_end = self._clause_end(text, end)
         kind = self.grammar.unit_kind.get(unit or "", "")
+        timed = unit in _TIME_UNITS
+        dose = _is_dose(unit, kind)
+        chunker = self.chunker
         ent = None
+        span = None
         if mention_hint is not None:
+            # "between the ages of 18 and 65": the words between the bounds' openers
             for e in ents:
                 if e[0] >= mention_hint[0] and e[1] <= mention_hint[1]:
                     ent = e
@@ -469,78 +520,116 @@ class ConstraintExtractor:
                 if (e[0] < end and e[1] > start) or (end <= e[0] <= reach):
                     ent = e
                     break
+        chunk, verb = chunker.before(text, clause_start, start)
+        if timed and chunk is not None and not chunk.stray and chunker.anchor_before(text, clause_start, chunk):
+            # "heparin therapy prior to CPB within 7 days": CPB anchors the other phrase
+            earlier, verb2 = chunker.before(text, clause_start, chunk.start)
+            if earlier is not None and not earlier.stray:
+                chunk, verb = earlier, verb2
+        if ent is not None and ent[2] == "age":
+            # "Age 18 to 70 years old": the age word before the bound names it first
+            for e in ents:
+                if clause_start <= e[0] and e[1] <= start and e[2] == "age":
+                    ent = e
         if ent is None:
             best = None
             for e in ents:
                 if clause_start <= e[0] and e[1] <= start:
                     best = e
-            ent = best
-        window = text[clause_start:start]
-        if ent is not None and _is_dose(unit, kind) and ent[2] not in ("dose", "other"):
+            # the last lexicon name in the clause, unless another thing stands between
+            # it and the bound ("HbA1c level of", but not "ALT ... and cancer within")
+            if best is not None and (
+                chunker.only_measure_words(text, best[1], start)
+                or chunk is None
+                or chunk.stray
+                or (chunk.start < best[1] and best[0] < chunk.end)
+            ):
+                ent = best
+        if ent is not None and dose and ent[2] not in ("dose", "other"):
             ent = None  # "steroid pulse therapy (>1.5mg/kg)": a dose, whatever word precedes
+        since = timed and self._since.match(text, end)
         if ent is not None:
-            label, variable, mention = ent[2], ent[3], ent[4]
+            label, variable, span = ent[2], ent[3], (ent[0], ent[1])
         else:
-            label = None
-            if mention_hint is not None:
-                mention = text[mention_hint[0] : mention_hint[1]].strip()
-            else:
-                mention = self._mention(text, clause_start, start, end, unit, relative_to)
-            variable = mention or ""
+            label = variable = None
+            if mention_hint is not None and not chunker._stray(text, *mention_hint):
+                span = _strip_span(text, *mention_hint)
+            elif since and (after := chunker.after(text, end, clause_end, need_link=True)) is not None:
+                span = (after.start, after.end)  # "4 weeks since prior chemotherapy"
+            elif chunk is not None and not chunk.stray:
+                span = (chunk.start, chunk.end)
+            elif (
+                after := chunker.after(text, end, clause_end, need_link=unit is not None or relative_to is not None)
+            ) is not None:
+                span = (after.start, after.end)  # counts: "at least 2 prior lines of therapy"
+            elif timed and verb is not None:
+                span = verb  # "treated within 4 weeks": the verb names the event
+        if ent is not None and span is not None:
+            span = self._with_name_before(text, clause_start, span)
         category = label or "other"
-        if unit in _TIME_UNITS and category != "age":
-            if unit == "a" and self._is_age(text, window, start, end, ent):
+        if timed and category != "age":
+            if unit in ("a", "mo", "wk", "d") and self._is_age(text, clause_start, start, end, ent, chunk, span, unit):
                 category, variable = "age", "age"
-                mention = mention or None
+                if ent is None:
+                    span = self._age_words(text, start, end, span, g)
             else:
-                if label == "dose" and mention:
-                    # "corticosteroids in the last 2 months" bounds the drug's use, not its dose
-                    variable = mention
                 category = "temporal"
-        elif category in ("other", "dose") and _is_dose(unit, kind):
+                if ent is None and span is not None and span != verb:
+                    # the window bounds the whole phrase: "chemotherapy or radiotherapy",
+                    # "Treatment with probiotics or prebiotics", "surgery on the knee"
+                    wide = self._clause_start(text, start, prev_end, wide=True)
+                    phrase = chunker.phrase_back(text, wide, Chunk(*span))
+                    span = (phrase.start, phrase.end)
+        elif category in ("other", "dose") and dose:
             category = "dose"
-        if not variable:
-            variable = {"age": "age", "temporal": "time"}.get(category, text[start:end])
-        if category == "age" and unit is None and not relative_to:
-            unit = "a"  # "aged 18-70": an age without a unit is in years
-        return variable, mention or None, category, unit
+        if span is not None and variable is None:
+            variable = text[span[0] : span[1]]
+        if category == "age":
+            variable = "age"
+            if unit is None and not relative_to:
+                unit = "a"  # "aged 18-70": an age without a unit is in years
+        return variable, span, category, unit
 
-    def _is_age(self, text, window, start, end, ent) -> bool:
-        if ent is not None and ent[2] != "age":
-            return False
-        tail = text[end : end + 15]
-        if self.age_cues.search(tail[:12]) or _AGE_WORD.search(window[-30:]):
+    def _clause_end(self, text: str, end: int) -> int:
+        limit = min(len(text), end + 80)  # bounded: a long text without clause ends stays linear
+        stop = _CLAUSE_END.search(text, end, limit)
+        return stop.start() if stop else limit
+
+    def _is_age(self, text, clause_start, start, end, ent, chunk, span, unit) -> bool:
+        """A number of years is an age only when the text speaks of age: an age word
+        around it ("aged", "years old", "of age", "older"), a person it is the age of
+        ("patients >= 18 years", "children 2 to 12 years"), or nothing else in its clause
+        that it could measure (an item "18 years or above")."""
+        chunker = self.chunker
+        if ent is not None:
+            return ent[2] == "age"
+        tail_end = min(len(text), end + 15)
+        if chunker.speaks_of_age(text, start, tail_end) or self.age_cues.match(text[end:tail_end].lstrip(" ,")):
             return True
-        return not self.temporal_cues.search(window[-40:]) and not self.temporal_cues.match(tail.strip())
-
-    def _mention(self, text, clause_start, start, end, unit, relative_to) -> str | None:
-        def trim(words):
-            while words and words[0].group(0).lower() in self.stopwords:
-                words.pop(0)
-            while words and words[-1].group(0).lower() in self.stopwords:
-                words.pop()
-            return words
-
-        words = trim(list(_WORD.finditer(text, clause_start, start))[-4:])
-        if not words and unit is None and relative_to is None:
-            # counts: "at least 2 prior lines of therapy"
-            limit = min(len(text), end + 80)  # bounded: a long text without clause ends stays linear
-            stop = _CLAUSE_END.search(text, end, limit)
-            words = trim(list(_WORD.finditer(text, end, stop.start() if stop else limit))[:4])
-        if not words:
-            return None
-        mention = text[words[0].start() : words[-1].end()].strip(" (")
-        other = _OR_OTHER.search(mention)
-        if other and other.start() > 0:
-            mention = mention[: other.start()]  # "rituximab or other biologics" -> "rituximab"
-        if mention.count("(") > mention.count(")"):
-            # "derivative (tuberculin" -> "tuberculin": the words inside the open bracket
-            mention = mention[mention.rfind("(") + 1 :].strip() or mention
-        return mention
+        if chunker.speaks_of_age(text, max(clause_start, start - 30), start):
+            return True
+        if chunker.is_person(text, chunk):
+            return not self.temporal_cues.search(text, chunk.end, start) and not self._since.match(text, end)
+        if unit != "a":
+            return False
+        window = text[clause_start:start]
+        return (
+            span is None
+            and not self.temporal_cues.search(window[-40:])
+            and not self.temporal_cues.match(text[end:tail_end].strip())
+        )
 
 
 # groups that belong to the first number of an expression (its end when a list is cut)
 _A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] in "+%)"):
+        end -= 1
+    return start, end
 
 
 def _grade_list(m: re.Match, a: float, b: float) -> bool:
