@@ -31,7 +31,7 @@ from criteria_nlp.pipeline.numbers import (
     parse_roman,
     parse_word_number,
 )
-from criteria_nlp.schema import Constraint
+from criteria_nlp.schema import Alternate, Constraint
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 DATA_FILES = ("operators.json", "units.json", "context_rules.json", "attachment.json")
@@ -45,6 +45,9 @@ _TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 _CLAUSE_END = re.compile(r"[;\n•]|\.\s|,\s(?=[A-Za-z])")
 _CLAUSE_END_WIDE = re.compile(r"[;\n•]|\.\s")
 _AGE_TEXT = re.compile(r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b")
+_RESTATE_OPEN = re.compile(r"\s*[(\[]\s*(?:(?:or|i\.e\.,?|approximately|approx\.?|about|ca\.?|~|≈)\s*)?")
+_RESTATE_SLASH = re.compile(r"\s*/\s*")
+_RESTATE_CLOSE = re.compile(r"\s*[)\]]")
 _WORD = re.compile(r"[A-Za-z][\w\-'/]*")
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 
@@ -159,6 +162,18 @@ class ConstraintExtractor:
                 continue
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
             pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1)
+            if c is not None and found and self._restates(found[-1], c, text):
+                # "ANC >= 1.5 x 10^9/L (1500/uL)": the same bound in another unit
+                alt = Alternate(
+                    value=c.value, upper=c.upper, unit=c.unit, unit_text=c.unit_text, start=c.start, end=c.end, text=c.text
+                )
+                last = found[-1]
+                for k in range(len(found) - 1, -1, -1):
+                    if (found[k].start, found[k].end) != (last.start, last.end):
+                        break
+                    found[k] = found[k].model_copy(update={"alternates": [*found[k].alternates, alt]})
+                prev_end = c.end
+                continue
             if c is not None:
                 found.extend(self._coordinated(c, text, ents))
                 prev_end = c.end
@@ -250,6 +265,7 @@ class ConstraintExtractor:
             if value is None:
                 return None
             b = self._value(m, "b")
+            cut = False
             pre, temp, post = g("pre"), g("temp"), g("post")
             roman = g("ar") is not None
             if roman and not (g("arkw") or pre or temp):
@@ -261,6 +277,7 @@ class ConstraintExtractor:
             ):
                 # "18 or 65", "140/90": not a list of grades; keep the first number alone
                 b = None
+                cut = True
                 end = max(m.end(k) for k in _A_PARTS if g(k))
                 if not _BP_DIASTOLIC.match(text, end):
                     post = None  # "160/110 mmHg or more" keeps its operator for both
@@ -299,7 +316,8 @@ class ConstraintExtractor:
                     unit_text = _sci_text(text, m, tag)
                     break
             if unit is None:
-                ut = g("unit") or g("unit1")
+                # a cut list ("< 126 mg/dl and 2 hour ...") keeps its first number's unit
+                ut = (g("unit1") or g("unit")) if cut else (g("unit") or g("unit1"))
                 if ut:
                     unit_text = ut
                     unit = gr.units.get(_norm(ut)) or gr.units.get(ut)
@@ -368,6 +386,21 @@ class ConstraintExtractor:
                 )
             )
         return out
+
+    def _restates(self, prev: Constraint, c: Constraint, text: str) -> bool:
+        """Whether ``c`` restates ``prev`` in another unit: right after it in brackets or
+        after a slash, with a unit of its own and no other operator."""
+        gap = text[prev.end : c.start]
+        bracket = _RESTATE_OPEN.fullmatch(gap)
+        if not (bracket or _RESTATE_SLASH.fullmatch(gap)):
+            return False
+        if c.unit is None or (prev.unit is None and prev.relative_to is None) or c.unit == prev.unit:
+            return False
+        if c.relative_to is not None or (prev.upper is None) != (c.upper is None):
+            return False
+        if c.operator != prev.operator and not (c.operator == "==" and c.written_operator is None):
+            return False
+        return not bracket or _RESTATE_CLOSE.match(text, c.end) is not None
 
     def _blood_pressure(self, c: Constraint, pair: re.Match, text: str, end: int) -> list[Constraint]:
         """'BP ≥ 140/90 mmHg': one bound on the systolic and one on the diastolic pressure,
@@ -574,6 +607,8 @@ class ConstraintExtractor:
                     span = self._age_words(text, start, end, span, g)
             else:
                 category = "temporal"
+                if label == "dose" and span is not None:
+                    variable = text[span[0] : span[1]]  # "aspirin for > 7 days": its use, not its dose
                 if ent is None and span is not None and span != verb:
                     # the window bounds the whole phrase: "chemotherapy or radiotherapy",
                     # "Treatment with probiotics or prebiotics", "surgery on the knee"
