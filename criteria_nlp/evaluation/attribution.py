@@ -58,12 +58,15 @@ class AttributionScore:
             self.misses.append(miss)
 
     def count_names(self, part: str, constraints, stray: set[str]) -> None:
+        from criteria_nlp.pipeline.variables import _bundled
+
+        names = set(_bundled())
         for c in constraints:
             self.constraints[part] += 1
-            if c.variable is None:
+            if c.variable is None or c.variable in names:
                 continue
             v = c.variable.strip().lower()
-            if v == c.text.strip().lower() or v in stray or not re.search(r"[a-z]{2}", v):
+            if v == c.text.strip().lower() or v in stray or not re.search(r"[a-z]", v):
                 self.self_named[part] += 1
 
     def report(self) -> dict:
