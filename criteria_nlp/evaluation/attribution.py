@@ -110,9 +110,28 @@ class ChiaGold:
     group: str
 
 
+def _realign(text: str, spans: list[tuple[int, int]], written: str) -> list[tuple[int, int]]:
+    """Some Chia files' offsets drift from their text by a few characters: an entity whose
+    span does not hold its text is moved to the nearest place that does (within 100)."""
+    if len(spans) != 1:
+        return spans
+    s, e = spans[0]
+    if text[s:e] == written or not written:
+        return spans
+    best = None
+    i = text.find(written, max(0, s - 100), e + 100)
+    while i >= 0 and i <= e + 100:
+        if best is None or abs(i - s) < abs(best - s):
+            best = i
+        i = text.find(written, i + 1, e + 100 + len(written))
+    return [(best, best + len(written))] if best is not None else spans
+
+
 def _chia_gold(path: Path) -> tuple[str, list[ChiaGold]]:
     doc = read_brat(path)
     ents = doc.entities
+    for ent in ents.values():
+        ent.spans = _realign(doc.text, ent.spans, ent.text)
     values: dict[str, list[str]] = {}
     temporals: dict[str, list[str]] = {}
     for r in doc.relations:

@@ -135,8 +135,8 @@ class Chunker:
                 break
             linked = linked or w in self.links_after
             i += 1
-        if i >= len(toks) or (need_link and not linked):
-            return None
+        if i >= len(toks) or (need_link and not linked and i > 0):
+            return None  # right after the bound, a chunk needs no link ("a >= 20 mm polyp")
         first = i
         words = 0
         last = i
@@ -154,6 +154,14 @@ class Chunker:
             i += 1
         chunk = Chunk(toks[first][0], toks[last][1])
         return None if self._stray(text, chunk.start, chunk.end) else chunk
+
+    def counted(self, text: str, lo: int, hi: int) -> Chunk | None:
+        """What a count counts, written right after it: "at least 2 | courses of therapy",
+        "one | of the following criteria"."""
+        toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, min(hi, lo + 40))]
+        if not toks or not (self._kind(toks[0]) == "content" or toks[0] == "of"):
+            return None
+        return self.after(text, lo, hi, need_link=False)
 
     # ------------------------------------------------------------------ tests of words
 
@@ -186,7 +194,7 @@ class Chunker:
         i = len(toks) - 1
         hops = 0
         end = chunk.end
-        while i >= 0 and hops < 4:
+        while i >= 0 and hops < 10:
             j = i
             joiner = False
             other = False
@@ -230,4 +238,4 @@ class Chunker:
 
 _DETERMINERS = {"the", "a", "an", "any", "all", "other", "their", "his", "her", "its"}
 _JOINERS = {"or", "and", "and/or", "with", "of", "on", "in", "into", "for", "at", "by", "from", "without", "nor"}
-_MAX_PHRASE_WORDS = 14
+_MAX_PHRASE_WORDS = 24

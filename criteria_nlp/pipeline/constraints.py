@@ -48,6 +48,7 @@ _AGE_TEXT = re.compile(r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|
 _RESTATE_OPEN = re.compile(r"\s*[(\[]\s*(?:(?:or|i\.e\.,?|approximately|approx\.?|about|ca\.?|~|≈)\s*)?")
 _RESTATE_SLASH = re.compile(r"\s*/\s*")
 _RESTATE_CLOSE = re.compile(r"\s*[)\]]")
+_DURATION_GAP = re.compile(r"(?i)[\s,)]*(?:for|during|over|in|within|since|lasting|the|last|past|previous|a|period|of|\s)*")
 _WORD = re.compile(r"[A-Za-z][\w\-'/]*")
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 
@@ -155,6 +156,7 @@ class ConstraintExtractor:
             c = self._read(m, text, ents, prev_end)
             if c is not None and found:
                 c = self._continue_variable(found[-1], c, text, ents)
+                c = self._lasting(found[-1], c, text)
             pair = _BP_DIASTOLIC.match(text, c.end) if c is not None and c.upper is None else None
             if pair and 20 <= float(pair.group(1)) < c.value <= 300:
                 found.extend(self._blood_pressure(c, pair, text, m.end() if m.group("post") else pair.end()))
@@ -464,6 +466,18 @@ class ConstraintExtractor:
                 return (chunk.start, span[1] + 1)
         return span
 
+    def _lasting(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'calcium between 2.1 and 2.6 mmol/L for > 3 months': a duration right after a
+        bound, naming nothing itself, is how long that bound's thing has held."""
+        if c.mention is not None or c.category != "temporal" or prev.mention is None or prev.category == "age":
+            return c
+        gap = text[prev.end : c.start]
+        if len(gap) > 30 or _CLAUSE_END.search(gap) or not _DURATION_GAP.fullmatch(gap):
+            return c
+        return c.model_copy(
+            update={"variable": prev.variable, "mention": prev.mention, "mention_start": prev.mention_start, "mention_end": prev.mention_end}
+        )
+
     def _clause_start(self, text: str, start: int, prev_end: int, wide: bool = False) -> int:
         lo = max(prev_end, start - 120)
         cut = lo
@@ -589,6 +603,10 @@ class ConstraintExtractor:
                 span = _strip_span(text, *mention_hint)
             elif since and (after := chunker.after(text, end, clause_end, need_link=True)) is not None:
                 span = (after.start, after.end)  # "4 weeks since prior chemotherapy"
+            elif (
+                unit is None and relative_to is None and (counted := chunker.counted(text, end, clause_end)) is not None
+            ):
+                span = (counted.start, counted.end)  # a count counts what follows it
             elif chunk is not None and not chunk.stray:
                 span = (chunk.start, chunk.end)
             elif (
