@@ -77,7 +77,7 @@ class Chunker:
     def before(self, text: str, lo: int, hi: int) -> tuple[Chunk | None, tuple[int, int] | None]:
         """The noun chunk nearest before ``hi`` (not before ``lo``), and the event verb
         skipped on the way (the nearest one), if any."""
-        toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, lo, hi)]
+        toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, _word_start(text, lo), hi)]
         i = len(toks) - 1
         verb = None
         fallback = None
@@ -188,7 +188,7 @@ class Chunker:
         """The noun phrase a chunk ends: back over coordination ("chemotherapy or |
         radiotherapy") and prepositional modifiers ("Treatment with | prebiotics",
         "surgery on | the knee") to its first conjunct or head, within ``lo``."""
-        toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, lo, chunk.start)]
+        toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, _word_start(text, lo), chunk.start)]
         start = chunk.start
         words = len(list(_TOKEN.finditer(text, chunk.start, chunk.end)))
         i = len(toks) - 1
@@ -198,15 +198,15 @@ class Chunker:
             j = i
             joiner = False
             other = False
-            while j >= 0 and toks[j][2].lower() in _DETERMINERS:
+            while j >= 0 and (toks[j][2].lower() in _DETERMINERS or _participle(toks[j][2], self.verbs)):
                 other = other or toks[j][2].lower() == "other"
                 j -= 1
             if j >= 0 and (toks[j][2].lower() in _JOINERS or toks[j][2] == ","):
                 joiner = True
                 other = other and toks[j][2].lower() in ("or", "and") and hops == 0
                 j -= 1
-                if j >= 0 and toks[j][2] == ",":
-                    j -= 1
+                while j >= 0 and (toks[j][2] == "," or toks[j][2].lower() in _LIST_OPENERS):
+                    j -= 1  # ", e.g.", "such as", ", including"
             if not joiner or j < 0:
                 break
             k = j
@@ -214,6 +214,9 @@ class Chunker:
             while k >= 0 and self._kind(toks[k][2]) == "content" and n < self.max_words:
                 k -= 1
                 n += 1
+            if n == 0 and self._kind(toks[j][2]) == "verb" and _ED.search(toks[j][2].lower()):
+                start = toks[j][0]  # "hospitalized for | AF": the event verb heads it
+                break
             if n == 0 or words + n > _MAX_PHRASE_WORDS:
                 break
             if toks[j + 1][2].lower() == "of" and self._stray(text, toks[k + 1][0], toks[j][1]):
@@ -237,5 +240,22 @@ class Chunker:
 
 
 _DETERMINERS = {"the", "a", "an", "any", "all", "other", "their", "his", "her", "its"}
-_JOINERS = {"or", "and", "and/or", "with", "of", "on", "in", "into", "for", "at", "by", "from", "without", "nor"}
+_JOINERS = {
+    "or", "and", "and/or", "with", "of", "on", "in", "into", "for", "at", "by", "from", "without", "nor",
+    "e.g", "eg", "i.e", "ie", "including", "like", "involving", "affecting", "as", "around",
+}
+_LIST_OPENERS = {"such", "e.g", "eg", "i.e", "ie", "including", "like"}
+
+
+def _word_start(text: str, lo: int) -> int:
+    """``lo`` moved back to the start of a word it cuts (a window that starts mid-word)."""
+    while 0 < lo < len(text) and text[lo - 1].isalnum() and text[lo].isalnum():
+        lo -= 1
+    return lo
+
+
+def _participle(word: str, verbs: set[str]) -> bool:
+    """An adjectival "-ed" word inside a modifier ("in the | affected | shoulder")."""
+    w = word.lower()
+    return bool(_ED.search(w)) and w not in verbs and w not in _ED_NOUNS
 _MAX_PHRASE_WORDS = 24

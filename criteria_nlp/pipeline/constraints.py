@@ -451,8 +451,6 @@ class ConstraintExtractor:
         hit = _AGE_TEXT.search(text, start, min(len(text), end + 12))
         if hit:
             return hit.span()
-        if span is not None and self.chunker.is_person(text, Chunk(*span)) and span[1] >= start - 3:
-            return span
         unit = "unit2" if g("two") else "unit" if g("unit") else "unit1"
         if g(unit):
             return g.__self__.span(unit)  # g is the match's bound group method
