@@ -236,3 +236,21 @@ def test_a_null_variable_does_not_break_repair(nlp):
     # a bare "=" on an unnamed bound goes through the repair component and the record pass
     found = extract_text(nlp, "= 40%", repair=True)
     assert all(c.variable is None for c in found)
+
+
+def test_a_second_bound_for_another_group_bounds_the_same_thing(nlp):
+    text = "Ferritin < 20 ng/mL for women or < 30 ng/mL for men"
+    found = extract_text(nlp, text, repair=False)
+    assert [c.mention for c in found] == ["Ferritin", "Ferritin"]
+
+
+def test_a_score_read_on_a_named_instrument_bounds_the_instrument(nlp):
+    text = "a total of at least 12 on the Hamilton Anxiety Rating Scale"
+    c = one(nlp, text)
+    assert "Hamilton Anxiety Rating Scale" in named(c, text)
+
+
+def test_a_chunk_going_on_past_a_lexicon_name_is_its_own_thing(nlp):
+    text = "ALT elevation lasting > 2 weeks"
+    c = one(nlp, text)
+    assert named(c, text) == "ALT elevation"

@@ -96,6 +96,7 @@ def stray_words() -> set[str]:
 
 # ---------------------------------------------------------------- Chia
 
+_OTHER_UNIT = re.compile(r"(?i)mg|g/|/d?l\b|kg|cm|mm|mol|units?\b|%|iu\b|ml|cp/|lbs?\b|drinks|cigarettes")
 _NUMBER = re.compile(r"\d+(?:[.,·]\d+)?")
 
 
@@ -150,7 +151,10 @@ def _chia_gold(path: Path) -> tuple[str, list[ChiaGold]]:
                 continue
             things = [sp for t in thing_ids for sp in ents[t].spans]
             types = {ents[t].type for t in thing_ids}
-            group = "window" if window else "age" if "Person" in types else "rest"
+            # a Person with a value is an age, unless the value has a unit of another kind
+            # ("Hb < 11.5 g/dL for women" links the women to a lab value)
+            age = "Person" in types and not _OTHER_UNIT.search(v.text)
+            group = "window" if window else "age" if age else "rest"
             gold.append(
                 ChiaGold(v.start, v.end, v.text, numbers, things, " | ".join(ents[t].text for t in thing_ids), group)
             )

@@ -49,6 +49,7 @@ class Chunker:
         self.measure = low("measure")
         self.stray = low("stray")
         self.links_after = low("links_after")
+        self.instruments = low("instruments")
         self.max_words = int(data.get("max_chunk_words", 6))
 
     # ------------------------------------------------------------------ words
@@ -154,6 +155,18 @@ class Chunker:
             i += 1
         chunk = Chunk(toks[first][0], toks[last][1])
         return None if self._stray(text, chunk.start, chunk.end) else chunk
+
+    def instrument_after(self, text: str, lo: int, hi: int) -> Chunk | None:
+        """The instrument a score is read on, named after it: "5 | on the 10-point
+        numerical rating scale", "24 or above | on the Mini-Mental State Exam"."""
+        toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, min(hi, lo + 12))]
+        if not toks or toks[0] not in ("on", "of", "in", "by", "using", "per", "according"):
+            return None
+        chunk = self.after(text, lo, hi, need_link=False)
+        if chunk is None:
+            return None
+        words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
+        return chunk if any(w in self.instruments for w in words) else None
 
     def counted(self, text: str, lo: int, hi: int) -> Chunk | None:
         """What a count counts, written right after it: "at least 2 | courses of therapy",

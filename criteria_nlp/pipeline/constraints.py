@@ -49,6 +49,7 @@ _RESTATE_OPEN = re.compile(r"\s*[(\[]\s*(?:(?:or|i\.e\.,?|approximately|approx\.
 _RESTATE_SLASH = re.compile(r"\s*/\s*")
 _RESTATE_CLOSE = re.compile(r"\s*[)\]]")
 _DURATION_GAP = re.compile(r"(?i)[\s,)]*(?:for|during|over|in|within|since|lasting|the|last|past|previous|a|period|of|\s)*")
+_FOR_GROUP = re.compile(r"(?i)\s*(?:for|in|among)\s+(?:the\s+)?(?P<who>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*(?:,|and|or|;|,\s*and|,\s*or)\s*")
 _WORD = re.compile(r"[A-Za-z][\w\-'/]*")
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 
@@ -157,6 +158,7 @@ class ConstraintExtractor:
             if c is not None and found:
                 c = self._continue_variable(found[-1], c, text, ents)
                 c = self._lasting(found[-1], c, text)
+                c = self._for_group(found[-1], c, text)
             pair = _BP_DIASTOLIC.match(text, c.end) if c is not None and c.upper is None else None
             if pair and 20 <= float(pair.group(1)) < c.value <= 300:
                 found.extend(self._blood_pressure(c, pair, text, m.end() if m.group("post") else pair.end()))
@@ -464,6 +466,27 @@ class ConstraintExtractor:
                 return (chunk.start, span[1] + 1)
         return span
 
+    def _for_group(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'Hb < 11.5 g/dL for women and < 12.5 g/dL for men': the second bound is the
+        first one's thing for another group of people, not a bound on the people."""
+        gap = _FOR_GROUP.fullmatch(text, prev.end, c.start)
+        if gap is None or prev.mention is None or prev.category == "age" or c.category == "age":
+            return c
+        if not self.chunker.is_person(text, Chunk(*gap.span("who"))):
+            return c
+        if c.mention_start is not None and not (gap.start("who") <= c.mention_start < gap.end("who")):
+            return c
+        category = c.category if c.category in ("temporal",) else prev.category
+        return c.model_copy(
+            update={
+                "variable": prev.variable,
+                "mention": prev.mention,
+                "mention_start": prev.mention_start,
+                "mention_end": prev.mention_end,
+                "category": category,
+            }
+        )
+
     def _lasting(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
         """'calcium between 2.1 and 2.6 mmol/L for > 3 months': a duration right after a
         bound, naming nothing itself, is how long that bound's thing has held."""
@@ -587,13 +610,20 @@ class ConstraintExtractor:
                 chunker.only_measure_words(text, best[1], start)
                 or chunk is None
                 or chunk.stray
-                or (chunk.start < best[1] and best[0] < chunk.end)
+                or (chunk.start < best[1] and best[0] < chunk.end and chunker.only_measure_words(text, best[1], chunk.end))
             ):
-                ent = best
+                ent = best  # (a chunk going on past the name heads elsewhere: "PDA diameter")
         if ent is not None and dose and ent[2] not in ("dose", "other"):
             ent = None  # "steroid pulse therapy (>1.5mg/kg)": a dose, whatever word precedes
         since = timed and self._since.match(text, end)
-        if ent is not None:
+        instrument = None
+        if not timed and not dose and (ent is None or ent[1] <= start):
+            instrument = chunker.instrument_after(text, end, clause_end)
+        if instrument is not None:
+            # "at least 5 on the 10-point rating scale": the scale is what is bounded
+            label, variable, span = (ent[2] if ent else None), None, (instrument.start, instrument.end)
+            ent = None
+        elif ent is not None:
             label, variable, span = ent[2], ent[3], (ent[0], ent[1])
         else:
             label = variable = None
