@@ -254,3 +254,15 @@ def test_a_chunk_going_on_past_a_lexicon_name_is_its_own_thing(nlp):
     text = "ALT elevation lasting > 2 weeks"
     c = one(nlp, text)
     assert named(c, text) == "ALT elevation"
+
+
+def test_a_clause_mark_inside_brackets_does_not_cut_the_thing_off(nlp):
+    text = "Major dental surgery (e.g., requiring sedation) <= 21 days before enrolment"
+    c = one(nlp, text)
+    assert named(c, text).startswith("Major dental surgery")
+
+
+def test_a_window_bounds_a_list_whose_members_carry_brackets(nlp):
+    text = "Use of clopidogrel (Plavix), heparin within 5 days"
+    c = one(nlp, text)
+    assert named(c, text).startswith("clopidogrel")

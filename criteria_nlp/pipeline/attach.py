@@ -224,6 +224,20 @@ class Chunker:
                 break
             k = j
             n = 0
+            if k >= 0 and toks[k][2] in _CLOSE:
+                # "acetylsalicylic acid (ASA), | antiplatelet agents": a conjunct with a bracket
+                depth = 0
+                while k >= 0:
+                    if toks[k][2] in _CLOSE:
+                        depth += 1
+                    elif toks[k][2] in _OPEN:
+                        depth -= 1
+                        if depth == 0:
+                            k -= 1
+                            break
+                    k -= 1
+                if depth:
+                    break
             while k >= 0 and self._kind(toks[k][2]) == "content" and n < self.max_words:
                 k -= 1
                 n += 1

@@ -567,6 +567,19 @@ class ConstraintExtractor:
         The variable is the lexicon name of the mention when it has one, else the
         mention as written, else None (nothing named)."""
         clause_start = self._clause_start(text, start, prev_end)
+        before = text[clause_start:start]
+        if before.count(")") > before.count("("):
+            # "Major surgery (e.g., requiring anesthesia) <= 30 days": a clause mark inside
+            # the brackets does not end the clause the bound sits in
+            depth = 0
+            for i in range(start - 1, max(prev_end, start - 200) - 1, -1):
+                if text[i] == ")":
+                    depth += 1
+                elif text[i] == "(":
+                    depth -= 1
+                    if depth == 0 and i < clause_start:
+                        clause_start = self._clause_start(text, i, prev_end)
+                        break
         clause_end = self._clause_end(text, end)
         kind = self.grammar.unit_kind.get(unit or "", "")
         timed = unit in _TIME_UNITS
