@@ -174,7 +174,14 @@ class Chunker:
         toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, min(hi, lo + 40))]
         if not toks or not (self._kind(toks[0]) == "content" or toks[0] == "of"):
             return None
-        return self.after(text, lo, hi, need_link=False)
+        chunk = self.after(text, lo, hi, need_link=False)
+        if chunk is not None and toks[0] == "of":
+            # "one | of the following criteria": what follows "of", determiners included
+            first = next(m for m in _TOKEN.finditer(text, lo, hi) if m.group(0).lower() == "of")
+            nxt = _TOKEN.search(text, first.end(), chunk.start + 1)
+            if nxt is not None:
+                chunk = Chunk(nxt.start(), chunk.end)
+        return chunk
 
     # ------------------------------------------------------------------ tests of words
 
