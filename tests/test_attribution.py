@@ -266,3 +266,16 @@ def test_a_window_bounds_a_list_whose_members_carry_brackets(nlp):
     text = "Use of clopidogrel (Plavix), heparin within 5 days"
     c = one(nlp, text)
     assert named(c, text).startswith("clopidogrel")
+
+
+@pytest.mark.parametrize(
+    "text", ["sexually active with women in the past 6 months", "planning to become pregnant in 9 months", "Men within 2 years"]
+)
+def test_a_window_after_a_person_is_not_an_age(nlp, text):
+    for c in extract_text(nlp, text, repair=False):
+        assert c.category == "temporal", (text, c)
+
+
+def test_young_persons_have_ages_in_days(nlp):
+    c = one(nlp, "Neonates < 21 days")
+    assert c.category == "age"

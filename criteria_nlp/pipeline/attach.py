@@ -50,6 +50,7 @@ class Chunker:
         self.stray = low("stray")
         self.links_after = low("links_after")
         self.instruments = low("instruments")
+        self.young = low("young")
         self.max_words = int(data.get("max_chunk_words", 6))
 
     # ------------------------------------------------------------------ words
@@ -198,6 +199,13 @@ class Chunker:
             return False
         words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
         return bool(words) and words[-1] in self.person
+
+    def is_young(self, text: str, chunk: Chunk | None) -> bool:
+        """A person whose age is counted in months, weeks or days ("infants", "neonates")."""
+        if chunk is None:
+            return False
+        words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
+        return bool(words) and words[-1] in self.young
 
     def speaks_of_age(self, text: str, lo: int, hi: int) -> bool:
         return any(m.group(0).lower() in self.age for m in _TOKEN.finditer(text, lo, hi))

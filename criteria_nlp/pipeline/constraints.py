@@ -660,7 +660,10 @@ class ConstraintExtractor:
             span = self._with_name_before(text, clause_start, span)
         category = label or "other"
         if timed and category != "age":
-            if unit in ("a", "mo", "wk", "d") and self._is_age(text, clause_start, start, end, ent, chunk, span, unit):
+            window_cue = bool(g("temp"))
+            if unit in ("a", "mo", "wk", "d") and self._is_age(
+                text, clause_start, start, end, ent, chunk, span, unit, window_cue
+            ):
                 category, variable = "age", "age"
                 if ent is None:
                     span = self._age_words(text, start, end, span, g)
@@ -689,7 +692,7 @@ class ConstraintExtractor:
         stop = _CLAUSE_END.search(text, end, limit)
         return stop.start() if stop else limit
 
-    def _is_age(self, text, clause_start, start, end, ent, chunk, span, unit) -> bool:
+    def _is_age(self, text, clause_start, start, end, ent, chunk, span, unit, window_cue=False) -> bool:
         """A number of years is an age only when the text speaks of age: an age word
         around it ("aged", "years old", "of age", "older"), a person it is the age of
         ("patients >= 18 years", "children 2 to 12 years"), or nothing else in its clause
@@ -702,7 +705,11 @@ class ConstraintExtractor:
             return True
         if chunker.speaks_of_age(text, max(clause_start, start - 30), start):
             return True
+        if window_cue:
+            return False  # "sexually active with males in the past 3 months": a window
         if chunker.is_person(text, chunk):
+            if unit != "a" and not chunker.is_young(text, chunk):
+                return False  # "women ... 6 weeks postpartum"; but "infants < 28 days"
             return not self.temporal_cues.search(text, chunk.end, start) and not self._since.match(text, end)
         if unit != "a":
             return False
