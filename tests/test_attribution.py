@@ -279,3 +279,14 @@ def test_a_window_after_a_person_is_not_an_age(nlp, text):
 def test_young_persons_have_ages_in_days(nlp):
     c = one(nlp, "Neonates < 21 days")
     assert c.category == "age"
+
+
+def test_an_exception_is_not_what_a_window_bounds(nlp):
+    text = "Use of anticoagulants other than heparin within 7 days"
+    assert named(one(nlp, text), text) == "anticoagulants"
+
+
+def test_a_window_after_a_bracketed_note_bounds_the_measured_thing(nlp):
+    text = "Creatinine clearance >= 50 mL/min (Cockcroft-Gault) in the last 2 months"
+    found = extract_text(nlp, text, repair=False)
+    assert [c.mention for c in found] == ["Creatinine clearance", "Creatinine clearance"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 # A word (letters, digits, inner hyphens, slashes, dots, apostrophes: "anti-PD-1", "AST/ALT",
 # "HbA1c", "e.g.") or one bracket / clause mark.
-_TOKEN = re.compile(r"[^\W_](?:[\w\-'+/.·^µ]*[\w+%])?|[()\[\],;:]")
+_TOKEN = re.compile(r"[^\W_](?:[\w\-'+/.·^µ]*[\w+%])?|[()\[\],;:]|[<>=≥≤≧≦]")
 _OPEN, _CLOSE = "([", ")]"
 _CLAUSE = {",", ";", ":"}
 # "-ed" words end a chunk like a verb ("uncontrolled | hypertension" keeps "hypertension",
@@ -61,8 +61,8 @@ class Chunker:
             return "open"
         if word in _CLOSE:
             return "close"
-        if word in _CLAUSE:
-            return "clause"
+        if word in _CLAUSE or not (word[0].isalnum() or word[0] == "_"):
+            return "clause"  # also an operator sign ("≥", "<", "=")
         w = word.lower()
         if w in self.boundary:
             return "boundary"
@@ -108,8 +108,9 @@ class Chunker:
                         break
                     depth -= 1
                 elif depth == 0:
-                    if kind != "content" or words >= self.max_words:
-                        break
+                    adjective = kind == "verb" and words > 0 and _participle(toks[i][2], self.verbs)
+                    if (kind != "content" and not adjective) or words >= self.max_words:
+                        break  # ("acute decompensated | HF": a participle inside a chunk)
                     words += 1
                 i -= 1
             if depth:
@@ -222,7 +223,7 @@ class Chunker:
         i = len(toks) - 1
         hops = 0
         end = chunk.end
-        while i >= 0 and hops < 10:
+        while i >= 0 and hops < 16:
             j = i
             joiner = False
             other = False
@@ -278,6 +279,8 @@ class Chunker:
         toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, chunk.start)]
         while toks and toks[-1] in _DETERMINERS:
             toks.pop()
+        if toks[-2:] in (["other", "than"], ["except", "for"], ["apart", "from"]) or (toks and toks[-1] in _EXCEPT):
+            return True  # "steroids other than | aspirin": the exception is not the thing
         return bool(toks) and (toks[-1] in ("before", "after", "following") or toks[-2:] == ["prior", "to"])
 
 
@@ -286,6 +289,7 @@ _JOINERS = {
     "or", "and", "and/or", "with", "of", "on", "in", "into", "for", "at", "by", "from", "without", "nor",
     "e.g", "eg", "i.e", "ie", "including", "like", "involving", "affecting", "as", "around",
 }
+_EXCEPT = {"except", "excluding", "besides", "but"}
 _LIST_OPENERS = {"such", "e.g", "eg", "i.e", "ie", "including", "like"}
 
 
@@ -300,4 +304,4 @@ def _participle(word: str, verbs: set[str]) -> bool:
     """An adjectival "-ed" word inside a modifier ("in the | affected | shoulder")."""
     w = word.lower()
     return bool(_ED.search(w)) and w not in verbs and w not in _ED_NOUNS
-_MAX_PHRASE_WORDS = 24
+_MAX_PHRASE_WORDS = 40

@@ -50,6 +50,7 @@ _RESTATE_SLASH = re.compile(r"\s*/\s*")
 _RESTATE_CLOSE = re.compile(r"\s*[)\]]")
 _DURATION_GAP = re.compile(r"(?i)[\s,)]*(?:for|during|over|in|within|since|lasting|the|last|past|previous|a|period|of|\s)*")
 _FOR_GROUP = re.compile(r"(?i)\s*(?:for|in|among)\s+(?:the\s+)?(?P<who>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*(?:,|and|or|;|,\s*and|,\s*or)\s*")
+_BRACKET_GAP = re.compile(r"\s*(?:\S*/\S*\s*)?\((?:[^()]|\([^()]*\))*\)[\s,]*(?:(?:for|during|over|in|within|the|last|past|a|of)\s+)*")
 _WORD = re.compile(r"[A-Za-z][\w\-'/]*")
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 
@@ -490,10 +491,15 @@ class ConstraintExtractor:
     def _lasting(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
         """'calcium between 2.1 and 2.6 mmol/L for > 3 months': a duration right after a
         bound, naming nothing itself, is how long that bound's thing has held."""
-        if c.mention is not None or c.category != "temporal" or prev.mention is None or prev.category == "age":
+        if c.category != "temporal" or prev.mention is None or prev.category == "age":
             return c
         gap = text[prev.end : c.start]
-        if len(gap) > 30 or _CLAUSE_END.search(gap) or not _DURATION_GAP.fullmatch(gap):
+        if c.mention is not None:
+            # "GFR >= 40 ml/min (estimated by MDRD) in the last 4 months": only a bracket
+            # (and a unit the grammar does not know) between the bound and the window
+            if not (c.mention_start >= prev.end and _BRACKET_GAP.fullmatch(gap)):
+                return c
+        elif len(gap) > 30 or _CLAUSE_END.search(gap) or not _DURATION_GAP.fullmatch(gap):
             return c
         return c.model_copy(
             update={"variable": prev.variable, "mention": prev.mention, "mention_start": prev.mention_start, "mention_end": prev.mention_end}
@@ -607,10 +613,11 @@ class ConstraintExtractor:
             earlier, verb2 = chunker.before(text, clause_start, chunk.start)
             if earlier is not None and not earlier.stray:
                 chunk, verb = earlier, verb2
-        if ent is not None and ent[2] == "age":
-            # "Age 18 to 70 years old": the age word before the bound names it first
+        if ent is not None:
+            # "Age 18 to 70 years old", "CrCl >= 50 mL/min (Cockcroft-Gault)": the same
+            # variable named before the bound names it first
             for e in ents:
-                if clause_start <= e[0] and e[1] <= start and e[2] == "age":
+                if clause_start <= e[0] and e[1] <= start and (e[2] == "age" == ent[2] or e[3] == ent[3]):
                     ent = e
         if ent is None:
             best = None
@@ -656,7 +663,7 @@ class ConstraintExtractor:
                 span = (after.start, after.end)  # counts: "at least 2 prior lines of therapy"
             elif timed and verb is not None:
                 span = verb  # "treated within 4 weeks": the verb names the event
-        if ent is not None and span is not None:
+        if ent is not None and span is not None and span[1] <= start:
             span = self._with_name_before(text, clause_start, span)
         category = label or "other"
         if timed and category != "age":
