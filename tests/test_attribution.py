@@ -290,3 +290,16 @@ def test_a_window_after_a_bracketed_note_bounds_the_measured_thing(nlp):
     text = "Creatinine clearance >= 50 mL/min (Cockcroft-Gault) in the last 2 months"
     found = extract_text(nlp, text, repair=False)
     assert [c.mention for c in found] == ["Creatinine clearance", "Creatinine clearance"]
+
+
+def test_the_second_bound_of_an_age_is_named_where_the_first_was(nlp):
+    text = "Age >= 30 and <= 75 years"
+    found = extract_text(nlp, text, repair=False)
+    assert [(c.category, c.mention) for c in found] == [("age", "Age"), ("age", "Age")]
+    found = extract_text(nlp, "age < 16 or greater than 80", repair=False)
+    assert [(c.category, c.operator, c.value) for c in found] == [("age", "<", 16), ("age", ">", 80)]
+
+
+def test_an_age_word_in_the_bound_makes_a_bare_number_an_age(nlp):
+    c = one(nlp, "Participants 40 or older")
+    assert (c.category, c.unit, c.mention) == ("age", "a", "older")

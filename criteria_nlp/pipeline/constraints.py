@@ -160,6 +160,7 @@ class ConstraintExtractor:
                 c = self._continue_variable(found[-1], c, text, ents)
                 c = self._lasting(found[-1], c, text)
                 c = self._for_group(found[-1], c, text)
+                c = self._same_age(found[-1], c, text)
             pair = _BP_DIASTOLIC.match(text, c.end) if c is not None and c.upper is None else None
             if pair and 20 <= float(pair.group(1)) < c.value <= 300:
                 found.extend(self._blood_pressure(c, pair, text, m.end() if m.group("post") else pair.end()))
@@ -467,6 +468,20 @@ class ConstraintExtractor:
                 return (chunk.start, span[1] + 1)
         return span
 
+    def _same_age(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'Age >= 21 and <= 60 years', 'age > 21 or less than 2': the second bound of an
+        age joined by a conjunction bounds the same age, named where the first was."""
+        if prev.category != "age" or prev.mention is None or not _COORDINATION.fullmatch(text[prev.end : c.start]):
+            return c
+        if c.category == "age" and c.mention_start is not None and c.mention_start >= c.start:
+            update = {}  # its own age word or unit only: the first one's name is the name
+        elif c.category == "other" and c.unit is None and c.mention is None and not c.relative_to:
+            update = {"category": "age", "unit": prev.unit}
+        else:
+            return c
+        update.update(variable="age", mention=prev.mention, mention_start=prev.mention_start, mention_end=prev.mention_end)
+        return c.model_copy(update=update)
+
     def _for_group(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
         """'Hb < 11.5 g/dL for women and < 12.5 g/dL for men': the second bound is the
         first one's thing for another group of people, not a bound on the people."""
@@ -686,6 +701,16 @@ class ConstraintExtractor:
                     span = (phrase.start, phrase.end)
         elif category in ("other", "dose") and dose:
             category = "dose"
+        if (
+            unit is None
+            and not relative_to
+            and ent is None
+            and category == "other"
+            and (age_word := _AGE_TEXT.search(text, start, min(len(text), end + 8))) is not None
+            and age_word.start() < end + 2
+        ):
+            # "55 and older", "Be 60 or older": an age word in the bound itself
+            category, span = "age", age_word.span()
         if span is not None and variable is None:
             variable = text[span[0] : span[1]]
         if category == "age":
