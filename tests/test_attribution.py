@@ -303,3 +303,10 @@ def test_the_second_bound_of_an_age_is_named_where_the_first_was(nlp):
 def test_an_age_word_in_the_bound_makes_a_bare_number_an_age(nlp):
     c = one(nlp, "Participants 40 or older")
     assert (c.category, c.unit, c.mention) == ("age", "a", "older")
+
+
+def test_a_duration_bounds_a_state_with_its_cause_and_place(nlp):
+    text = "knee pain due to osteoarthritis for at least 6 months"
+    assert named(one(nlp, text), text) == "knee pain due to osteoarthritis"
+    text = "swelling in both ankles for more than 6 weeks"
+    assert named(one(nlp, text), text) == "swelling in both ankles"

@@ -230,7 +230,11 @@ class Chunker:
             while j >= 0 and (toks[j][2].lower() in _DETERMINERS or _participle(toks[j][2], self.verbs)):
                 other = other or toks[j][2].lower() == "other"
                 j -= 1
-            if j >= 0 and (toks[j][2].lower() in _JOINERS or toks[j][2] == ","):
+            if j >= 1 and toks[j][2].lower() == "to" and toks[j - 1][2].lower() in _TO_JOINERS:
+                j -= 1  # "pain due to | tennis elbow"
+                joiner = True
+                j -= 1
+            elif j >= 0 and (toks[j][2].lower() in _JOINERS or toks[j][2] == ","):
                 joiner = True
                 other = other and toks[j][2].lower() in ("or", "and") and hops == 0
                 j -= 1
@@ -284,11 +288,15 @@ class Chunker:
         return bool(toks) and (toks[-1] in ("before", "after", "following") or toks[-2:] == ["prior", "to"])
 
 
-_DETERMINERS = {"the", "a", "an", "any", "all", "other", "their", "his", "her", "its"}
+_DETERMINERS = {
+    "the", "a", "an", "any", "all", "other", "their", "his", "her", "its", "minimum", "maximum", "least", "one", "two",
+    "three", "both", "each", "either",
+}
 _JOINERS = {
     "or", "and", "and/or", "with", "of", "on", "in", "into", "for", "at", "by", "from", "without", "nor",
     "e.g", "eg", "i.e", "ie", "including", "like", "involving", "affecting", "as", "around",
 }
+_TO_JOINERS = {"due", "secondary", "related", "attributable"}
 _EXCEPT = {"except", "excluding", "besides", "but"}
 _LIST_OPENERS = {"such", "e.g", "eg", "i.e", "ie", "including", "like"}
 
