@@ -310,3 +310,19 @@ def test_a_duration_bounds_a_state_with_its_cause_and_place(nlp):
     assert named(one(nlp, text), text) == "knee pain due to osteoarthritis"
     text = "swelling in both ankles for more than 6 weeks"
     assert named(one(nlp, text), text) == "swelling in both ankles"
+
+
+def test_a_window_after_a_comma_finds_its_event_before_the_comma(nlp):
+    text = "Major surgery, other than dental surgery, within 3 weeks"
+    assert named(one(nlp, text), text) == "Major surgery"
+
+
+def test_a_numbered_label_does_not_hide_the_event(nlp):
+    text = "3) myocardial infarction within the past 6 months"
+    assert named(one(nlp, text), text) == "myocardial infarction"
+
+
+def test_a_window_after_a_bound_is_when_the_bound_held_not_its_anchor(nlp):
+    text = "HbA1c < 7.5% 6 months after gastric bypass"
+    found = extract_text(nlp, text, repair=False)
+    assert [c.mention for c in found] == ["HbA1c", "HbA1c"]

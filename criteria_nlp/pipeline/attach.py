@@ -76,9 +76,12 @@ class Chunker:
 
     # ------------------------------------------------------------------ chunks
 
-    def before(self, text: str, lo: int, hi: int) -> tuple[Chunk | None, tuple[int, int] | None]:
+    def before(
+        self, text: str, lo: int, hi: int, cross_comma: bool = False
+    ) -> tuple[Chunk | None, tuple[int, int] | None]:
         """The noun chunk nearest before ``hi`` (not before ``lo``), and the event verb
-        skipped on the way (the nearest one), if any."""
+        skipped on the way (the nearest one), if any; ``cross_comma`` lets the lead pass
+        commas ("Major surgery, | other than biopsy")."""
         toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, _word_start(text, lo), hi)]
         i = len(toks) - 1
         verb = None
@@ -89,7 +92,7 @@ class Chunker:
                 kind = self._kind(toks[i][2])
                 if kind == "content" or kind == "close":
                     break
-                if kind == "clause":
+                if kind == "clause" and not (cross_comma and toks[i][2] == ","):
                     return fallback, verb
                 if kind == "verb" and verb is None and fallback is None:
                     verb = (toks[i][0], toks[i][1])
@@ -99,9 +102,12 @@ class Chunker:
             end_tok = i
             depth = 0
             words = 0
+            first_close = None
             while i >= 0:
                 kind = self._kind(toks[i][2])
                 if kind == "close":
+                    if depth == 0 and first_close is None:
+                        first_close = i
                     depth += 1
                 elif kind == "open":
                     if depth == 0:
@@ -114,8 +120,10 @@ class Chunker:
                     words += 1
                 i -= 1
             if depth:
-                # an unmatched ")" ("... (see above) > 3"): keep the words after it only
-                return fallback, verb
+                # an unmatched ")" ("2) stroke within ..."): keep the words after it only
+                if first_close is None or first_close >= end_tok:
+                    return fallback, verb
+                i = first_close
             chunk = Chunk(toks[i + 1][0], toks[end_tok][1])
             if not self._stray(text, chunk.start, chunk.end):
                 return chunk, verb

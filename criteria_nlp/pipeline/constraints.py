@@ -51,6 +51,7 @@ _RESTATE_CLOSE = re.compile(r"\s*[)\]]")
 _DURATION_GAP = re.compile(r"(?i)[\s,)]*(?:for|during|over|in|within|since|lasting|the|last|past|previous|a|period|of|\s)*")
 _FOR_GROUP = re.compile(r"(?i)\s*(?:for|in|among)\s+(?:the\s+)?(?P<who>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*(?:,|and|or|;|,\s*and|,\s*or)\s*")
 _BRACKET_GAP = re.compile(r"\s*(?:\S*/\S*\s*)?\((?:[^()]|\([^()]*\))*\)[\s,]*(?:(?:for|during|over|in|within|the|last|past|a|of)\s+)*")
+_COMMA_BEFORE = re.compile(r",\s*$")
 _WORD = re.compile(r"[A-Za-z][\w\-'/]*")
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 
@@ -509,7 +510,12 @@ class ConstraintExtractor:
         if c.category != "temporal" or prev.mention is None or prev.category == "age":
             return c
         gap = text[prev.end : c.start]
-        if c.mention is not None:
+        if c.mention is not None and c.mention_start >= c.end:
+            # "HbA1c < 48 mmol/mol 3 months after surgery": the thing after the window is
+            # its anchor; right after a bound, the window is when that bound held
+            if gap.strip():
+                return c
+        elif c.mention is not None:
             # "GFR >= 40 ml/min (estimated by MDRD) in the last 4 months": only a bracket
             # (and a unit the grammar does not know) between the bound and the window
             if not (c.mention_start >= prev.end and _BRACKET_GAP.fullmatch(gap)):
@@ -623,9 +629,14 @@ class ConstraintExtractor:
                     ent = e
                     break
         chunk, verb = chunker.before(text, clause_start, start)
+        comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if timed and g("temp") else None
+        if comma and chunk is None and verb is None:
+            # "Major surgery, other than biopsy, within 2 weeks": the window after a comma
+            clause_start = self._clause_start(text, start, prev_end, wide=True)
+            chunk, verb = chunker.before(text, clause_start, comma.start())
         if timed and chunk is not None and not chunk.stray and chunker.anchor_before(text, clause_start, chunk):
             # "heparin therapy prior to CPB within 7 days": CPB anchors the other phrase
-            earlier, verb2 = chunker.before(text, clause_start, chunk.start)
+            earlier, verb2 = chunker.before(text, clause_start, chunk.start, cross_comma=True)
             if earlier is not None and not earlier.stray:
                 chunk, verb = earlier, verb2
         if ent is not None:
@@ -693,7 +704,7 @@ class ConstraintExtractor:
                 category = "temporal"
                 if label == "dose" and span is not None:
                     variable = text[span[0] : span[1]]  # "aspirin for > 7 days": its use, not its dose
-                if ent is None and span is not None and span != verb:
+                if span is not None and span != verb and (ent is None or (ent[2] in ("dose", "other") and span[1] <= start)):
                     # the window bounds the whole phrase: "chemotherapy or radiotherapy",
                     # "Treatment with probiotics or prebiotics", "surgery on the knee"
                     wide = self._clause_start(text, start, prev_end, wide=True)
