@@ -72,7 +72,7 @@ class Chunker:
 
     def _stray(self, text: str, start: int, end: int) -> bool:
         words = [m.group(0).lower() for m in _TOKEN.finditer(text, start, end)]
-        return all(w in self.stray or w in _OPEN or w in _CLOSE or w.isdigit() for w in words)
+        return all(w in self.stray or w.isdigit() or not w[0].isalpha() for w in words)
 
     # ------------------------------------------------------------------ chunks
 

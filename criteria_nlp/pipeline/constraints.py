@@ -687,7 +687,7 @@ class ConstraintExtractor:
                 after := chunker.after(text, end, clause_end, need_link=unit is not None or relative_to is not None)
             ) is not None:
                 span = (after.start, after.end)  # counts: "at least 2 prior lines of therapy"
-            elif timed and verb is not None:
+            elif timed and verb is not None and not chunker._stray(text, *verb):
                 span = verb  # "treated within 4 weeks": the verb names the event
         if ent is not None and span is not None and span[1] <= start:
             span = self._with_name_before(text, clause_start, span)
