@@ -75,7 +75,7 @@ def test_to_disk_carries_the_rules(tmp_path):
         ("zorblin", ">=", 7, "no fewer than a total of")]
     # the bundled pipeline knows neither
     c = extract_text(nlp, "zorblin level no fewer than a total of 7", repair=False)
-    assert [x.variable for x in c] != ["zorblin"]
+    assert [(x.variable, x.category, x.operator) for x in c] != [("zorblin", "lab", ">=")]
 
 
 def test_extract_items_sets_kind_and_skips_repair():

@@ -60,7 +60,7 @@ def test_variables_have_required_keys_and_valid_values() -> None:
     entries = load_variables()
     assert len(entries) >= 300
     for e in entries:
-        assert set(e) <= {"name", "category", "aliases", "case_sensitive", "abnormal", "unit"}, e["name"]
+        assert set(e) <= {"name", "category", "aliases", "case_sensitive", "abnormal", "unit", "look_alikes"}, e["name"]
         assert {"name", "category", "aliases", "abnormal", "unit"} <= set(e), e
         assert isinstance(e["name"], str) and e["name"].strip() == e["name"] != ""
         assert e["category"] in CATEGORIES, e["name"]

@@ -115,7 +115,7 @@ def score_records(gold_records: Iterable[dict], records: Iterable[TrialRecord]) 
                 det["tp"] += 1
                 rec_tp += 1
                 variable_total += 1
-                variable_agree += gc["variable"].lower() == fc.variable.lower()
+                variable_agree += gc["variable"].lower() == (fc.variable or "").lower()
                 if _strict_equal(gc, fc):
                     strict["tp"] += 1
                 else:

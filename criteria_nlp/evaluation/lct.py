@@ -14,7 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from criteria_nlp.evaluation.attribution import AttributionScore, mention_hits, stray_words
 from criteria_nlp.evaluation.brat import BratDoc, read_brat
+from criteria_nlp.evaluation.split import is_validation
 from criteria_nlp.pipeline.numbers import parse_number
 
 # LCT operator attribute -> criteria-nlp operator; no annotated operator is a bare value.
@@ -64,6 +66,11 @@ class GoldComparison:
     value_text: list[str]
     unit_text: str | None
     category: str
+    # The spans of the entities whose role points to this comparison (what it bounds),
+    # and the attribution group: "age", "window" (a Temporality role) or "rest".
+    things: list[tuple[int, int]] = field(default_factory=list)
+    thing_text: str = ""
+    group: str = "rest"
 
     @property
     def expected_operator(self) -> str:
@@ -97,6 +104,24 @@ def _category(doc: BratDoc, comparison_event: str) -> str:
             if role == "Numeric-Filter":
                 return ev.type.lower()
     return "other"
+
+
+def _things(doc: BratDoc, comparison_event: str) -> tuple[list[tuple[int, int]], str, str]:
+    spans, texts, group = [], [], "rest"
+    for ev in doc.events.values():
+        roles = {r.rstrip("0123456789") for r, t in ev.args if t == comparison_event}
+        if not roles or ev.type == "Eq-Comparison":
+            continue
+        trigger = doc.entities.get(ev.trigger)
+        if trigger is None:
+            continue
+        spans.extend(trigger.spans)
+        texts.append(trigger.text)
+        if ev.type == "Age":
+            group = "age"
+        elif "Temporality" in roles and group != "age":
+            group = "window"
+    return spans, " | ".join(texts), group
 
 
 def _gold_number(text: str) -> float | None:
@@ -143,6 +168,7 @@ def _gold_of(doc: BratDoc) -> tuple[list[GoldComparison], list[tuple[int, int]]]
                 category=_category(doc, ev.id),
             )
         )
+        gold[-1].things, gold[-1].thing_text, gold[-1].group = _things(doc, ev.id)
     gold.sort(key=lambda g: (g.start, g.end))
     return gold, sorted(spans)
 
@@ -205,8 +231,17 @@ def predict(nlp, text: str, repair: bool = True):
     out = []
     for item, constraints in zip(items, found, strict=False):
         for c in constraints:
-            out.append(c.model_copy(update={"start": c.start + item.start, "end": c.end + item.start}))
+            out.append(_shift(c, item.start))
     return out
+
+
+def _shift(c, delta: int):
+    update = {"start": c.start + delta, "end": c.end + delta}
+    if c.mention_start is not None:
+        update.update(mention_start=c.mention_start + delta, mention_end=c.mention_end + delta)
+    if c.alternates:
+        update["alternates"] = [a.model_copy(update={"start": a.start + delta, "end": a.end + delta}) for a in c.alternates]
+    return c.model_copy(update=update)
 
 
 def _numbers(c) -> list[float]:
@@ -260,6 +295,11 @@ def evaluate_lct(
     per_cat_found: Counter = Counter()
     confusion: Counter = Counter()
     misses, false_alarms, wrong_operator, nonnumeric = [], [], [], []
+    attribution = AttributionScore()
+    stray = stray_words()
+    alternate_found: list[GoldComparison] = []
+    part_gold: Counter = Counter()
+    part_found: Counter = Counter()
     for doc in docs:
         text = corrupt_text(doc.text) if corrupt else doc.text
         preds = predict(nlp, text, repair=repair)
@@ -293,7 +333,50 @@ def evaluate_lct(
                 continue
             used.update(group)
             matches.append((g, group))
+        # A restatement in another unit ("(1500/uL)") is stored on the constraint it
+        # restates; when LCT annotated it as a comparison of its own, the alternate finds it.
+        matched_ids = {g.id for g, _ in matches}
+        for g in gold:
+            if g.id in matched_ids:
+                continue
+            for c in preds:
+                if any(
+                    _overlaps(g.start, g.end, a.start, a.end)
+                    and _same_numbers(g.values, sorted([a.value] + ([a.upper] if a.upper is not None else [])))
+                    for a in c.alternates
+                ):
+                    alternate_found.append(g)
+                    break
+        part = "validation" if is_validation("lct", doc.doc_id, doc.batch) else "train"
+        attribution.count_names(part, preds, stray)
+        for g, ks in matches:
+            if not g.things:
+                continue
+            right = any(mention_hits(preds[k], g.things) for k in ks)
+            c = preds[ks[0]]
+            attribution.add(
+                part,
+                g.group,
+                right,
+                c.mention is not None,
+                {
+                    "doc": doc.doc_id,
+                    "sentence": _sentence(doc.text, g.start, g.end),
+                    "gold": g.text,
+                    "gold_thing": g.thing_text,
+                    "group": g.group,
+                    "found": c.text,
+                    "mention": c.mention,
+                    "variable": c.variable,
+                    "category": c.category,
+                },
+            )
         matched_gold: set[str] = set()
+        for g in alternate_found:
+            matched_gold.add(g.id)
+            tp += 1
+            n_pred += 1  # the alternate is a found bound of its own here
+        alternate_found.clear()
         for g, ks in matches:
             c = preds[ks[0]]  # a group shares its operator and span
             matched_gold.add(g.id)
@@ -323,6 +406,8 @@ def evaluate_lct(
                     }
                 )
         n_gold += len(gold)
+        part_gold[part] += len(gold)
+        part_found[part] += len(matched_gold)
         n_gold_annotated += sum(g.operator is not None for g in gold)
         for g in gold:
             per_cat[g.category] += 1
@@ -408,6 +493,8 @@ def evaluate_lct(
             cat: {"gold": n, "found": per_cat_found[cat], "recall": per_cat_found[cat] / n}
             for cat, n in sorted(per_cat.items(), key=lambda kv: -kv[1])
         },
+        "recall_by_part": {p: round(part_found[p] / part_gold[p], 4) if part_gold[p] else None for p in ("train", "validation")},
+        **attribution.report(),
         "recall_temporal": _group_recall(per_cat, per_cat_found, lambda c: c == "temporal"),
         "recall_not_temporal": _group_recall(per_cat, per_cat_found, lambda c: c != "temporal"),
         "operator_confusion": {f"{g} -> {p}": n for (g, p), n in confusion.most_common()},

@@ -16,6 +16,7 @@ EVALUATORS: dict[str, tuple[str, str]] = {
     "chia": ("criteria_nlp.evaluation.segmentation", "evaluate_chia_layouts"),
     "repair": ("criteria_nlp.evaluation.repair", "evaluate_repair"),
     "lost_signs": ("criteria_nlp.evaluation.lost_signs", "evaluate_lost_signs"),
+    "chia_attribution": ("criteria_nlp.evaluation.attribution", "evaluate_chia_attribution"),
 }
 CORPORA = ("lct", "chia")
 
@@ -64,6 +65,7 @@ def plan(
                 steps.append((f"lost-sign forms, simulated ({directory})", "lost_signs", Path(directory), {}))
         else:
             steps.append((f"chia layouts ({directory})", "chia", Path(directory), {}))
+            steps.append((f"chia attribution ({directory})", "chia_attribution", Path(directory), {}))
     return steps
 
 

@@ -21,6 +21,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from criteria_nlp.pipeline import lost_signs
+from criteria_nlp.pipeline.attach import Chunk, Chunker
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
 from criteria_nlp.pipeline.numbers import (
     HAS_NUMBER,
@@ -31,10 +32,10 @@ from criteria_nlp.pipeline.numbers import (
     parse_roman,
     parse_word_number,
 )
-from criteria_nlp.schema import Constraint
+from criteria_nlp.schema import Alternate, Constraint
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-DATA_FILES = ("operators.json", "units.json", "context_rules.json")
+DATA_FILES = ("operators.json", "units.json", "context_rules.json", "attachment.json")
 
 for _name, _default in (("constraints", None), ("criterion_kind", None), ("population", None)):
     if not Doc.has_extension(_name):
@@ -43,6 +44,15 @@ for _name, _default in (("constraints", None), ("criterion_kind", None), ("popul
 _PER = {"l": "L", "ul": "uL", "µl": "uL", "μl": "uL", "mcl": "uL", "mm3": "mm3", "mm³": "mm3", "ml": "mL", "kg": "kg"}
 _TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 _CLAUSE_END = re.compile(r"[;\n•]|\.\s|,\s(?=[A-Za-z])")
+_CLAUSE_END_WIDE = re.compile(r"[;\n•]|\.\s")
+_AGE_TEXT = re.compile(r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b")
+_RESTATE_OPEN = re.compile(r"\s*[(\[]\s*(?:(?:or|i\.e\.,?|approximately|approx\.?|about|ca\.?|~|≈)\s*)?")
+_RESTATE_SLASH = re.compile(r"\s*/\s*")
+_RESTATE_CLOSE = re.compile(r"\s*[)\]]")
+_DURATION_GAP = re.compile(r"(?i)[\s,)]*(?:for|during|over|in|within|since|lasting|the|last|past|previous|a|period|of|\s)*")
+_FOR_GROUP = re.compile(r"(?i)\s*(?:for|in|among)\s+(?:the\s+)?(?P<who>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*(?:,|and|or|;|,\s*and|,\s*or)\s*")
+_BRACKET_GAP = re.compile(r"\s*(?:\S*/\S*\s*)?\((?:[^()]|\([^()]*\))*\)[\s,]*(?:(?:for|during|over|in|within|the|last|past|a|of)\s+)*")
+_COMMA_BEFORE = re.compile(r",\s*$")
 _WORD = re.compile(r"[A-Za-z][\w\-'/]*")
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 
@@ -63,7 +73,8 @@ MAX_CONSTRAINTS = 300
 _AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
 # "140/90 mmHg": the diastolic pressure after the systolic one, in mmHg
 _BP_DIASTOLIC = re.compile(r"\s{0,2}/\s{0,2}(\d{2,3})(?![\d.,])\s{0,2}(mm\s?Hg|mmhg|mm of mercury)(?![A-Za-z])", re.I)
-_AGE_WORD = re.compile(r"(?i)\b(?:age|aged|old)\b")
+# "6 months since the last dose": the time since an event, named after the bound
+_SINCE = re.compile(r"(?i)\s{0,3}since\b")
 TRUNCATED_KEY = "criteria_nlp.constraints_truncated"
 _log = logging.getLogger(__name__)
 
@@ -84,6 +95,7 @@ class ConstraintExtractor:
         self.grammar: Grammar = compile_grammar(ops, self.data["units.json"])
         self.exclude_before = {_norm(w) for w in ops.get("exclude_before", [])}
         self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
+        self.chunker = Chunker(self.data.get("attachment.json", {}))
         self.list_separators = {_norm(w) for w in ops.get("list_separators", [])}
         # Statistics before an operator ("n=20", "p<0.05", "OR > 2"): a lower-case entry
         # matches any case, an entry with capitals only as written, so the odds ratio "OR"
@@ -94,6 +106,7 @@ class ConstraintExtractor:
         self.temporal_cues = re.compile(rf"(?i){alternation(ops.get('temporal_cues', []))}")
         self.age_cues = re.compile(rf"(?i){alternation(ops.get('age_cues', []))}")
         # "a minimum life expectancy of 12 weeks": the bound word names the variable first.
+        self._since = _SINCE
         self.distant = {}
         for op, cues in ops.get("distant_before", {}).items():
             for cue in cues:
@@ -150,6 +163,9 @@ class ConstraintExtractor:
             c = self._read(m, text, ents, prev_end)
             if c is not None and found:
                 c = self._continue_variable(found[-1], c, text, ents)
+                c = self._lasting(found[-1], c, text)
+                c = self._for_group(found[-1], c, text)
+                c = self._same_age(found[-1], c, text)
             pair = _BP_DIASTOLIC.match(text, c.end) if c is not None and c.upper is None else None
             if pair and 20 <= float(pair.group(1)) < c.value <= 300:
                 found.extend(self._blood_pressure(c, pair, text, m.end() if m.group("post") else pair.end()))
@@ -157,6 +173,18 @@ class ConstraintExtractor:
                 continue
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
             pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1)
+            if c is not None and found and self._restates(found[-1], c, text):
+                # "ANC >= 1.5 x 10^9/L (1500/uL)": the same bound in another unit
+                alt = Alternate(
+                    value=c.value, upper=c.upper, unit=c.unit, unit_text=c.unit_text, start=c.start, end=c.end, text=c.text
+                )
+                last = found[-1]
+                for k in range(len(found) - 1, -1, -1):
+                    if (found[k].start, found[k].end) != (last.start, last.end):
+                        break
+                    found[k] = found[k].model_copy(update={"alternates": [*found[k].alternates, alt]})
+                prev_end = c.end
+                continue
             if c is not None:
                 found.extend(self._coordinated(c, text, ents))
                 prev_end = c.end
@@ -249,6 +277,7 @@ class ConstraintExtractor:
             if value is None:
                 return None
             b = self._value(m, "b")
+            cut = False
             pre, temp, post = g("pre"), g("temp"), g("post")
             roman = g("ar") is not None
             if roman and not (g("arkw") or pre or temp):
@@ -260,6 +289,7 @@ class ConstraintExtractor:
             ):
                 # "18 or 65", "140/90": not a list of grades; keep the first number alone
                 b = None
+                cut = True
                 end = max(m.end(k) for k in _A_PARTS if g(k))
                 if not _BP_DIASTOLIC.match(text, end):
                     post = None  # "160/110 mmHg or more" keeps its operator for both
@@ -298,7 +328,8 @@ class ConstraintExtractor:
                     unit_text = _sci_text(text, m, tag)
                     break
             if unit is None:
-                ut = g("unit") or g("unit1")
+                # a cut list ("< 126 mg/dl and 2 hour ...") keeps its first number's unit
+                ut = (g("unit1") or g("unit")) if cut else (g("unit") or g("unit1"))
                 if ut:
                     unit_text = ut
                     unit = gr.units.get(_norm(ut)) or gr.units.get(ut)
@@ -324,12 +355,14 @@ class ConstraintExtractor:
                 return None
             if self._excluded(m, text, start, end, value, unit, has_operator):
                 return None
-        variable, mention, category, unit = self._attach(
+        variable, span, category, unit = self._attach(
             text, start, end, unit, relative_to, ents, prev_end, mention_hint, g
         )
         return Constraint(
             variable=variable,
-            mention=mention,
+            mention=text[span[0] : span[1]] if span else None,
+            mention_start=span[0] if span else None,
+            mention_end=span[1] if span else None,
             category=category,
             operator=operator,
             value=value,
@@ -359,8 +392,27 @@ class ConstraintExtractor:
         out = []
         for e in chain:
             category = c.category if c.category in ("temporal", "dose") else e[2]
-            out.append(c.model_copy(update={"variable": e[3], "mention": e[4], "category": category}))
+            out.append(
+                c.model_copy(
+                    update={"variable": e[3], "mention": e[4], "mention_start": e[0], "mention_end": e[1], "category": category}
+                )
+            )
         return out
+
+    def _restates(self, prev: Constraint, c: Constraint, text: str) -> bool:
+        """Whether ``c`` restates ``prev`` in another unit: right after it in brackets or
+        after a slash, with a unit of its own and no other operator."""
+        gap = text[prev.end : c.start]
+        bracket = _RESTATE_OPEN.fullmatch(gap)
+        if not (bracket or _RESTATE_SLASH.fullmatch(gap)):
+            return False
+        if c.unit is None or (prev.unit is None and prev.relative_to is None) or c.unit == prev.unit:
+            return False
+        if c.relative_to is not None or (prev.upper is None) != (c.upper is None):
+            return False
+        if c.operator != prev.operator and not (c.operator == "==" and c.written_operator is None):
+            return False
+        return not bracket or _RESTATE_CLOSE.match(text, c.end) is not None
 
     def _blood_pressure(self, c: Constraint, pair: re.Match, text: str, end: int) -> list[Constraint]:
         """'BP ≥ 140/90 mmHg': one bound on the systolic and one on the diastolic pressure,
@@ -392,12 +444,97 @@ class ConstraintExtractor:
             return c
         if any(prev.end <= e[0] < c.end + 12 for e in ents):
             return c
-        return c.model_copy(update={"variable": prev.variable, "mention": prev.mention, "category": prev.category})
+        return c.model_copy(
+            update={
+                "variable": prev.variable,
+                "mention": prev.mention,
+                "mention_start": prev.mention_start,
+                "mention_end": prev.mention_end,
+                "category": prev.category,
+            }
+        )
 
-    def _clause_start(self, text: str, start: int, prev_end: int) -> int:
+    def _age_words(self, text, start, end, span, g):
+        """The words that speak of an age without a lexicon name: an age word in or
+        after the expression ("older", "years old"), a person right before it ("women
+        older than 40 years"), else the unit ("Over 18 years")."""
+        hit = _AGE_TEXT.search(text, start, min(len(text), end + 12))
+        if hit:
+            return hit.span()
+        unit = "unit2" if g("two") else "unit" if g("unit") else "unit1"
+        if g(unit):
+            return g.__self__.span(unit)  # g is the match's bound group method
+        return span if span is not None and self.chunker.is_person(text, Chunk(*span)) else None
+
+    def _with_name_before(self, text, clause_start, span):
+        """'Hemoglobin (hgb) > 10': a name in brackets takes the name before it along."""
+        if span[0] > 0 and text[span[0] - 1] == "(" and text[span[1] : span[1] + 1] == ")":
+            chunk, _ = self.chunker.before(text, clause_start, span[0] - 1)
+            if chunk is not None and not chunk.stray and text[chunk.end : span[0] - 1].strip() == "":
+                return (chunk.start, span[1] + 1)
+        return span
+
+    def _same_age(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'Age >= 21 and <= 60 years', 'age > 21 or less than 2': the second bound of an
+        age joined by a conjunction bounds the same age, named where the first was."""
+        if prev.category != "age" or prev.mention is None or not _COORDINATION.fullmatch(text[prev.end : c.start]):
+            return c
+        if c.category == "age" and c.mention_start is not None and c.mention_start >= c.start:
+            update = {}  # its own age word or unit only: the first one's name is the name
+        elif c.category == "other" and c.unit is None and c.mention is None and not c.relative_to:
+            update = {"category": "age", "unit": prev.unit}
+        else:
+            return c
+        update.update(variable="age", mention=prev.mention, mention_start=prev.mention_start, mention_end=prev.mention_end)
+        return c.model_copy(update=update)
+
+    def _for_group(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'Hb < 11.5 g/dL for women and < 12.5 g/dL for men': the second bound is the
+        first one's thing for another group of people, not a bound on the people."""
+        gap = _FOR_GROUP.fullmatch(text, prev.end, c.start)
+        if gap is None or prev.mention is None or prev.category == "age" or c.category == "age":
+            return c
+        if not self.chunker.is_person(text, Chunk(*gap.span("who"))):
+            return c
+        if c.mention_start is not None and not (gap.start("who") <= c.mention_start < gap.end("who")):
+            return c
+        category = c.category if c.category in ("temporal",) else prev.category
+        return c.model_copy(
+            update={
+                "variable": prev.variable,
+                "mention": prev.mention,
+                "mention_start": prev.mention_start,
+                "mention_end": prev.mention_end,
+                "category": category,
+            }
+        )
+
+    def _lasting(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'calcium between 2.1 and 2.6 mmol/L for > 3 months': a duration right after a
+        bound, naming nothing itself, is how long that bound's thing has held."""
+        if c.category != "temporal" or prev.mention is None or prev.category == "age":
+            return c
+        gap = text[prev.end : c.start]
+        if c.mention is not None and c.mention_start >= c.end:
+            # "HbA1c < 48 mmol/mol 3 months after surgery": the thing after the window is
+            # its anchor; right after a bound, the window is when that bound held
+            if gap.strip():
+                return c
+        elif c.mention is not None:
+            # "GFR >= 40 ml/min (estimated by MDRD) in the last 4 months": only a bracket
+            # (and a unit the grammar does not know) between the bound and the window
+            if not (c.mention_start >= prev.end and _BRACKET_GAP.fullmatch(gap)):
+                return c
+        elif len(gap) > 30 or _CLAUSE_END.search(gap) or not _DURATION_GAP.fullmatch(gap):
+            return c
+        return c.model_copy(
+            update={"variable": prev.variable, "mention": prev.mention, "mention_start": prev.mention_start, "mention_end": prev.mention_end}
+        )
+
+    def _clause_start(self, text: str, start: int, prev_end: int, wide: bool = False) -> int:
         lo = max(prev_end, start - 120)
         cut = lo
-        for hit in _CLAUSE_END.finditer(text, lo, start):
+        for hit in (_CLAUSE_END_WIDE if wide else _CLAUSE_END).finditer(text, lo, start):
             cut = hit.end()
         return cut
 
@@ -458,10 +595,32 @@ class ConstraintExtractor:
     # ------------------------------------------------------------------ variable
 
     def _attach(self, text, start, end, unit, relative_to, ents, prev_end, mention_hint, g):
+        """(variable, mention span, category, unit) of one bound; see pipeline/attach.py.
+        The variable is the lexicon name of the mention when it has one, else the
+        mention as written, else None (nothing named)."""
         clause_start = self._clause_start(text, start, prev_end)
+        before = text[clause_start:start]
+        if before.count(")") > before.count("("):
+            # "Major surgery (e.g., requiring anesthesia) <= 30 days": a clause mark inside
+            # the brackets does not end the clause the bound sits in
+            depth = 0
+            for i in range(start - 1, max(prev_end, start - 200) - 1, -1):
+                if text[i] == ")":
+                    depth += 1
+                elif text[i] == "(":
+                    depth -= 1
+                    if depth == 0 and i < clause_start:
+                        clause_start = self._clause_start(text, i, prev_end)
+                        break
+        clause_end = self._clause_end(text, end)
         kind = self.grammar.unit_kind.get(unit or "", "")
+        timed = unit in _TIME_UNITS
+        dose = _is_dose(unit, kind)
+        chunker = self.chunker
         ent = None
+        span = None
         if mention_hint is not None:
+            # "between the ages of 18 and 65": the words between the bounds' openers
             for e in ents:
                 if e[0] >= mention_hint[0] and e[1] <= mention_hint[1]:
                     ent = e
@@ -474,78 +633,152 @@ class ConstraintExtractor:
                 if (e[0] < end and e[1] > start) or (end <= e[0] <= reach):
                     ent = e
                     break
+        chunk, verb = chunker.before(text, clause_start, start)
+        comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if timed and g("temp") else None
+        if comma and chunk is None and verb is None:
+            # "Major surgery, other than biopsy, within 2 weeks": the window after a comma
+            clause_start = self._clause_start(text, start, prev_end, wide=True)
+            chunk, verb = chunker.before(text, clause_start, comma.start())
+        if timed and chunk is not None and not chunk.stray and chunker.anchor_before(text, clause_start, chunk):
+            # "heparin therapy prior to CPB within 7 days": CPB anchors the other phrase
+            earlier, verb2 = chunker.before(text, clause_start, chunk.start, cross_comma=True)
+            if earlier is not None and not earlier.stray:
+                chunk, verb = earlier, verb2
+        if ent is not None:
+            # "Age 18 to 70 years old", "CrCl >= 50 mL/min (Cockcroft-Gault)": the same
+            # variable named before the bound names it first
+            for e in ents:
+                if clause_start <= e[0] and e[1] <= start and (e[2] == "age" == ent[2] or e[3] == ent[3]):
+                    ent = e
         if ent is None:
             best = None
             for e in ents:
                 if clause_start <= e[0] and e[1] <= start:
                     best = e
-            ent = best
-        window = text[clause_start:start]
-        if ent is not None and _is_dose(unit, kind) and ent[2] not in ("dose", "other"):
+            # the last lexicon name in the clause, unless another thing stands between
+            # it and the bound ("HbA1c level of", but not "ALT ... and cancer within")
+            if best is not None and (
+                chunker.only_measure_words(text, best[1], start)
+                or chunk is None
+                or chunk.stray
+                or (chunk.start < best[1] and best[0] < chunk.end and chunker.only_measure_words(text, best[1], chunk.end))
+            ):
+                ent = best  # (a chunk going on past the name heads elsewhere: "PDA diameter")
+        if ent is not None and dose and ent[2] not in ("dose", "other"):
             ent = None  # "steroid pulse therapy (>1.5mg/kg)": a dose, whatever word precedes
-        if ent is not None:
-            label, variable, mention = ent[2], ent[3], ent[4]
+        since = timed and self._since.match(text, end)
+        instrument = None
+        if not timed and not dose and (ent is None or ent[1] <= start):
+            instrument = chunker.instrument_after(text, end, clause_end)
+        if instrument is not None:
+            # "at least 5 on the 10-point rating scale": the scale is what is bounded
+            label, variable, span = (ent[2] if ent else None), None, (instrument.start, instrument.end)
+            ent = None
+        elif ent is not None:
+            label, variable, span = ent[2], ent[3], (ent[0], ent[1])
         else:
-            label = None
-            if mention_hint is not None:
-                mention = text[mention_hint[0] : mention_hint[1]].strip()
-            else:
-                mention = self._mention(text, clause_start, start, end, unit, relative_to)
-            variable = mention or ""
+            label = variable = None
+            if mention_hint is not None and not chunker._stray(text, *mention_hint):
+                span = _strip_span(text, *mention_hint)
+            elif since and (after := chunker.after(text, end, clause_end, need_link=True)) is not None:
+                span = (after.start, after.end)  # "4 weeks since prior chemotherapy"
+            elif (
+                unit is None and relative_to is None and (counted := chunker.counted(text, end, clause_end)) is not None
+            ):
+                span = (counted.start, counted.end)  # a count counts what follows it
+            elif chunk is not None and not chunk.stray:
+                span = (chunk.start, chunk.end)
+            elif (
+                after := chunker.after(text, end, clause_end, need_link=unit is not None or relative_to is not None)
+            ) is not None:
+                span = (after.start, after.end)  # counts: "at least 2 prior lines of therapy"
+            elif timed and verb is not None and not chunker._stray(text, *verb):
+                span = verb  # "treated within 4 weeks": the verb names the event
+        if ent is not None and span is not None and span[1] <= start:
+            span = self._with_name_before(text, clause_start, span)
         category = label or "other"
-        if unit in _TIME_UNITS and category != "age":
-            if unit == "a" and self._is_age(text, window, start, end, ent):
+        if timed and category != "age":
+            window_cue = bool(g("temp"))
+            if unit in ("a", "mo", "wk", "d") and self._is_age(
+                text, clause_start, start, end, ent, chunk, span, unit, window_cue
+            ):
                 category, variable = "age", "age"
-                mention = mention or None
+                if ent is None:
+                    span = self._age_words(text, start, end, span, g)
             else:
-                if label == "dose" and mention:
-                    # "corticosteroids in the last 2 months" bounds the drug's use, not its dose
-                    variable = mention
                 category = "temporal"
-        elif category in ("other", "dose") and _is_dose(unit, kind):
+                if label == "dose" and span is not None:
+                    variable = text[span[0] : span[1]]  # "aspirin for > 7 days": its use, not its dose
+                if span is not None and span != verb and (ent is None or (ent[2] in ("dose", "other") and span[1] <= start)):
+                    # the window bounds the whole phrase: "chemotherapy or radiotherapy",
+                    # "Treatment with probiotics or prebiotics", "surgery on the knee"
+                    wide = self._clause_start(text, start, prev_end, wide=True)
+                    phrase = chunker.phrase_back(text, wide, Chunk(*span))
+                    span = (phrase.start, phrase.end)
+        elif category in ("other", "dose") and dose:
             category = "dose"
-        if not variable:
-            variable = {"age": "age", "temporal": "time"}.get(category, text[start:end])
-        if category == "age" and unit is None and not relative_to:
-            unit = "a"  # "aged 18-70": an age without a unit is in years
-        return variable, mention or None, category, unit
+        if (
+            unit is None
+            and not relative_to
+            and ent is None
+            and category == "other"
+            and (age_word := _AGE_TEXT.search(text, start, min(len(text), end + 8))) is not None
+            and age_word.start() < end + 2
+        ):
+            # "55 and older", "Be 60 or older": an age word in the bound itself
+            category, span = "age", age_word.span()
+        if span is not None and variable is None:
+            variable = text[span[0] : span[1]]
+        if category == "age":
+            variable = "age"
+            if unit is None and not relative_to:
+                unit = "a"  # "aged 18-70": an age without a unit is in years
+        return variable, span, category, unit
 
-    def _is_age(self, text, window, start, end, ent) -> bool:
-        if ent is not None and ent[2] != "age":
-            return False
-        tail = text[end : end + 15]
-        if self.age_cues.search(tail[:12]) or _AGE_WORD.search(window[-30:]):
+    def _clause_end(self, text: str, end: int) -> int:
+        limit = min(len(text), end + 80)  # bounded: a long text without clause ends stays linear
+        stop = _CLAUSE_END.search(text, end, limit)
+        return stop.start() if stop else limit
+
+    def _is_age(self, text, clause_start, start, end, ent, chunk, span, unit, window_cue=False) -> bool:
+        """A number of years is an age only when the text speaks of age: an age word
+        around it ("aged", "years old", "of age", "older"), a person it is the age of
+        ("patients >= 18 years", "children 2 to 12 years"), or nothing else in its clause
+        that it could measure (an item "18 years or above")."""
+        chunker = self.chunker
+        if ent is not None:
+            return ent[2] == "age"
+        tail_end = min(len(text), end + 15)
+        if chunker.speaks_of_age(text, start, tail_end) or self.age_cues.match(text[end:tail_end].lstrip(" ,")):
             return True
-        return not self.temporal_cues.search(window[-40:]) and not self.temporal_cues.match(tail.strip())
-
-    def _mention(self, text, clause_start, start, end, unit, relative_to) -> str | None:
-        def trim(words):
-            while words and words[0].group(0).lower() in self.stopwords:
-                words.pop(0)
-            while words and words[-1].group(0).lower() in self.stopwords:
-                words.pop()
-            return words
-
-        words = trim(list(_WORD.finditer(text, clause_start, start))[-4:])
-        if not words and unit is None and relative_to is None:
-            # counts: "at least 2 prior lines of therapy"
-            limit = min(len(text), end + 80)  # bounded: a long text without clause ends stays linear
-            stop = _CLAUSE_END.search(text, end, limit)
-            words = trim(list(_WORD.finditer(text, end, stop.start() if stop else limit))[:4])
-        if not words:
-            return None
-        mention = text[words[0].start() : words[-1].end()].strip(" (")
-        other = _OR_OTHER.search(mention)
-        if other and other.start() > 0:
-            mention = mention[: other.start()]  # "rituximab or other biologics" -> "rituximab"
-        if mention.count("(") > mention.count(")"):
-            # "derivative (tuberculin" -> "tuberculin": the words inside the open bracket
-            mention = mention[mention.rfind("(") + 1 :].strip() or mention
-        return mention
+        if chunker.speaks_of_age(text, max(clause_start, start - 30), start):
+            return True
+        if window_cue:
+            return False  # "sexually active with males in the past 3 months": a window
+        if chunker.is_person(text, chunk):
+            if unit != "a" and not chunker.is_young(text, chunk):
+                return False  # "women ... 6 weeks postpartum"; but "infants < 28 days"
+            return not self.temporal_cues.search(text, chunk.end, start) and not self._since.match(text, end)
+        if unit != "a":
+            return False
+        window = text[clause_start:start]
+        return (
+            span is None
+            and not self.temporal_cues.search(window[-40:])
+            and not self.temporal_cues.match(text[end:tail_end].strip())
+        )
 
 
 # groups that belong to the first number of an expression (its end when a list is cut)
 _A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] in "+%)"):
+        end -= 1
+    return start, end
 
 
 def _grade_list(m: re.Match, a: float, b: float) -> bool:

@@ -7,6 +7,7 @@ pipeline: ``to_disk`` writes it into the component's folder and ``from_disk`` re
 
 # No `from __future__ import annotations` here: spaCy reads the factory's type hints at run time.
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -70,6 +71,36 @@ def _alias_keys(entries: list[dict]) -> tuple[dict[str, list[str]], dict[str, li
     return folded, exact
 
 
+_WORDS = re.compile(r"[\w/.\-]+")
+
+
+class _LookAlike:
+    """Lexicon data beside an alias saying when a match is another thing of the same
+    name: ``written`` (the match exactly as written; null: any spelling), ``not_near``
+    (words within ``window_chars`` either side that rule the variable out), and
+    ``unless_near`` (phrases that keep it anyway, e.g. a clearance unit)."""
+
+    def __init__(self, rule: dict):
+        self.written = rule.get("written")
+        self.not_near = {w.lower() for w in rule.get("not_near", [])}
+        self.unless_near = [w.lower() for w in rule.get("unless_near", [])]
+        self.window = int(rule.get("window_chars", 40))
+
+    def rules_out(self, doc: Doc, start: int, end: int) -> bool:
+        span = doc[start:end]
+        if self.written is not None and span.text != self.written:
+            return False
+        text = doc.text
+        lo, hi = span.start_char, span.end_char
+        around = text[max(0, lo - self.window) : lo] + " " + text[hi : hi + self.window]
+        words = {w.strip(".-/").lower() for w in _WORDS.findall(around)}
+        words |= {p for w in words for p in re.split(r"[-/]", w) if p}
+        if not words & self.not_near:
+            return False
+        low = around.lower()
+        return not any(u in low for u in self.unless_near)
+
+
 class VariableMatcher:
     """Lexicon matching with two spaCy PhraseMatchers (lowercase and exact) whose matches
     are pruned to the longest as medspaCy's TargetMatcher does (``prune_overlapping_matches``).
@@ -88,6 +119,7 @@ class VariableMatcher:
 
     def _load(self, entries: list[dict]) -> None:
         self.entries = {e["name"]: e for e in entries}
+        self.look_alikes = {e["name"]: [_LookAlike(r) for r in e["look_alikes"]] for e in entries if e.get("look_alikes")}
         vocab = self.nlp.vocab
         self.folded = PhraseMatcher(vocab, attr="LOWER")
         self.exact = PhraseMatcher(vocab, attr="ORTH")
@@ -116,6 +148,8 @@ class VariableMatcher:
                 continue  # the pruning keeps the longer of two neighbours only
             taken |= tokens
             category, variable = self._label[key]
+            if variable in self.look_alikes and any(r.rules_out(doc, start, end) for r in self.look_alikes[variable]):
+                continue  # "EGFR exon 19 deletion": the gene, not the kidney function
             span = Span(doc, start, end, label=category)
             span._.variable = variable
             spans.append(span)

@@ -29,6 +29,7 @@ mark{padding:.05em .15em;border-radius:.25em;background:#cfe3ff;color:inherit}
 mark.constraint{background:#cfe3ff;border:1px solid #6d9ad6}
 mark.repaired{background:#ffe1b3;border:1px dashed #d2851d}
 mark.negated{background:#e6e6e6;border:1px solid #999}
+mark.mention{background:#fff3b0;border-bottom:2px solid #b59a00;border-radius:0}
 mark.gold{background:none;border-bottom:3px solid #2e9e4f;border-radius:0}
 mark.found{background:#ffd6d6}
 mark.gold.found{background:#d8f5df}

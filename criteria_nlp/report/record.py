@@ -42,8 +42,29 @@ def constraint_spans(crit: Criterion) -> list[tuple[Constraint, Span | None]]:
     return out
 
 
+def mention_spans(crit: Criterion) -> list[Span]:
+    """The words each constraint bounds (its mention), placed in ``crit.text`` like the
+    constraints themselves; titled with the bound they carry."""
+    out = []
+    for c in crit.constraints:
+        if not c.mention or c.mention_start is None:
+            continue
+        at = find_near(crit.text, c.mention, c.mention_start - crit.start - _label_len(crit))
+        if at < 0:
+            continue
+        length = len(" ".join(c.mention.split()))
+        out.append(Span(at, at + length, "mention", f"bounded by {c.text.strip()}: {constraint_reading(c.model_dump())}"))
+    return out
+
+
 def _reading_item(c: Constraint) -> str:
     text = escape(constraint_reading(c.model_dump()))
+    if c.mention:
+        text += f' <span class="meta">&larr; <mark class="mention">{escape(c.mention)}</mark></span>'
+    else:
+        text += ' <span class="meta">&larr; (nothing named)</span>'
+    for a in c.alternates:
+        text += f' <span class="meta">= {escape(a.text)}</span>'
     extra = f' <span class="meta">[{c.start}:{c.end}] {escape(repr(c.text))}</span>'
     if c.repaired:
         reason = f" - {escape(c.repair_reason)}" if c.repair_reason else ""
@@ -56,7 +77,7 @@ def _reading_item(c: Constraint) -> str:
 
 def _criterion_html(crit: Criterion) -> str:
     placed = constraint_spans(crit)
-    marked = mark_text(crit.text, [s for _, s in placed if s is not None])
+    marked = mark_text(crit.text, [s for _, s in placed if s is not None] + mention_spans(crit))
     label = f'<span class="label">{escape(crit.label)}</span>' if crit.label else ""
     readings = "".join(_reading_item(c) for c, _ in placed)
     listing = f'<ul class="reading">{readings}</ul>' if readings else ""
@@ -102,7 +123,8 @@ def render_record(record: TrialRecord) -> str:
     n_con = sum(len(c.constraints) for c in record.criteria)
     n_rep = sum(1 for c in record.criteria for k in c.constraints if k.repaired)
     parts.append(
-        '<p class="legend"><mark class="constraint">constraint</mark><mark class="repaired">repaired operator</mark>'
+        '<p class="legend"><mark class="constraint">constraint</mark><mark class="mention">what it bounds</mark>'
+        '<mark class="repaired">repaired operator</mark>'
         f'<mark class="negated">negated</mark> {len(record.criteria)} items, {n_con} constraints, {n_rep} repaired</p>'
     )
     for kind, heading in KIND_TITLES.items():

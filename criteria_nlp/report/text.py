@@ -24,7 +24,7 @@ def constraint_reading(c: Mapping[str, Any]) -> str:
         value = f"between {_num(c.get('value'))} and {_num(c.get('upper'))}"
     else:
         value = f"{_OPS.get(c.get('operator'), c.get('operator'))} {_num(c.get('value'))}"
-    text = f"{c.get('variable')} {value}{rel}"
+    text = f"{c.get('variable') or '(unnamed)'} {value}{rel}"
     if unit:
         text += f" {unit}"
     if c.get("negated"):
