@@ -31,7 +31,8 @@ def _detector():
 
 
 def find_abbreviations(text: str) -> dict[str, str]:
-    """Short form -> long form for every abbreviation the text defines."""
+    """Short form -> long form for every abbreviation the text defines (scispaCy's
+    AbbreviationDetector run on the whole text: the reference for :func:`define`)."""
     if not _DEFINITION_HINT.search(text):
         return {}
     doc = _detector()(text)
@@ -39,6 +40,56 @@ def find_abbreviations(text: str) -> dict[str, str]:
     for short in doc._.abbreviations:
         found.setdefault(short.text, short._.long_form.text)
     return found
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def define(text: str, shorts: set[str]) -> dict[str, str]:
+    """``find_abbreviations(text)`` restricted to the short forms in ``shorts``, without
+    the detector's matchers: the same answer for every short form asked.
+
+    The detector pairs every "(" token with every later ")" token, keeps the pairs with at
+    most 8 tokens inside (``filter_matches``), and accepts a candidate whose short and long
+    forms it has not accepted before, in the order its Matcher yields them (by the end of
+    the match, then the later start first). Its second Matcher adds the other places
+    where an accepted short form's tokens occur; their text differs from the short form
+    only in the spaces between its tokens, so only then (never seen in the corpora) is the
+    whole detector run."""
+    if not shorts or not _DEFINITION_HINT.search(text):
+        return {}
+    from scispacy.abbreviation import filter_matches, find_abbreviation
+
+    doc = _detector().make_doc(text)
+    opens: list[int] = []
+    matches: list[tuple[int, int, int]] = []
+    for j, token in enumerate(doc):
+        orth = token.text
+        if orth == "(":
+            opens.append(j)
+        elif orth == ")":
+            # pairs ending here, the later "(" first; 9 tokens apart at most (<= 8 inside)
+            for i in reversed(opens):
+                if j - i - 1 > 8:
+                    break
+                if j >= i + 2:
+                    matches.append((0, i + 1, j))
+    accepted: dict[str, str] = {}
+    seen_long: set[str] = set()
+    for long_candidate, short_candidate in filter_matches(matches, doc):
+        short, long = find_abbreviation(long_candidate, short_candidate)
+        if not long or long.text in seen_long or short.text in accepted:  # an empty span is no long form
+            continue
+        seen_long.add(long.text)
+        accepted[short.text] = long.text
+    wanted = {_squash(s): s for s in shorts}
+    for short in accepted:
+        asked = wanted.get(_squash(short))
+        if asked is not None and asked != short:
+            found = find_abbreviations(text)
+            return {s: found[s] for s in shorts if s in found}
+    return {s: accepted[s] for s in shorts if s in accepted}
 
 
 _INDEX_CACHE: dict[int, tuple[dict, dict[str, str]]] = {}
@@ -75,8 +126,9 @@ def teach_abbreviations(record: TrialRecord, criteria_texts: list[str], entries:
         return 0
     taught: dict[str, dict] = {}
     index = _alias_index(entries)
+    shorts = {c.mention or "" for c in pending}
     for text in criteria_texts:
-        for short, long in find_abbreviations(text).items():
+        for short, long in define(text, shorts).items():
             name = index.get(" ".join(long.lower().split()))
             if name is not None:
                 taught[short] = entries[name]
