@@ -115,8 +115,9 @@ class ConstraintExtractor:
     def context(self):
         """medspaCy's ConText with the rules of context_rules.json (built on first use)."""
         if self._context is None:
-            from medspacy.context import ConText, ConTextRule
+            from criteria_nlp.pipeline.lazy import context_classes
 
+            ConText, ConTextRule = context_classes()  # noqa: N806 - the classes
             rules = [ConTextRule.from_dict(r) for r in self.data["context_rules.json"]["context_rules"]]
             context = ConText(self.nlp, name=f"{self.name}_context", rules=None, max_scope=None)
             context.add(rules)

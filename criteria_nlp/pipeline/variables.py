@@ -15,7 +15,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from criteria_nlp.pipeline.numbers import has_number
-from criteria_nlp.pipeline.overlap import prune_overlaps as prune_overlapping_matches  # medspaCy's, own copy
+from criteria_nlp.pipeline.overlap import prune_overlaps as prune_overlapping_matches  # medspaCy's result
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 LEXICON_FILE = "variables.jsonl"
