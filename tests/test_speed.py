@@ -33,6 +33,26 @@ def test_define_answers_as_the_whole_detector_does(text):
     assert define(text, asked) == {s: whole[s] for s in asked if s in whole}
 
 
+FILLER = " ".join(f"word{i} (note {i})" if i % 17 == 0 else f"word{i}" for i in range(120))
+LONG_TEXTS = [
+    # definitions far from the start and from each other: windows cut inside the text
+    f"{FILLER} estimated glomerular filtration rate (eGFR) >= 60; {FILLER} eGFR < 90 and "
+    f"alanine aminotransferase (ALT) <= 2.5 x ULN {FILLER} (ALT) again",
+    # the long form stands twice: the whole text decides
+    f"{FILLER} total bilirubin (TBIL) normal; total bilirubin (TB) {FILLER} TBIL <= 1.5",
+    # the same short form defined twice, the second one is not taken
+    f"platelet count (PLT) > 100 {FILLER} platelets measured (PLT) again; PLT > 75",
+]
+
+
+@pytest.mark.parametrize("text", LONG_TEXTS)
+def test_define_answers_as_the_detector_on_long_texts(text):
+    whole = find_abbreviations(text)
+    assert whole  # the texts do define something
+    for asked in ({"eGFR"}, {"ALT"}, {"TBIL"}, {"TB"}, {"PLT"}, {"eGFR", "ALT", "TBIL", "TB", "PLT"}):
+        assert define(text, asked) == {s: whole[s] for s in asked if s in whole}
+
+
 def test_define_finds_a_definition_and_ignores_what_was_not_asked():
     text = "Eastern Cooperative Oncology Group (ECOG) status; body mass index (BMI) > 30"
     assert define(text, {"BMI"}) == {"BMI": "body mass index"}
