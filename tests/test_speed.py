@@ -94,6 +94,14 @@ def test_compiled_patterns_come_back_from_the_cache(tmp_path, monkeypatch):
     compiled._MEMORY.clear()
 
 
+def test_the_cache_keeps_the_newest_files_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", str(tmp_path))
+    for n in range(compiled.KEEP + 3):
+        compiled.compile(rf"a{{{n + 1}}}b", 0)
+    assert len(list(tmp_path.glob("re-*.marshal"))) == compiled.KEEP
+    compiled._MEMORY.clear()
+
+
 def test_the_cache_can_be_switched_off(tmp_path, monkeypatch):
     monkeypatch.setenv("CRITERIA_NLP_CACHE", "off")
     assert compiled.cache_dir() is None

@@ -75,6 +75,15 @@ def compile(pattern: str, flags: int = 0) -> re.Pattern:  # noqa: A001 - same na
     return compiled
 
 
+KEEP = 16  # compiled files kept: each rule edit makes a new one, the oldest go
+
+
+def _trim(folder: Path) -> None:
+    files = sorted(folder.glob("re-*.marshal"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in files[KEEP:]:
+        old.unlink(missing_ok=True)
+
+
 def _cached(pattern: str, flags: int, folder: Path) -> re.Pattern:
     path = folder / f"re-{_key(pattern, flags)}.marshal"
     try:
@@ -94,6 +103,7 @@ def _cached(pattern: str, flags: int, folder: Path) -> re.Pattern:
         with os.fdopen(fd, "wb") as fh:
             fh.write(marshal.dumps(args))
         os.replace(tmp, path)  # whole files only, whatever runs at the same time
+        _trim(folder)
     except (OSError, ValueError):
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
