@@ -17,18 +17,11 @@ NO_CRITERIA_WARNING = "the record has no eligibility criteria"
 def _criterion(item: Item, number: int, source_text: str, field: str | None, constraints: list[Constraint]) -> Criterion:
     prefix = "inc" if item.kind == "inclusion" else "exc"
     placed = []
-    seen: set[int] = set()
-    # Offsets move from the item text (wrapped lines joined) to the source, and the
-    # text becomes the source slice, line breaks included, so source[start:end] == text.
-    spans = [item.source_span(c.start, c.end) for c in constraints]
-    for c, (start, end) in zip(constraints, spans, strict=True):
-        if id(c) in seen:  # the same object twice in the list: place a copy
-            c = c.model_copy()
-        seen.add(id(c))
-        # in place: the extractor's constraints belong to this item alone (a copy per
-        # constraint was a tenth of the per-record work)
-        c.start, c.end, c.text = start, end, source_text[start:end]
-        placed.append(c)
+    for c in constraints:
+        # Offsets move from the item text (wrapped lines joined) to the source, and the
+        # text becomes the source slice, line breaks included, so source[start:end] == text.
+        start, end = item.source_span(c.start, c.end)
+        placed.append(c.model_copy(update={"start": start, "end": end, "text": source_text[start:end]}))
     return Criterion(
         id=f"{prefix}-{number}",
         kind=item.kind,
