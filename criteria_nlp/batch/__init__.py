@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import os
@@ -144,6 +145,10 @@ def _results_pool(raws, nlp, model: str | None, repair: bool, workers: int, chun
         # Forked workers inherit the pipeline loaded here: no reload per worker.
         context = multiprocessing.get_context("fork")
         share_pipeline(nlp)
+        # The pipeline's objects go to a generation the collector never walks: a worker's
+        # collections would otherwise write to (and so copy) every page it shares.
+        gc.collect()
+        gc.freeze()
     else:
         context = multiprocessing.get_context("spawn")
 
@@ -187,6 +192,7 @@ def _results_pool(raws, nlp, model: str | None, repair: bool, workers: int, chun
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         share_pipeline(None)
+        gc.unfreeze()
 
 
 def annotate(

@@ -53,6 +53,24 @@ def share_pipeline(nlp) -> None:
     """Set in the parent before forking: forked workers then use its pipeline as is."""
     global _WORKER_NLP
     _WORKER_NLP = nlp
+    if nlp is not None:
+        warm_up(nlp)
+
+
+def warm_up(nlp) -> None:
+    """Build now what the pipeline otherwise builds on first need (medspaCy's ConText, the
+    repair's alias patterns, scispaCy's abbreviation tokenizer): done once in the parent,
+    forked workers inherit it instead of each building its own."""
+    if "criteria_constraints" in nlp.pipe_names:
+        getattr(nlp.get_pipe("criteria_constraints"), "context", None)
+    if "criteria_repair" in nlp.pipe_names:
+        from criteria_nlp.pipeline.repair import _alias_patterns
+
+        _alias_patterns()
+    if "criteria_variables" in nlp.pipe_names:
+        from criteria_nlp.abbreviations import _detector
+
+        _detector()
 
 
 def init_worker(model: str | None, repair: bool) -> None:

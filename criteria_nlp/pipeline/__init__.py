@@ -48,19 +48,39 @@ def load_pipeline(path: str | os.PathLike | None = None) -> Language:
     return spacy.load(path)
 
 
+def _number_free_is_empty(nlp: Language) -> bool:
+    """Whether every component of ``nlp`` leaves a doc without any number untouched, so
+    that an item whose text holds no digit, number word or roman numeral has no constraint
+    and needs no tokenizer pass. True for the bundled pipeline; a pipeline with other
+    components, or a variable matcher told to run on every doc, gets every item."""
+    cached = getattr(nlp, "_criteria_number_free_empty", None)
+    if cached is not None and cached[0] == tuple(nlp.pipe_names):
+        return cached[1]
+    ok = all(name in (*COMPONENTS, REPAIR) for name in nlp.pipe_names) and "criteria_constraints" in nlp.pipe_names
+    if ok and "criteria_variables" in nlp.pipe_names:
+        ok = bool(getattr(nlp.get_pipe("criteria_variables"), "only_with_numbers", False))
+    nlp._criteria_number_free_empty = (tuple(nlp.pipe_names), ok)
+    return ok
+
+
 def extract_items(
     nlp: Language, items: Sequence, population: Population | None = None, repair: bool = True
 ) -> list[list[Constraint]]:
     """Constraints of each segmented item (offsets index each item's ``text``).
 
     Each doc gets ``doc._.criterion_kind`` (the item's kind) and ``doc._.population``
-    for the repair component; ``repair=False`` skips it and keeps a bare "=" as read."""
+    for the repair component; ``repair=False`` skips it and keeps a bare "=" as read.
+    An item without any number gets no doc at all (every component skips such docs)."""
     from criteria_nlp.pipeline.lost_signs import PROFILE_KEY, TRACES_KEY, profile
 
     traces = [getattr(item, "lost_sign_traces", None) for item in items]
     signs = profile([item.text for item in items], traces)  # how the record writes its signs
+    skip = _number_free_is_empty(nlp)
     docs = []
-    for item, trace in zip(items, traces, strict=True):
+    wanted = []
+    for i, (item, trace) in enumerate(zip(items, traces, strict=True)):
+        if skip and HAS_NUMBER_CHECK(item.text) is None:
+            continue
         doc = nlp.make_doc(item.text)
         doc.user_data[PROFILE_KEY] = signs
         if trace is not None:
@@ -68,11 +88,14 @@ def extract_items(
         doc._.criterion_kind = getattr(item, "kind", None)
         doc._.population = population
         docs.append(doc)
+        wanted.append(i)
+    out: list[list[Constraint]] = [[] for _ in items]
+    if not docs:
+        return out
     disable = [REPAIR] if not repair and REPAIR in nlp.pipe_names else []
-    out = []
     with nlp.select_pipes(disable=disable):
-        for doc in nlp.pipe(docs, batch_size=BATCH_SIZE):
-            out.append(list(doc._.constraints or []))
+        for i, doc in zip(wanted, nlp.pipe(docs, batch_size=BATCH_SIZE), strict=True):
+            out[i] = list(doc._.constraints or [])
     if repair and REPAIR in nlp.pipe_names:
         from criteria_nlp.pipeline.lost_signs import record_pass
 

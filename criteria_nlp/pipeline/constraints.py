@@ -16,7 +16,6 @@ import logging
 import re
 from pathlib import Path
 
-from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -118,12 +117,26 @@ class ConstraintExtractor:
         self.ref_phrase = re.compile(
             rf"(?i){alternation([p for ps in ops['references'].values() for p in ps if p != 'N'])}"
         )
-        rules = [ConTextRule.from_dict(r) for r in self.data["context_rules.json"]["context_rules"]]
-        self.context = ConText(self.nlp, name=f"{self.name}_context", rules=None, max_scope=None)
-        self.context.add(rules)
-        cues = [r.literal for r in rules if r.category == "NEGATED_EXISTENCE"]
+        # ConText is built on first use: importing medspaCy takes seconds, and most
+        # records never need it (see the ``context`` property).
+        self._context = None
+        rules = self.data["context_rules.json"]["context_rules"]
+        cues = [r["literal"] for r in rules if str(r.get("category", "")).upper() == "NEGATED_EXISTENCE"]
         # A doc without any negation word cannot have a negated constraint: skip ConText.
         self.negation_cue = re.compile(rf"(?i){alternation(cues)}") if cues else None
+
+    @property
+    def context(self):
+        """medspaCy's ConText with the rules of context_rules.json (built on first use)."""
+        if self._context is None:
+            from criteria_nlp.pipeline.lazy import context_classes
+
+            ConText, ConTextRule = context_classes()  # noqa: N806 - the classes
+            rules = [ConTextRule.from_dict(r) for r in self.data["context_rules.json"]["context_rules"]]
+            context = ConText(self.nlp, name=f"{self.name}_context", rules=None, max_scope=None)
+            context.add(rules)
+            self._context = context
+        return self._context
 
     def to_disk(self, path, exclude=tuple()) -> None:
         path = Path(path)

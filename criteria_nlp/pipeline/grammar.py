@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from criteria_nlp.pipeline import compiled
 from criteria_nlp.pipeline.numbers import NUMBER_WORDS
 from criteria_nlp.pipeline.trie import alternation, first_chars, fold, trie_regex
 
@@ -33,8 +34,9 @@ def _unit_atoms(form: str, folded: bool) -> tuple[list[str], str]:
 
 def unit_alternation(case_sensitive: list[str], insensitive: list[str]) -> str:
     """All unit forms as one regex: the case-sensitive forms first, then the others."""
-    cs = sorted(set(case_sensitive), key=len, reverse=True)
-    ci = sorted(set(insensitive), key=len, reverse=True)
+    # dict.fromkeys, not set: the same pattern text in every process (the compiled-form cache keys on it)
+    cs = sorted(dict.fromkeys(case_sensitive), key=len, reverse=True)
+    ci = sorted(dict.fromkeys(insensitive), key=len, reverse=True)
     parts = []
     if cs:
         parts.append("(?-i:" + trie_regex([_unit_atoms(f, False) for f in cs]) + ")")
@@ -186,5 +188,6 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         rf"(?:\s{{0,3}}(?P<post>{post})(?!\s{{0,2}}(?:\d|than\b|or\b|equal|to\b)))?"
     )
     # No expression starts with a letter inside a word: most positions are rejected at once.
-    regex = re.compile(rf"(?:(?![A-Za-z])|(?<![A-Za-z]))(?:{expr})", re.IGNORECASE)
+    # (compiled once, then loaded in compiled form: see compiled.py)
+    regex = compiled.compile(rf"(?:(?![A-Za-z])|(?<![A-Za-z]))(?:{expr})", re.IGNORECASE)
     return Grammar(regex, before, after, temporal, unit_map, unit_kind, references)

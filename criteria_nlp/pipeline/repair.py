@@ -39,6 +39,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from criteria_nlp.pipeline import compiled
 from criteria_nlp.pipeline.numbers import doc_text, has_number
 from criteria_nlp.pipeline.repair_model import OperatorModel
 from criteria_nlp.pipeline.trie import alternation
@@ -197,11 +198,13 @@ def _alias_patterns() -> tuple[re.Pattern | None, re.Pattern | None, dict[str, d
             by_alias.setdefault(alias if alias in sensitive else _fold_alias(alias), entry)
     # The case-insensitive aliases (thousands) as a trie: a flat alternation costs one
     # attempt per alias at every position of the text.
-    folded_pattern = re.compile(rf"(?:{alternation(folded)})", re.I) if folded else None
+    # (compiled once, then loaded in compiled form: see compiled.py)
+    folded_pattern = compiled.compile(rf"(?:{alternation(folded)})", re.I) if folded else None
     exact_pattern = None
     if exact:
-        alternatives = "|".join(re.escape(a) for a in sorted(set(exact), key=len, reverse=True))
-        exact_pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+        # dict.fromkeys, not set: the same pattern text in every process (compiled.py keys on it)
+        alternatives = "|".join(re.escape(a) for a in sorted(dict.fromkeys(exact), key=len, reverse=True))
+        exact_pattern = compiled.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
     return folded_pattern, exact_pattern, by_alias
 
 

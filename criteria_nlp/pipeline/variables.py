@@ -11,12 +11,12 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from medspacy.common.util import prune_overlapping_matches
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from criteria_nlp.pipeline.numbers import has_number
+from criteria_nlp.pipeline.overlap import prune_overlaps as prune_overlapping_matches  # medspaCy's result
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 LEXICON_FILE = "variables.jsonl"

@@ -1,0 +1,156 @@
+"""The speed work changes no result: each shortcut against the slow path it replaces.
+(Times are measured by bench/peer.py by hand, never here.)"""
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+
+import criteria_nlp
+from criteria_nlp.abbreviations import define, find_abbreviations
+from criteria_nlp.pipeline import compiled, extract_items
+from criteria_nlp.pipeline.overlap import prune_overlaps
+from criteria_nlp.segment.base import Item
+
+DEFINITIONS = [
+    "Forced expiratory volume in one second (FEV1) of at least 60%; FEV1 >= 1.5 L",
+    "Six minute walk distance (6MWD) and the Eastern Cooperative Oncology Group (ECOG) status 0-1; ECOG <= 1",
+    "Body mass index (BMI) between 18 and 30 (inclusive) (see appendix (table 2))",
+    "(ABC) at the very start; a platelet count (PLT) > 100; PLT (platelets) again (PLT) twice",
+    "CD4 positive count (CD4+) > 200 and CD4 + cells (CD4 +) counted twice; CD4+ > 350",
+    "Hemoglobin A1c (HbA1c) <= 8% and glycated hemoglobin (HbA1c) again; ( HbA1c )",
+    "no parenthesis at all, 18 years",
+    "unbalanced ( parenthesis (ALT) and ) more ) here (AST",
+]
+
+
+@pytest.mark.parametrize("text", DEFINITIONS)
+def test_define_answers_as_the_whole_detector_does(text):
+    whole = find_abbreviations(text)
+    asked = set(whole) | {"FEV1", "ECOG", "BMI", "PLT", "CD4+", "CD4 +", "HbA1c", "ALT", "AST", "XYZ"}
+    assert define(text, asked) == {s: whole[s] for s in asked if s in whole}
+
+
+FILLER = " ".join(f"word{i} (note {i})" if i % 17 == 0 else f"word{i}" for i in range(120))
+LONG_TEXTS = [
+    # definitions far from the start and from each other: windows cut inside the text
+    f"{FILLER} estimated glomerular filtration rate (eGFR) >= 60; {FILLER} eGFR < 90 and "
+    f"alanine aminotransferase (ALT) <= 2.5 x ULN {FILLER} (ALT) again",
+    # the long form stands twice: the whole text decides
+    f"{FILLER} total bilirubin (TBIL) normal; total bilirubin (TB) {FILLER} TBIL <= 1.5",
+    # the same short form defined twice, the second one is not taken
+    f"platelet count (PLT) > 100 {FILLER} platelets measured (PLT) again; PLT > 75",
+]
+
+
+@pytest.mark.parametrize("text", LONG_TEXTS)
+def test_define_answers_as_the_detector_on_long_texts(text):
+    whole = find_abbreviations(text)
+    assert whole  # the texts do define something
+    for asked in ({"eGFR"}, {"ALT"}, {"TBIL"}, {"TB"}, {"PLT"}, {"eGFR", "ALT", "TBIL", "TB", "PLT"}):
+        assert define(text, asked) == {s: whole[s] for s in asked if s in whole}
+
+
+def test_define_finds_a_definition_and_ignores_what_was_not_asked():
+    text = "Eastern Cooperative Oncology Group (ECOG) status; body mass index (BMI) > 30"
+    assert define(text, {"BMI"}) == {"BMI": "body mass index"}
+    assert define(text, set()) == {}
+
+
+def _medspacy_prune(matches):
+    from medspacy.common.util import prune_overlapping_matches
+
+    return prune_overlapping_matches(matches)
+
+
+def test_overlap_pruning_is_medspacys():
+    rng = random.Random(13)
+    for _ in range(3000):
+        matches = []
+        for _ in range(rng.randint(0, 9)):
+            start = rng.randint(0, 15)
+            matches.append((rng.randint(1, 4), start, start + rng.randint(1, 5)))
+        assert prune_overlaps(list(matches)) == _medspacy_prune(list(matches))
+
+
+def test_compiled_patterns_come_back_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", str(tmp_path))
+    pattern = r"(?P<op>[<>]=?)\s*(?P<num>\d+(?:\.\d+)?)\s*(?:years|mg/dL)?"
+    first = compiled.compile(pattern, 2)
+    files = list(tmp_path.glob("re-*.marshal"))
+    assert len(files) == 1
+    compiled._MEMORY.clear()
+    again = compiled.compile(pattern, 2)  # loaded from the file this time
+    assert again is not first
+    text = "Age >= 18 years, creatinine < 1.5 mg/dL"
+    assert [m.groupdict() for m in again.finditer(text)] == [m.groupdict() for m in first.finditer(text)]
+    assert (again.pattern, again.flags, again.groupindex) == (first.pattern, first.flags, first.groupindex)
+    # a damaged file is compiled afresh (and rewritten)
+    files[0].write_bytes(b"\x00garbage")
+    compiled._MEMORY.clear()
+    assert compiled.compile(pattern, 2).findall(text) == first.findall(text)
+    compiled._MEMORY.clear()
+
+
+def test_the_cache_keeps_the_newest_files_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", str(tmp_path))
+    for n in range(compiled.KEEP + 3):
+        compiled.compile(rf"a{{{n + 1}}}b", 0)
+    assert len(list(tmp_path.glob("re-*.marshal"))) == compiled.KEEP
+    compiled._MEMORY.clear()
+
+
+def test_the_cache_can_be_switched_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", "off")
+    assert compiled.cache_dir() is None
+    assert compiled.compile(r"x{2,3}q", 0).fullmatch("xxq")
+    compiled._MEMORY.clear()
+
+
+def test_items_without_a_number_get_no_doc_and_no_constraint():
+    nlp = criteria_nlp.load()
+    items = [Item("inclusion", None, t, 0, len(t)) for t in ("Signed informed consent", "Age >= 18 years")]
+    calls = []
+    real = nlp.make_doc
+    nlp.make_doc = lambda text: calls.append(text) or real(text)
+    try:
+        found = extract_items(nlp, items)
+    finally:
+        nlp.make_doc = real
+    assert calls == ["Age >= 18 years"]
+    assert found[0] == [] and [c.value for c in found[1]] == [18]
+
+
+def test_a_pipeline_with_other_components_gets_every_item():
+    nlp = criteria_nlp.load()
+    nlp.add_pipe("sentencizer")
+    items = [Item("inclusion", None, "Signed informed consent", 0, 23)]
+    calls = []
+    real = nlp.make_doc
+    nlp.make_doc = lambda text: calls.append(text) or real(text)
+    try:
+        assert extract_items(nlp, items) == [[]]
+    finally:
+        nlp.make_doc = real
+    assert calls == ["Signed informed consent"]
+
+
+START = """
+import json, sys
+import criteria_nlp
+record = criteria_nlp.structure("Inclusion Criteria:\\n1. Age >= 18 years\\n2. Not pregnant, no HbA1c > 9%\\n")
+print(json.dumps({"constraints": [[c.variable, c.negated] for cr in record.criteria for c in cr.constraints],
+                  "loaded": sorted(m for m in ("medspacy", "scispacy", "nltk", "scipy") if m in sys.modules)}))
+"""
+
+
+def test_a_fresh_process_loads_medspacy_and_scispacy_only_when_a_record_needs_them():
+    out = subprocess.run([sys.executable, "-c", START], capture_output=True, text=True, check=True)
+    first = json.loads(out.stdout.strip().splitlines()[-1])
+    assert first["constraints"] == [["age", False], ["HbA1c", True]]
+    assert first["loaded"] == ["medspacy"]  # ConText ran (the "no" negates HbA1c), without NLTK or SciPy
+    plain = START.replace("2. Not pregnant, no HbA1c > 9%", "2. HbA1c > 9%")
+    out = subprocess.run([sys.executable, "-c", plain], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1])["loaded"] == []
