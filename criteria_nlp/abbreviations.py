@@ -25,7 +25,10 @@ _DEFINITION_HINT = re.compile(r"\(\s*[A-Za-z0-9][\w\-/]{1,11}\s*\)")
 def _detector():
     from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
 
+    from criteria_nlp.pipeline.tokenizer import linear_tokenizer
+
     nlp = spacy.blank("en")
+    nlp.tokenizer = linear_tokenizer(nlp)  # spaCy's tokens, without its quadratic cost on long runs
     nlp.add_pipe("abbreviation_detector")
     return nlp
 

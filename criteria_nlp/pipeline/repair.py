@@ -831,7 +831,15 @@ def harmonize_record(record: TrialRecord, rules: RepairRules | None = None) -> N
     minimum/maximum age. Updates ``record`` in place."""
     rules = rules or default_rules()
     w_same = rules.get("record", "weight", default=3.0)
-    for crit in record.criteria:
+    # The constraints written with a real operator, by kind, variable and value, in record
+    # order: one look-up per '=' constraint instead of a scan of the whole record (a record
+    # of many items was quadratic). This loop changes only '=' constraints, never these.
+    written: dict[tuple, list[tuple[int, Constraint]]] = {}
+    for n, other in enumerate(record.criteria):
+        for o in other.constraints:
+            if o.written_operator != "=" and o.operator in UPPER_OPS | LOWER_OPS:
+                written.setdefault((other.kind, o.variable, o.value), []).append((n, o))
+    for i, crit in enumerate(record.criteria):
         for j, c in enumerate(crit.constraints):
             eligible = (c.repaired and c.operator in (GE, LE)) or (
                 is_candidate(c) and c.operator == "==" and c.repair_reason is None
@@ -839,25 +847,11 @@ def harmonize_record(record: TrialRecord, rules: RepairRules | None = None) -> N
             if not eligible or c.written_operator != "=":
                 continue
             votes: list[Vote] = []
-            for other in record.criteria:
-                if other is crit or other.kind != crit.kind:
-                    continue
-                for o in other.constraints:
-                    if (
-                        o.variable != c.variable
-                        or o.written_operator == "="
-                        or o.operator not in UPPER_OPS | LOWER_OPS
-                    ):
-                        continue
-                    if o.value == c.value:
-                        direction = GE if o.operator in LOWER_OPS else LE
-                        votes.append(
-                            Vote(_sign(direction) * w_same, f"'{o.text}' elsewhere in the record", "record")
-                        )
-                        break
-                else:
-                    continue
-                break
+            # the first such constraint of another item of the same kind
+            o = next((o for n, o in written.get((crit.kind, c.variable, c.value), ()) if n != i), None)
+            if o is not None:
+                direction = GE if o.operator in LOWER_OPS else LE
+                votes.append(Vote(_sign(direction) * w_same, f"'{o.text}' elsewhere in the record", "record"))
             if c.category == "age" and (record.population.min_age or record.population.max_age):
                 votes += [
                     v for v in _age_votes(c, crit.kind, record.population, rules) if "record's" in v.reason
