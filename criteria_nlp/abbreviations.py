@@ -29,6 +29,7 @@ def _detector():
 
     nlp = spacy.blank("en")
     nlp.tokenizer = linear_tokenizer(nlp)  # spaCy's tokens, without its quadratic cost on long runs
+    nlp.max_length = 100_000_000  # no parser here: a criterion over 10^6 characters is fine
     nlp.add_pipe("abbreviation_detector")
     return nlp
 
