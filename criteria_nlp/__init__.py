@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from criteria_nlp.budget import DEFAULT as _DEFAULT_BUDGET
 from criteria_nlp.schema import Constraint, Criterion, Population, TrialRecord, json_schema
 
 __version__ = "0.1.0"
@@ -51,22 +52,28 @@ def _looks_like_path(value: str) -> bool:
         return False
 
 
-def structure(path_or_text: str | os.PathLike, *, repair: bool = True, nlp=None) -> TrialRecord:
+def structure(
+    path_or_text: str | os.PathLike, *, repair: bool = True, nlp=None, record_timeout=_DEFAULT_BUDGET
+) -> TrialRecord:
     """Structure one trial record, given as a path to a file or as its text.
 
     A file holding several records (a WHO ICTRP export, a list of studies) gives its
     first; use :func:`structure_many` for all of them. Bad input does not raise: the
-    returned record has ``error`` set.
+    returned record has ``error`` set. ``record_timeout``: see :func:`structure_many`.
     """
-    for record in structure_many([path_or_text], repair=repair, nlp=nlp):
+    for record in structure_many([path_or_text], repair=repair, nlp=nlp, record_timeout=record_timeout):
         return record
     raise AssertionError("structure_many yields at least one record per input")  # pragma: no cover
 
 
-def structure_many(inputs: Iterable[str | os.PathLike], *, repair: bool = True, nlp=None) -> Iterator[TrialRecord]:
+def structure_many(
+    inputs: Iterable[str | os.PathLike], *, repair: bool = True, nlp=None, record_timeout=_DEFAULT_BUDGET
+) -> Iterator[TrialRecord]:
     """Structure many inputs lazily; each input is a path (file or directory) or a text.
     Yields one TrialRecord per record, in input order; errors come as records with
-    ``error`` set, never as exceptions."""
+    ``error`` set, never as exceptions. A record that takes longer than ``record_timeout``
+    seconds (default 120; None: no limit) becomes such an error record; the budget needs
+    the main thread (off it, none is applied; see ``criteria_nlp.budget``)."""
     from criteria_nlp.batch.inputs import expand_inputs, iter_raw_records
     from criteria_nlp.readers import read_text
     from criteria_nlp.records import structure_records
@@ -81,7 +88,7 @@ def structure_many(inputs: Iterable[str | os.PathLike], *, repair: bool = True, 
             else:
                 yield from read_text(str(item))
 
-    yield from structure_records(raws(), nlp, repair=repair)
+    yield from structure_records(raws(), nlp, repair=repair, record_timeout=record_timeout)
 
 
 def extract(text: str, *, kind: str | None = None, repair: bool = True, nlp=None) -> list[Constraint]:

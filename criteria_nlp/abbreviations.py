@@ -26,7 +26,11 @@ _DEFINITION_HINT = re.compile(r"\(\s*[A-Za-z0-9][\w\-/]{1,11}\s*\)")
 def _detector():
     from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
 
+    from criteria_nlp.pipeline.tokenizer import linear_tokenizer
+
     nlp = spacy.blank("en")
+    nlp.tokenizer = linear_tokenizer(nlp)  # spaCy's tokens, without its quadratic cost on long runs
+    nlp.max_length = 100_000_000  # no parser here: a criterion over 10^6 characters is fine
     nlp.add_pipe("abbreviation_detector")
     return nlp
 
@@ -208,19 +212,32 @@ def _alias_index(entries: dict[str, dict]) -> dict[str, str]:
     return index
 
 
-def _defined_here(short: str, texts: list[str]) -> bool:
-    """Cheap test before the detector: the short form stands in parentheses somewhere."""
+_IN_PARENS = re.compile(r"\(([^()]*)\)")
+
+
+def _parenthesised(texts: list[str]) -> set[str]:
+    """Everything written between "(" and ")" (without brackets inside), once per record."""
+    return {m.group(1) for t in texts for m in _IN_PARENS.finditer(t)}
+
+
+def _defined_here(short: str, texts: list[str], inside: set[str] | None = None) -> bool:
+    """Cheap test before the detector: the short form stands in parentheses somewhere.
+    ``inside`` (``_parenthesised(texts)``) answers in one look-up: a scan of the texts per
+    constraint was quadratic on a long record."""
+    if inside is not None and "(" not in short and ")" not in short:
+        return short in inside or f" {short} " in inside
     return any(f"({short})" in t or f"( {short} )" in t for t in texts)
 
 
 def teach_abbreviations(record: TrialRecord, criteria_texts: list[str], entries: dict[str, dict]) -> int:
     """Rename constraints whose variable is a short form this record defines and whose
     long form the lexicon knows. Returns how many constraints were renamed."""
+    inside = _parenthesised(criteria_texts) if any(c.mention for crit in record.criteria for c in crit.constraints) else set()
     pending = [
         c
         for crit in record.criteria
         for c in crit.constraints
-        if c.variable not in entries and c.mention and _defined_here(c.mention, criteria_texts)
+        if c.variable not in entries and c.mention and _defined_here(c.mention, criteria_texts, inside)
     ]
     if not pending:
         return 0

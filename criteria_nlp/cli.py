@@ -73,6 +73,10 @@ def annotate(
     no_repair: bool = typer.Option(False, "--no-repair", help="Keep a bare '=' as written instead of repairing it."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same output."),
     model: str | None = typer.Option(None, "--model", help="A saved pipeline directory (default: the bundled rules)."),
+    record_timeout: str = typer.Option(
+        "120", "--record-timeout", metavar="SECONDS",
+        help="A record that takes longer becomes an error line and the run goes on (0: no limit).",
+    ),
 ) -> None:
     """Structure every record of every input: one output line per record, in input order."""
     from criteria_nlp.batch import BatchError
@@ -82,7 +86,8 @@ def annotate(
         _fail(f"{model}: no such model directory")
     try:
         stats = run_batch(
-            paths, output, fmt=fmt, workers=workers, repair=not no_repair, model=model, resume=resume
+            paths, output, fmt=fmt, workers=workers, repair=not no_repair, model=model, resume=resume,
+            record_timeout=record_timeout,
         )
     except BatchError as exc:
         _fail(str(exc))

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
 
+from criteria_nlp.budget import DEFAULT, RecordTimeout, resolve, time_budget, timeout_message
 from criteria_nlp.pipeline.lost_signs import item_traces
 from criteria_nlp.readers.base import CriteriaText, RawRecord, RecordError
 from criteria_nlp.schema import Constraint, Criterion, TrialRecord
@@ -124,11 +125,23 @@ def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bo
 
 
 def structure_records(
-    raws: Iterable[RawRecord | RecordError], nlp: Language | None, repair: bool = True
+    raws: Iterable[RawRecord | RecordError], nlp: Language | None, repair: bool = True, record_timeout=DEFAULT
 ) -> Iterator[TrialRecord]:
+    """Structure each record; ``record_timeout`` seconds at most per record (DEFAULT: the
+    process default, 120 s unless set; None: no budget). See ``criteria_nlp.budget``."""
+    seconds = resolve(record_timeout)
     for raw in raws:
         source = getattr(raw, "source", "<unknown>")
         try:
-            yield structure_raw(raw, nlp, repair=repair)
+            with time_budget(seconds):
+                record = structure_raw(raw, nlp, repair=repair)
+        except RecordTimeout as exc:  # a record that stalls becomes an error, the run goes on
+            record = TrialRecord(
+                source=source,
+                source_format=getattr(raw, "source_format", None),
+                trial_id=getattr(raw, "trial_id", None),
+                error=timeout_message(exc.seconds),
+            )
         except Exception as exc:  # a batch never loses a record: report it and go on
-            yield TrialRecord(source=source, error=f"internal error while structuring: {type(exc).__name__}: {exc}")
+            record = TrialRecord(source=source, error=f"internal error while structuring: {type(exc).__name__}: {exc}")
+        yield record

@@ -26,6 +26,9 @@ from criteria_nlp.batch.inputs import InputFile, expand_inputs, iter_raw_records
 from criteria_nlp.batch.table import WRITERS, ParquetUnavailable, check_parquet_available
 from criteria_nlp.batch.work import Counts, Result, init_worker, share_pipeline, structure_line, work_chunk
 from criteria_nlp.batch.writer import JsonlWriter, ResumeError, run_fingerprint
+from criteria_nlp.budget import DEFAULT as DEFAULT_BUDGET
+from criteria_nlp.budget import resolve as resolve_budget
+from criteria_nlp.budget import within_budget
 
 __all__ = [
     "BatchError",
@@ -207,11 +210,14 @@ def annotate(
     chunk_size: int = 8,
     progress: bool | None = None,
     stdout: IO[str] | None = None,
+    record_timeout=DEFAULT_BUDGET,
 ) -> BatchStats:
     """Structure every record of every input and write one line (or table rows) per record.
 
     ``out`` None writes JSONL to ``stdout`` (no atomic file, no resume). Raises BatchError
-    for problems with the batch itself; problems with single records become error lines.
+    for problems with the batch itself; problems with single records become error lines,
+    among them a record that takes longer than ``record_timeout`` seconds (default 120;
+    None: no limit; see ``criteria_nlp.budget``).
     """
     started = time.monotonic()
     paths = list(paths)
@@ -228,6 +234,10 @@ def annotate(
             raise BatchError(str(exc)) from exc
     if paths.count("-") > 1:
         raise BatchError("'-' (stdin) can be given only once")
+    try:
+        resolve_budget(record_timeout)
+    except ValueError as exc:
+        raise BatchError(f"--record-timeout: {exc}") from exc
 
     if out is not None and Path(out).is_dir():
         raise BatchError(f"{out}: is a directory; give a file name for the output")
@@ -256,6 +266,7 @@ def annotate(
         results = _results_pool(raws, nlp, model, repair, workers, chunk_size)
     else:
         results = _results_inline(raws, nlp, repair)
+    results = within_budget(results, record_timeout)  # workers started from here on inherit it
     bar = _Progress(inputs, progress)
     sink = stdout if stdout is not None else sys.stdout
     try:

@@ -23,6 +23,9 @@ HAS_NUMBER_CHECK = HAS_NUMBER.search
 COMPONENTS = ("criteria_variables", "criteria_constraints")
 REPAIR = "criteria_repair"
 BATCH_SIZE = 256
+# spaCy refuses texts over 1,000,000 characters (a guard for its parser and NER, which this
+# pipeline has not); every stage here is linear, so a longer criterion is read like any other.
+MAX_LENGTH = 100_000_000
 
 
 def build_pipeline() -> Language:
@@ -36,16 +39,20 @@ def build_pipeline() -> Language:
 
     for name in (*COMPONENTS, REPAIR):
         nlp.add_pipe(name)
+    nlp.max_length = MAX_LENGTH
     return nlp
 
 
 def load_pipeline(path: str | os.PathLike | None = None) -> Language:
     """The pipeline saved in ``path`` (``nlp.to_disk``), or a fresh one when None."""
     if path is None:
-        return build_pipeline()
-    if not os.path.isdir(path):
+        nlp = build_pipeline()
+    elif not os.path.isdir(path):
         raise FileNotFoundError(f"{path}: no such pipeline folder (write one with 'criteria-nlp build-model')")
-    return spacy.load(path)
+    else:
+        nlp = spacy.load(path)
+    nlp.max_length = MAX_LENGTH
+    return nlp
 
 
 def _number_free_is_empty(nlp: Language) -> bool:

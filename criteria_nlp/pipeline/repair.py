@@ -1039,13 +1039,22 @@ def harmonize_record(
     rules = rules or default_rules()
     model = _resolve_model(model)
     learned = model is not None and model.learned_decision
-    for crit in record.criteria:
+    # The constraints written with a real operator, by kind and variable, in record order:
+    # one look-up per '=' constraint instead of a scan of the whole record (a record of many
+    # items was quadratic). record_votes would pass over every other constraint anyway, and
+    # this loop changes only '=' constraints, never these.
+    written: dict[tuple, list[tuple[int, Constraint]]] = {}
+    for n, other in enumerate(record.criteria):
+        for o in other.constraints:
+            if o.variable is not None and o.written_operator != "=" and o.operator in UPPER_OPS | LOWER_OPS:
+                written.setdefault((other.kind, o.variable), []).append((n, o))
+    for i, crit in enumerate(record.criteria):
         for j, c in enumerate(crit.constraints):
             if c.written_operator != "=":
                 continue
             if not ((c.repaired and c.operator in (GE, LE)) or (is_candidate(c) and c.operator == "==")):
                 continue
-            others = (o for other in record.criteria if other is not crit and other.kind == crit.kind for o in other.constraints)
+            others = [o for n, o in written.get((crit.kind, c.variable), ()) if n != i]
             votes = record_votes(c, crit.kind, others, rules)
             if learned:
                 p = item_probability(c)

@@ -14,8 +14,9 @@ from spacy.lang.char_classes import ALPHA
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
-from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
+from spacy.util import compile_infix_regex, compile_prefix_regex, registry
 
+from criteria_nlp.pipeline.affixes import SuffixSearch, split_long_runs
 from criteria_nlp.pipeline.numbers import HAS_NUMBER, HAS_NUMBER_KEY, TEXT_KEY
 
 # Comparison characters as they appear in criteria (full-width and slanted forms included).
@@ -55,9 +56,46 @@ def _token_match(extra: list[str]):
     return re.compile("^(?:" + "|".join(_PROTECTED + extra) + ")$").match
 
 
-class CriteriaTokenizer(Tokenizer):
-    """spaCy's tokenizer that also notes on each doc whether its text holds a number: the
-    rule components skip the other docs, and asking ``doc.text`` would rebuild the
+class LinearTokenizer(Tokenizer):
+    """spaCy's tokenizer in linear time on any input, with the same tokens on real text.
+
+    spaCy strips prefixes and suffixes from a token one at a time, copying and searching
+    the rest of the token each time: quadratic on a long token without spaces (a criterion
+    of 20,000 "(" took a minute). Two changes fix that: the suffix search looks at the end
+    of the token only (``affixes.SuffixSearch``, the same answer as the plain regex), and a
+    run of more than ``affixes.MAX_RUN`` characters without a space, which no real
+    criterion holds, is cut into pieces that are tokenized one after the other
+    (``affixes.split_long_runs``). Text without such a run goes through spaCy's own loop
+    unchanged."""
+
+    def __call__(self, text: str) -> Doc:
+        pieces = split_long_runs(text)
+        if pieces is None:
+            return super().__call__(text)
+        # Each piece but the last ends inside a run of non-space characters, so no token
+        # spans two pieces and no whitespace is lost: the words and spaces rebuild the text.
+        words: list[str] = []
+        spaces: list[bool] = []
+        for piece in pieces:
+            part = super().__call__(piece)
+            words.extend(t.text for t in part)
+            spaces.extend(bool(t.whitespace_) for t in part)
+        return Doc(self.vocab, words=words, spaces=spaces)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> LinearTokenizer:
+        # spaCy restores a plain compiled regex from the saved pattern; put the bounded
+        # search back when the pattern is the one it was built from.
+        fast = getattr(self.suffix_search, "__self__", None)
+        super().from_bytes(bytes_data, exclude=exclude)
+        loaded = getattr(self.suffix_search, "__self__", None)
+        if isinstance(fast, SuffixSearch) and getattr(loaded, "pattern", None) == fast.pattern:
+            self.suffix_search = fast.search
+        return self
+
+
+class CriteriaTokenizer(LinearTokenizer):
+    """The linear tokenizer that also notes on each doc whether its text holds a number:
+    the rule components skip the other docs, and asking ``doc.text`` would rebuild the
     string from the tokens."""
 
     def __call__(self, text: str) -> Doc:
@@ -66,6 +104,20 @@ class CriteriaTokenizer(Tokenizer):
         if found:
             doc.user_data[TEXT_KEY] = text
         return doc
+
+
+def linear_tokenizer(nlp: Language) -> LinearTokenizer:
+    """The default tokenizer of ``nlp``'s language (what ``spacy.blank`` gives), made linear."""
+    d = nlp.Defaults
+    return LinearTokenizer(
+        nlp.vocab,
+        rules=dict(d.tokenizer_exceptions),
+        prefix_search=compile_prefix_regex(d.prefixes).search if d.prefixes else None,
+        suffix_search=SuffixSearch(list(d.suffixes)).search if d.suffixes else None,
+        infix_finditer=compile_infix_regex(d.infixes).finditer if d.infixes else None,
+        token_match=d.token_match,
+        url_match=d.url_match,
+    )
 
 
 def criteria_tokenizer(nlp: Language) -> Tokenizer:
@@ -81,7 +133,7 @@ def criteria_tokenizer(nlp: Language) -> Tokenizer:
         nlp.vocab,
         rules=dict(defaults.tokenizer_exceptions),
         prefix_search=compile_prefix_regex(prefixes).search,
-        suffix_search=compile_suffix_regex(suffixes).search,
+        suffix_search=SuffixSearch(suffixes).search,
         infix_finditer=compile_infix_regex(infixes).finditer,
         token_match=token_match,
         url_match=defaults.url_match,

@@ -186,10 +186,35 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     """
     if text.isascii() or not _MOJIBAKE_HINT.search(text):
         return text, None
-    fixed = ftfy.fix_text(text, config=_MOJIBAKE_ONLY)
+    fixed = "".join(ftfy.fix_text(piece, config=_MOJIBAKE_ONLY) for piece in _ftfy_pieces(text))
     if fixed == text:
         return text, None
     return fixed, f"repaired mojibake{_example(text, fixed)}; offsets index the repaired text"
+
+
+_EXAMPLE_LINE = 1000  # longest line compared whole for the warning's example
+_FTFY_PIECE = 16384  # ftfy is super-linear on one long line (256 KB: 1.8 s, 64 KB: 0.04 s)
+
+
+def _ftfy_pieces(text: str) -> list[str]:
+    """``text`` in pieces of at most _FTFY_PIECE characters for ftfy. ftfy repairs each line
+    on its own, so pieces that end with a line break change nothing; only a longer line
+    (no real record has one) is cut, at a space, else between two ASCII characters."""
+    if len(text) <= _FTFY_PIECE:
+        return [text]
+    pieces, pos, n = [], 0, len(text)
+    while pos < n:
+        end = min(n, pos + _FTFY_PIECE)
+        if end < n:
+            cut = text.rfind("\n", pos, end) + 1
+            if cut <= pos:
+                cut = text.rfind(" ", pos + _FTFY_PIECE // 2, end) + 1
+            if cut <= pos:
+                cut = next((i for i in range(end, pos + _FTFY_PIECE // 2, -1) if text[i - 1 : i + 1].isascii()), end)
+            end = cut
+        pieces.append(text[pos:end])
+        pos = end
+    return pieces
 
 
 def _example(before: str, after: str) -> str:
@@ -197,6 +222,11 @@ def _example(before: str, after: str) -> str:
     for old_line, new_line in zip(before.splitlines(), after.splitlines(), strict=False):
         if old_line == new_line:
             continue
+        if max(len(old_line), len(new_line)) > _EXAMPLE_LINE:
+            # SequenceMatcher is quadratic (4,000 characters of mojibake on one line took a
+            # minute): on a long line, compare a window from the first difference on
+            k = next((i for i, (a, b) in enumerate(zip(old_line, new_line, strict=False)) if a != b), 0)
+            old_line, new_line = old_line[k : k + _EXAMPLE_LINE], new_line[k : k + _EXAMPLE_LINE]
         for op, i1, i2, j1, j2 in SequenceMatcher(None, old_line, new_line, autojunk=False).get_opcodes():
             if op != "equal":
                 return f" (e.g. {old_line[i1:i2]!r} -> {new_line[j1:j2]!r})"
