@@ -40,10 +40,11 @@ def find_abbreviations(text: str) -> dict[str, str]:
     AbbreviationDetector run on the whole text: the reference for :func:`define`)."""
     if not _DEFINITION_HINT.search(text):
         return {}
-    doc = _detector()(text)
     found: dict[str, str] = {}
-    for short in doc._.abbreviations:
-        found.setdefault(short.text, short._.long_form.text)
+    for piece in _pieces(text):
+        doc = _detector()(piece)
+        for short in doc._.abbreviations:
+            found.setdefault(short.text, short._.long_form.text)
     return found
 
 
@@ -194,6 +195,26 @@ def define(text: str, shorts: set[str]) -> dict[str, str]:
         if long is not None:
             out[short] = long
     return out
+
+
+# The detector is quadratic in the definitions it finds (scispaCy removes its matcher's
+# patterns one by one): a text over twice this size (the longest real criteria text has
+# 19,020 characters) is read in pieces of at most this size, cut at a line break or space.
+_PIECE = 32 * 1024
+
+
+def _pieces(text: str) -> list[str]:
+    if len(text) <= 2 * _PIECE:
+        return [text]
+    pieces, pos, n = [], 0, len(text)
+    while pos < n:
+        end = min(n, pos + _PIECE)
+        if end < n:
+            cut = max(text.rfind("\n", pos + _PIECE // 2, end), text.rfind(" ", pos + _PIECE // 2, end)) + 1
+            end = cut if cut > pos else end
+        pieces.append(text[pos:end])
+        pos = end
+    return pieces
 
 
 _INDEX_CACHE: dict[int, tuple[dict, dict[str, str]]] = {}
