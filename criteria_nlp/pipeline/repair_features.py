@@ -1,0 +1,144 @@
+"""Features of the operator repair's learned decision: the words around the "=", what
+the extractor read, the item's real operators and the rule voices (:func:`decision_features`).
+Training (:mod:`criteria_nlp.evaluation.repair_data`) builds its rows with the same functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from criteria_nlp.pipeline.repair_rules import LOWER_OPS, UPPER_OPS, Vote, _operator_span, find_variable
+from criteria_nlp.schema import Constraint
+
+_TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[^\sa-z\d]")
+_NUMBER = re.compile(r"\s*(\d+(?:[.,]\d+)?)")
+
+
+def _norm(tok: str) -> str:
+    return "<num>" if tok[0].isdigit() else tok
+
+
+def _value_bin(value: float) -> str:
+    for edge in (0, 1, 2, 5, 10, 20, 50, 100, 1000):
+        if value <= edge:
+            return str(edge)
+    return "big"
+
+
+def context_features(
+    text: str, op_start: int, op_end: int, kind: str | None, entry: dict | None | bool = True
+) -> list[str]:
+    """Features of the words around an operator whose sign is unknown. The same function
+    builds training rows (operator masked) and run-time rows, so they match exactly.
+    ``entry`` is the variable's lexicon entry; True looks it up in the words before."""
+    line_start = text.rfind("\n", 0, op_start) + 1
+    if entry is True:
+        entry = find_variable(text[max(line_start, op_start - 60) : op_start])
+    before = [_norm(t) for t in _TOKEN.findall(text[max(line_start, op_start - 120) : op_start].lower())][-8:]
+    m = _NUMBER.match(text, op_end)
+    value_end = m.end() if m else op_end
+    line_end = text.find("\n", value_end)
+    after_text = text[value_end : line_end if line_end >= 0 else len(text)][:80].lower()
+    after = [_norm(t) for t in _TOKEN.findall(after_text)][:5]
+    k = kind or "none"
+    feats = ["bias:1", f"kind:{k}"]
+    for i, tok in enumerate(reversed(before[-3:]), 1):
+        feats.append(f"w-{i}:{tok}")
+    for tok in set(before):
+        feats.append(f"b:{tok}")
+        feats.append(f"k:{k}:b:{tok}")
+    for i, tok in enumerate(after[:3], 1):
+        feats.append(f"w+{i}:{tok}")
+    for tok in set(after):
+        feats.append(f"a:{tok}")
+    if m:
+        value = float(m.group(1).replace(",", "."))
+        unit = after[0] if after else "<none>"
+        feats.append(f"v:{_value_bin(value)}")
+        feats.append(f"vu:{_value_bin(value)}:{unit}")
+        feats.append(f"k:{k}:vu:{_value_bin(value)}:{unit}")
+    if entry:
+        feats.append(f"var:{entry['name']}")
+        feats.append(f"k:{k}:var:{entry['name']}")
+        feats.append(f"k:{k}:cat:{entry.get('category')}:abn:{entry.get('abnormal')}")
+    return feats
+
+
+VOICE = "voice:"
+
+
+def written_form(c: Constraint) -> str:
+    """The written form of the lost sign, a feature of the decision ("=" here; "*" or
+    "deleted" for the other ways exports lose a sign)."""
+    return c.written_operator if c.written_operator else "deleted"
+
+
+def decision_features(
+    c: Constraint,
+    text: str,
+    kind: str | None,
+    votes: Sequence[Vote],
+    entry: dict | None = None,
+    others: Sequence[Constraint] = (),
+    near: frozenset[tuple[str, str]] | None = None,
+) -> dict[str, float]:
+    """Every feature of the one learned decision on ``c``: the context words, value bins,
+    variable and category (:func:`context_features`), what the extractor read, the real
+    operators of the item's other constraints (``others``), the written form, and each
+    rule voice as +1 (points to '>=') or -1 (points to '<='). Training builds its rows
+    with this same function."""
+    op_start, op_end = _operator_span(c)
+    feats = dict.fromkeys(context_features(text, op_start, op_end, kind, entry if entry else True), 1.0)
+    feats.update(dict.fromkeys(_reading_features(c, text, kind, op_start, op_end), 1.0))
+    near = neighbour_ways(others) if near is None else near
+    feats.update(dict.fromkeys(_neighbour_features(c, kind, near), 1.0))
+    feats[f"form:{written_form(c)}"] = 1.0
+    for v in votes:
+        if v.score and v.key and v.key != "model":
+            key = VOICE + v.key
+            feats[key] = max(-2.0, min(2.0, feats.get(key, 0.0) + (1.0 if v.score > 0 else -1.0)))
+    return feats
+
+
+def _reading_features(c: Constraint, text: str, kind: str | None, op_start: int, op_end: int) -> list[str]:
+    """What the extractor read (category, unit, reference limit, the mention's head word,
+    negation) and the item's first words, each crossed with the item kind."""
+    k = kind or "none"
+    feats = [f"k:{k}:cat:{c.category}", f"k:{k}:unit:{c.unit}", f"k:{k}:cat:{c.category}:unit:{c.unit}"]
+    if c.relative_to:
+        feats.append(f"k:{k}:rel:{c.relative_to}")
+    if c.negated:
+        feats.append(f"k:{k}:negated")
+    if c.mention:
+        words = _TOKEN.findall(c.mention.lower())
+        if words:
+            feats.append(f"k:{k}:head:{_norm(words[-1])}")
+    first = [_norm(t) for t in _TOKEN.findall(text[: min(op_start, 60)].lower())[:2]]
+    feats += [f"k:{k}:first{i}:{t}" for i, t in enumerate(first)]
+    m = _NUMBER.match(text, op_end)
+    after = _TOKEN.findall(text[m.end() if m else op_end :][:60].lower())[:4]
+    feats += [f"k:{k}:a:{_norm(t)}" for t in set(after)]
+    return feats
+
+
+def neighbour_ways(others: Sequence[Constraint]) -> frozenset[tuple[str, str]]:
+    """(direction, category) of every real operator among ``others`` (one item's
+    constraints); computed once per item, so reading every '=' stays linear."""
+    ways = set()
+    for o in others:
+        if o.written_operator == "=" and not o.repaired:
+            continue
+        if o.operator in LOWER_OPS:
+            ways.add(("up", o.category))
+        elif o.operator in UPPER_OPS:
+            ways.add(("down", o.category))
+    return frozenset(ways)
+
+
+def _neighbour_features(c: Constraint, kind: str | None, near: frozenset[tuple[str, str]]) -> list[str]:
+    """The directions of the real operators next to ``c`` in its item ("Hb < 9; WBC = 2"
+    in an exclusion item lists low values), by the same category or not."""
+    k = kind or "none"
+    feats = [f"k:{k}:near:{way}" for way in {w for w, _ in near}]
+    feats += [f"k:{k}:near:{way}:same-category" for way, cat in near if cat == c.category]
+    return feats
