@@ -1,0 +1,156 @@
+"""The steps of ``criteria_constraints`` that read a bound together with the one before
+it: coordinated variables, blood pressure pairs, a second bound continuing the first one's
+variable, restatements in another unit, durations, groups of people and ages."""
+
+import re
+
+from criteria_nlp.pipeline.attach import Chunk
+from criteria_nlp.pipeline.constraint_mentions import _CLAUSE_END
+from criteria_nlp.schema import Constraint
+
+_RESTATE_OPEN = re.compile(r"\s*[(\[]\s*(?:(?:or|i\.e\.,?|approximately|approx\.?|about|ca\.?|~|≈)\s*)?")
+_RESTATE_SLASH = re.compile(r"\s*/\s*")
+_RESTATE_CLOSE = re.compile(r"\s*[)\]]")
+_DURATION_GAP = re.compile(r"(?i)[\s,)]*(?:for|during|over|in|within|since|lasting|the|last|past|previous|a|period|of|\s)*")
+_FOR_GROUP = re.compile(r"(?i)\s*(?:for|in|among)\s+(?:the\s+)?(?P<who>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*(?:,|and|or|;|,\s*and|,\s*or)\s*")
+_BRACKET_GAP = re.compile(r"\s*(?:\S*/\S*\s*)?\((?:[^()]|\([^()]*\))*\)[\s,]*(?:(?:for|during|over|in|within|the|last|past|a|of)\s+)*")
+_COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
+
+
+class NeighbourSteps:
+    """The post-steps of ``ConstraintExtractor``: how a bound relates to the one before it."""
+
+    def _coordinated(self, c: Constraint, text: str, ents) -> list[Constraint]:
+        """'ALT or AST > 3 x ULN' bounds both: one constraint per coordinated variable."""
+        idx = next((i for i, e in enumerate(ents) if e[3] == c.variable and e[1] <= c.start), None)
+        if idx is None:
+            return [c]
+        chain = [ents[idx]]
+        for e in reversed(ents[:idx]):
+            if _COORDINATION.fullmatch(text, e[1], chain[0][0]) and e[3] != c.variable:
+                chain.insert(0, e)
+            else:
+                break
+        if len(chain) == 1:
+            return [c]
+        out = []
+        for e in chain:
+            category = c.category if c.category in ("temporal", "dose") else e[2]
+            out.append(
+                c.model_copy(
+                    update={"variable": e[3], "mention": e[4], "mention_start": e[0], "mention_end": e[1], "category": category}
+                )
+            )
+        return out
+
+    def _restates(self, prev: Constraint, c: Constraint, text: str) -> bool:
+        """Whether ``c`` restates ``prev`` in another unit: right after it in brackets or
+        after a slash, with a unit of its own and no other operator."""
+        gap = text[prev.end : c.start]
+        bracket = _RESTATE_OPEN.fullmatch(gap)
+        if not (bracket or _RESTATE_SLASH.fullmatch(gap)):
+            return False
+        if c.unit is None or (prev.unit is None and prev.relative_to is None) or c.unit == prev.unit:
+            return False
+        if c.relative_to is not None or (prev.upper is None) != (c.upper is None):
+            return False
+        if c.operator != prev.operator and not (c.operator == "==" and c.written_operator is None):
+            return False
+        return not bracket or _RESTATE_CLOSE.match(text, c.end) is not None
+
+    def _blood_pressure(self, c: Constraint, pair: re.Match, text: str, end: int) -> list[Constraint]:
+        """'BP ≥ 140/90 mmHg': one bound on the systolic and one on the diastolic pressure,
+        both spanning the whole expression (so a lost operator is repaired once for both)."""
+        names = ("systolic blood pressure", "diastolic blood pressure")
+        if c.variable in names:
+            names = (c.variable, c.variable)  # "SBP/DBP" names come apart in the lexicon
+        systolic = c.model_copy(
+            update={
+                "variable": names[0],
+                "category": "vital",
+                "unit": "mm[Hg]",
+                "unit_text": pair.group(2),
+                "end": end,
+                "text": text[c.start : end],
+            }
+        )
+        return [systolic, systolic.model_copy(update={"variable": names[1], "value": float(pair.group(1))})]
+
+    def _continue_variable(self, prev: Constraint, c: Constraint, text: str, ents) -> Constraint:
+        """'BMI < 18.5 or > 30 kg/m2': a second bound joined to the first by a conjunction,
+        with no variable of its own, bounds the first one's variable."""
+        if c.category != "other" or prev.category == "other" or not _COORDINATION.fullmatch(text[prev.end : c.start]):
+            return c
+        if c.unit != prev.unit and (c.unit is None or prev.unit is not None):
+            # "= 5 for women up to the age of 50 years and = 4": a bare number after a
+            # bound with a unit is not that bound's variable; a unit written only on the
+            # second bound is shared ("< 18.5 or > 30 kg/m2")
+            return c
+        if any(prev.end <= e[0] < c.end + 12 for e in ents):
+            return c
+        return c.model_copy(
+            update={
+                "variable": prev.variable,
+                "mention": prev.mention,
+                "mention_start": prev.mention_start,
+                "mention_end": prev.mention_end,
+                "category": prev.category,
+            }
+        )
+
+    def _same_age(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'Age >= 21 and <= 60 years', 'age > 21 or less than 2': the second bound of an
+        age joined by a conjunction bounds the same age, named where the first was."""
+        if prev.category != "age" or prev.mention is None or not _COORDINATION.fullmatch(text[prev.end : c.start]):
+            return c
+        if c.category == "age" and c.mention_start is not None and c.mention_start >= c.start:
+            update = {}  # its own age word or unit only: the first one's name is the name
+        elif c.category == "other" and c.unit is None and c.mention is None and not c.relative_to:
+            update = {"category": "age", "unit": prev.unit}
+        else:
+            return c
+        update.update(variable="age", mention=prev.mention, mention_start=prev.mention_start, mention_end=prev.mention_end)
+        return c.model_copy(update=update)
+
+    def _for_group(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'Hb < 11.5 g/dL for women and < 12.5 g/dL for men': the second bound is the
+        first one's thing for another group of people, not a bound on the people."""
+        gap = _FOR_GROUP.fullmatch(text, prev.end, c.start)
+        if gap is None or prev.mention is None or prev.category == "age" or c.category == "age":
+            return c
+        if not self.chunker.is_person(text, Chunk(*gap.span("who"))):
+            return c
+        if c.mention_start is not None and not (gap.start("who") <= c.mention_start < gap.end("who")):
+            return c
+        category = c.category if c.category in ("temporal",) else prev.category
+        return c.model_copy(
+            update={
+                "variable": prev.variable,
+                "mention": prev.mention,
+                "mention_start": prev.mention_start,
+                "mention_end": prev.mention_end,
+                "category": category,
+            }
+        )
+
+    def _lasting(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'calcium between 2.1 and 2.6 mmol/L for > 3 months': a duration right after a
+        bound, naming nothing itself, is how long that bound's thing has held."""
+        if c.category != "temporal" or prev.mention is None or prev.category == "age":
+            return c
+        gap = text[prev.end : c.start]
+        if c.mention is not None and c.mention_start >= c.end:
+            # "HbA1c < 48 mmol/mol 3 months after surgery": the thing after the window is
+            # its anchor; right after a bound, the window is when that bound held
+            if gap.strip():
+                return c
+        elif c.mention is not None:
+            # "GFR >= 40 ml/min (estimated by MDRD) in the last 4 months": only a bracket
+            # (and a unit the grammar does not know) between the bound and the window
+            if not (c.mention_start >= prev.end and _BRACKET_GAP.fullmatch(gap)):
+                return c
+        elif len(gap) > 30 or _CLAUSE_END.search(gap) or not _DURATION_GAP.fullmatch(gap):
+            return c
+        return c.model_copy(
+            update={"variable": prev.variable, "mention": prev.mention, "mention_start": prev.mention_start, "mention_end": prev.mention_end}
+        )

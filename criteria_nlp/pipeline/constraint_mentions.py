@@ -1,0 +1,233 @@
+"""How ``criteria_constraints`` attaches a bound to what it constrains: the clause it
+sits in, the lexicon variable or the words that name it, and its category (age, time
+window, dose). The chunking rules themselves are in ``criteria_nlp.pipeline.attach``."""
+
+import re
+
+from criteria_nlp.pipeline.attach import Chunk
+
+_TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
+_CLAUSE_END = re.compile(r"[;\n•]|\.\s|,\s(?=[A-Za-z])")
+_CLAUSE_END_WIDE = re.compile(r"[;\n•]|\.\s")
+_AGE_TEXT = re.compile(r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b")
+_COMMA_BEFORE = re.compile(r",\s*$")
+_DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
+_AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
+
+
+def _is_dose(unit: str | None, kind: str) -> bool:
+    # a mass in kg is a body weight; other masses (mg, g, µg) are doses
+    return kind in _DOSE_KINDS or (kind == "mass" and unit not in ("kg", "[lb_av]", "g/kg"))
+
+
+class MentionAttachment:
+    """The attachment half of ``ConstraintExtractor``: the variable, mention and category of a bound."""
+
+    def _clause_start(self, text: str, start: int, prev_end: int, wide: bool = False) -> int:
+        lo = max(prev_end, start - 120)
+        cut = lo
+        for hit in (_CLAUSE_END_WIDE if wide else _CLAUSE_END).finditer(text, lo, start):
+            cut = hit.end()
+        return cut
+
+    def _attach(self, text, start, end, unit, relative_to, ents, prev_end, mention_hint, g):
+        """(variable, mention span, category, unit) of one bound; see pipeline/attach.py.
+        The variable is the lexicon name of the mention when it has one, else the
+        mention as written, else None (nothing named)."""
+        clause_start = self._clause_start(text, start, prev_end)
+        before = text[clause_start:start]
+        if before.count(")") > before.count("("):
+            # "Major surgery (e.g., requiring anesthesia) <= 30 days": a clause mark inside
+            # the brackets does not end the clause the bound sits in
+            depth = 0
+            for i in range(start - 1, max(prev_end, start - 200) - 1, -1):
+                if text[i] == ")":
+                    depth += 1
+                elif text[i] == "(":
+                    depth -= 1
+                    if depth == 0 and i < clause_start:
+                        clause_start = self._clause_start(text, i, prev_end)
+                        break
+        clause_end = self._clause_end(text, end)
+        kind = self.grammar.unit_kind.get(unit or "", "")
+        timed = unit in _TIME_UNITS
+        dose = _is_dose(unit, kind)
+        chunker = self.chunker
+        ent = None
+        span = None
+        if mention_hint is not None:
+            # "between the ages of 18 and 65": the words between the bounds' openers
+            for e in ents:
+                if e[0] >= mention_hint[0] and e[1] <= mention_hint[1]:
+                    ent = e
+                    break
+        if ent is None:
+            # a variable inside the expression or right after it ("18 years of age")
+            after = _AFTER_OF.match(text[end : end + 12])
+            reach = end + (after.end() if after else 0)
+            for e in ents:
+                if (e[0] < end and e[1] > start) or (end <= e[0] <= reach):
+                    ent = e
+                    break
+        chunk, verb = chunker.before(text, clause_start, start)
+        comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if timed and g("temp") else None
+        if comma and chunk is None and verb is None:
+            # "Major surgery, other than biopsy, within 2 weeks": the window after a comma
+            clause_start = self._clause_start(text, start, prev_end, wide=True)
+            chunk, verb = chunker.before(text, clause_start, comma.start())
+        if timed and chunk is not None and not chunk.stray and chunker.anchor_before(text, clause_start, chunk):
+            # "heparin therapy prior to CPB within 7 days": CPB anchors the other phrase
+            earlier, verb2 = chunker.before(text, clause_start, chunk.start, cross_comma=True)
+            if earlier is not None and not earlier.stray:
+                chunk, verb = earlier, verb2
+        if ent is not None:
+            # "Age 18 to 70 years old", "CrCl >= 50 mL/min (Cockcroft-Gault)": the same
+            # variable named before the bound names it first
+            for e in ents:
+                if clause_start <= e[0] and e[1] <= start and (e[2] == "age" == ent[2] or e[3] == ent[3]):
+                    ent = e
+        if ent is None:
+            best = None
+            for e in ents:
+                if clause_start <= e[0] and e[1] <= start:
+                    best = e
+            # the last lexicon name in the clause, unless another thing stands between
+            # it and the bound ("HbA1c level of", but not "ALT ... and cancer within")
+            if best is not None and (
+                chunker.only_measure_words(text, best[1], start)
+                or chunk is None
+                or chunk.stray
+                or (chunk.start < best[1] and best[0] < chunk.end and chunker.only_measure_words(text, best[1], chunk.end))
+            ):
+                ent = best  # (a chunk going on past the name heads elsewhere: "PDA diameter")
+        if ent is not None and dose and ent[2] not in ("dose", "other"):
+            ent = None  # "steroid pulse therapy (>1.5mg/kg)": a dose, whatever word precedes
+        since = timed and self._since.match(text, end)
+        instrument = None
+        if not timed and not dose and (ent is None or ent[1] <= start):
+            instrument = chunker.instrument_after(text, end, clause_end)
+        if instrument is not None:
+            # "at least 5 on the 10-point rating scale": the scale is what is bounded
+            label, variable, span = (ent[2] if ent else None), None, (instrument.start, instrument.end)
+            ent = None
+        elif ent is not None:
+            label, variable, span = ent[2], ent[3], (ent[0], ent[1])
+        else:
+            label = variable = None
+            if mention_hint is not None and not chunker._stray(text, *mention_hint):
+                span = _strip_span(text, *mention_hint)
+            elif since and (after := chunker.after(text, end, clause_end, need_link=True)) is not None:
+                span = (after.start, after.end)  # "4 weeks since prior chemotherapy"
+            elif (
+                unit is None and relative_to is None and (counted := chunker.counted(text, end, clause_end)) is not None
+            ):
+                span = (counted.start, counted.end)  # a count counts what follows it
+            elif chunk is not None and not chunk.stray:
+                span = (chunk.start, chunk.end)
+            elif (
+                after := chunker.after(text, end, clause_end, need_link=unit is not None or relative_to is not None)
+            ) is not None:
+                span = (after.start, after.end)  # counts: "at least 2 prior lines of therapy"
+            elif timed and verb is not None and not chunker._stray(text, *verb):
+                span = verb  # "treated within 4 weeks": the verb names the event
+        if ent is not None and span is not None and span[1] <= start:
+            span = self._with_name_before(text, clause_start, span)
+        category = label or "other"
+        if timed and category != "age":
+            window_cue = bool(g("temp"))
+            if unit in ("a", "mo", "wk", "d") and self._is_age(
+                text, clause_start, start, end, ent, chunk, span, unit, window_cue
+            ):
+                category, variable = "age", "age"
+                if ent is None:
+                    span = self._age_words(text, start, end, span, g)
+            else:
+                category = "temporal"
+                if label == "dose" and span is not None:
+                    variable = text[span[0] : span[1]]  # "aspirin for > 7 days": its use, not its dose
+                if span is not None and span != verb and (ent is None or (ent[2] in ("dose", "other") and span[1] <= start)):
+                    # the window bounds the whole phrase: "chemotherapy or radiotherapy",
+                    # "Treatment with probiotics or prebiotics", "surgery on the knee"
+                    wide = self._clause_start(text, start, prev_end, wide=True)
+                    phrase = chunker.phrase_back(text, wide, Chunk(*span))
+                    span = (phrase.start, phrase.end)
+        elif category in ("other", "dose") and dose:
+            category = "dose"
+        if (
+            unit is None
+            and not relative_to
+            and ent is None
+            and category == "other"
+            and (age_word := _AGE_TEXT.search(text, start, min(len(text), end + 8))) is not None
+            and age_word.start() < end + 2
+        ):
+            # "55 and older", "Be 60 or older": an age word in the bound itself
+            category, span = "age", age_word.span()
+        if span is not None and variable is None:
+            variable = text[span[0] : span[1]]
+        if category == "age":
+            variable = "age"
+            if unit is None and not relative_to:
+                unit = "a"  # "aged 18-70": an age without a unit is in years
+        return variable, span, category, unit
+
+    def _clause_end(self, text: str, end: int) -> int:
+        limit = min(len(text), end + 80)  # bounded: a long text without clause ends stays linear
+        stop = _CLAUSE_END.search(text, end, limit)
+        return stop.start() if stop else limit
+
+    def _is_age(self, text, clause_start, start, end, ent, chunk, span, unit, window_cue=False) -> bool:
+        """A number of years is an age only when the text speaks of age: an age word
+        around it ("aged", "years old", "of age", "older"), a person it is the age of
+        ("patients >= 18 years", "children 2 to 12 years"), or nothing else in its clause
+        that it could measure (an item "18 years or above")."""
+        chunker = self.chunker
+        if ent is not None:
+            return ent[2] == "age"
+        tail_end = min(len(text), end + 15)
+        if chunker.speaks_of_age(text, start, tail_end) or self.age_cues.match(text[end:tail_end].lstrip(" ,")):
+            return True
+        if chunker.speaks_of_age(text, max(clause_start, start - 30), start):
+            return True
+        if window_cue:
+            return False  # "sexually active with males in the past 3 months": a window
+        if chunker.is_person(text, chunk):
+            if unit != "a" and not chunker.is_young(text, chunk):
+                return False  # "women ... 6 weeks postpartum"; but "infants < 28 days"
+            return not self.temporal_cues.search(text, chunk.end, start) and not self._since.match(text, end)
+        if unit != "a":
+            return False
+        window = text[clause_start:start]
+        return (
+            span is None
+            and not self.temporal_cues.search(window[-40:])
+            and not self.temporal_cues.match(text[end:tail_end].strip())
+        )
+
+    def _age_words(self, text, start, end, span, g):
+        """The words that speak of an age without a lexicon name: an age word in or
+        after the expression ("older", "years old"), a person right before it ("women
+        older than 40 years"), else the unit ("Over 18 years")."""
+        hit = _AGE_TEXT.search(text, start, min(len(text), end + 12))
+        if hit:
+            return hit.span()
+        unit = "unit2" if g("two") else "unit" if g("unit") else "unit1"
+        if g(unit):
+            return g.__self__.span(unit)  # g is the match's bound group method
+        return span if span is not None and self.chunker.is_person(text, Chunk(*span)) else None
+
+    def _with_name_before(self, text, clause_start, span):
+        """'Hemoglobin (hgb) > 10': a name in brackets takes the name before it along."""
+        if span[0] > 0 and text[span[0] - 1] == "(" and text[span[1] : span[1] + 1] == ")":
+            chunk, _ = self.chunker.before(text, clause_start, span[0] - 1)
+            if chunk is not None and not chunk.stray and text[chunk.end : span[0] - 1].strip() == "":
+                return (chunk.start, span[1] + 1)
+        return span
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] in "+%)"):
+        end -= 1
+    return start, end
