@@ -38,6 +38,22 @@ def mention_hits(c, things: list[tuple[int, int]]) -> bool:
     return any(overlaps(c.mention_start, c.mention_end, s, e) for s, e in things)
 
 
+def attribution_example(doc: str, sentence: str, gold, c) -> dict:
+    """One attribution reading as the report lists it: the gold comparison and its thing
+    beside the constraint found for it."""
+    return {
+        "doc": doc,
+        "sentence": sentence,
+        "gold": gold.text,
+        "gold_thing": gold.thing_text,
+        "group": gold.group,
+        "found": c.text,
+        "mention": c.mention,
+        "variable": c.variable,
+        "category": c.category,
+    }
+
+
 @dataclass
 class AttributionScore:
     """Counts per part ('train', 'validation') and group."""
@@ -240,17 +256,7 @@ def evaluate_chia_attribution(chia_dir: str | Path, nlp, limit: int | None = Non
                 g.group,
                 right,
                 c.mention is not None,
-                {
-                    "doc": path.stem,
-                    "sentence": text[s : e if e >= 0 else len(text)],
-                    "gold": g.text,
-                    "gold_thing": g.thing_text,
-                    "group": g.group,
-                    "found": c.text,
-                    "mention": c.mention,
-                    "variable": c.variable,
-                    "category": c.category,
-                },
+                attribution_example(path.stem, text[s : e if e >= 0 else len(text)], g, c),
             )
     out = {
         "documents": len(files),

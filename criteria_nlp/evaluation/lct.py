@@ -14,7 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from criteria_nlp.evaluation.attribution import AttributionScore, mention_hits, stray_words
+from criteria_nlp.evaluation.attribution import (
+    AttributionScore,
+    attribution_example,
+    mention_hits,
+    stray_words,
+)
 from criteria_nlp.evaluation.brat import BratDoc, read_brat
 from criteria_nlp.evaluation.split import is_validation
 from criteria_nlp.pipeline.numbers import parse_number
@@ -359,17 +364,7 @@ def evaluate_lct(
                 g.group,
                 right,
                 c.mention is not None,
-                {
-                    "doc": doc.doc_id,
-                    "sentence": _sentence(doc.text, g.start, g.end),
-                    "gold": g.text,
-                    "gold_thing": g.thing_text,
-                    "group": g.group,
-                    "found": c.text,
-                    "mention": c.mention,
-                    "variable": c.variable,
-                    "category": c.category,
-                },
+                attribution_example(doc.doc_id, _sentence(doc.text, g.start, g.end), g, c),
             )
         matched_gold: set[str] = set()
         for g in alternate_found:

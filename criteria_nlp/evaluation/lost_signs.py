@@ -375,9 +375,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
 
 def evaluate_lost_signs(
     lct_dir: str | Path, nlp=None, limit: int | None = None, repair: bool = True, part: str = "validation"
@@ -404,3 +401,7 @@ def evaluate_lost_signs(
     report.pop("_pairs", None)
     report["part"] = "LCT validation batches 11-14" if part == "validation" else "LCT training batches 1-10"
     return report
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
