@@ -29,6 +29,7 @@ _CLAUSE = {",", ";", ":"}
 # "-ed" words end a chunk like a verb ("uncontrolled | hypertension" keeps "hypertension",
 # "cancer | diagnosed within"), except a few nouns that end so.
 _ED = re.compile(r"[a-z]{3,}ed$")
+_MAX_CACHED_KINDS = 200_000
 _ED_NOUNS = {"need", "seed", "bleed", "breed", "speed", "feed", "weed", "steed", "creed", "bed", "red", "shed"}
 
 
@@ -52,11 +53,22 @@ class Chunker:
         self.instruments = low("instruments")
         self.young = low("young")
         self.max_words = int(data.get("max_chunk_words", 6))
+        # _kind depends on the word only (the word lists above are fixed), and the same
+        # words come back for every bound of every item: each is classified once.
+        self._kinds: dict[str, str] = {}
 
     # ------------------------------------------------------------------ words
 
     def _kind(self, word: str) -> str:
         """'open', 'close', 'clause', 'boundary', 'verb' or 'content'."""
+        kind = self._kinds.get(word)
+        if kind is None:
+            if len(self._kinds) >= _MAX_CACHED_KINDS:
+                self._kinds.clear()  # bounded in a long-running process
+            kind = self._kinds[word] = self._classify(word)
+        return kind
+
+    def _classify(self, word: str) -> str:
         if word in _OPEN:
             return "open"
         if word in _CLOSE:

@@ -159,9 +159,11 @@ def decide(
     """Read the '*' constraints and the bare numbers that lost their sign, with the votes of
     ``criteria_repair`` (``collect_votes`` / ``decide``) on the scan (where '*' reads '=')."""
     data = data or load_data()
-    prof = prof if prof is not None else profile([text])
     stars = any((c.written_operator or "").startswith("*") and not c.repaired for c in found)
-    deleted = prof.may_have_deleted and any(is_deleted_candidate(c) and has_trace(c, text, traces) for c in found)
+    traced = any(is_deleted_candidate(c) and has_trace(c, text, traces) for c in found)
+    # The record profile only matters for a traced number; most docs have neither a '*'
+    # nor a trace, so it is computed last, not for every doc.
+    deleted = traced and (prof if prof is not None else profile([text])).may_have_deleted
     if not (stars or deleted):
         return found
     from criteria_nlp.pipeline import repair as R
