@@ -17,6 +17,20 @@ _BRACKET_GAP = re.compile(r"\s*(?:\S*/\S*\s*)?\((?:[^()]|\([^()]*\))*\)[\s,]*(?:
 _COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
 
 
+def named_as(prev: Constraint, c: Constraint, **update) -> Constraint:
+    """``c`` bounding the thing ``prev`` names (its variable and mention with offsets),
+    with ``update`` on top."""
+    return c.model_copy(
+        update={
+            "variable": prev.variable,
+            "mention": prev.mention,
+            "mention_start": prev.mention_start,
+            "mention_end": prev.mention_end,
+            **update,
+        }
+    )
+
+
 class NeighbourSteps:
     """The post-steps of ``ConstraintExtractor``: how a bound relates to the one before it."""
 
@@ -88,15 +102,7 @@ class NeighbourSteps:
             return c
         if any(prev.end <= e[0] < c.end + 12 for e in ents):
             return c
-        return c.model_copy(
-            update={
-                "variable": prev.variable,
-                "mention": prev.mention,
-                "mention_start": prev.mention_start,
-                "mention_end": prev.mention_end,
-                "category": prev.category,
-            }
-        )
+        return named_as(prev, c, category=prev.category)
 
     def _same_age(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
         """'Age >= 21 and <= 60 years', 'age > 21 or less than 2': the second bound of an
@@ -109,8 +115,7 @@ class NeighbourSteps:
             update = {"category": "age", "unit": prev.unit}
         else:
             return c
-        update.update(variable="age", mention=prev.mention, mention_start=prev.mention_start, mention_end=prev.mention_end)
-        return c.model_copy(update=update)
+        return named_as(prev, c, **update, variable="age")
 
     def _for_group(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
         """'Hb < 11.5 g/dL for women and < 12.5 g/dL for men': the second bound is the
@@ -123,15 +128,7 @@ class NeighbourSteps:
         if c.mention_start is not None and not (gap.start("who") <= c.mention_start < gap.end("who")):
             return c
         category = c.category if c.category in ("temporal",) else prev.category
-        return c.model_copy(
-            update={
-                "variable": prev.variable,
-                "mention": prev.mention,
-                "mention_start": prev.mention_start,
-                "mention_end": prev.mention_end,
-                "category": category,
-            }
-        )
+        return named_as(prev, c, category=category)
 
     def _lasting(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
         """'calcium between 2.1 and 2.6 mmol/L for > 3 months': a duration right after a
@@ -151,6 +148,4 @@ class NeighbourSteps:
                 return c
         elif len(gap) > 30 or _CLAUSE_END.search(gap) or not _DURATION_GAP.fullmatch(gap):
             return c
-        return c.model_copy(
-            update={"variable": prev.variable, "mention": prev.mention, "mention_start": prev.mention_start, "mention_end": prev.mention_end}
-        )
+        return named_as(prev, c)
