@@ -16,6 +16,7 @@ import logging
 import re
 from pathlib import Path
 
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -24,6 +25,7 @@ from criteria_nlp.pipeline.attach import Chunker
 from criteria_nlp.pipeline.constraint_links import NeighbourSteps
 from criteria_nlp.pipeline.constraint_mentions import MentionAttachment
 from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, ValueReading
+from criteria_nlp.pipeline.context_scope import clause_starts, negation_openers, negation_possible
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
 from criteria_nlp.pipeline.numbers import HAS_NUMBER, doc_text, has_number
 from criteria_nlp.schema import Alternate, Constraint
@@ -94,6 +96,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         cues = [r["literal"] for r in rules if str(r.get("category", "")).upper() == "NEGATED_EXISTENCE"]
         # A doc without any negation word cannot have a negated constraint: skip ConText.
         self.negation_cue = re.compile(rf"(?i){alternation(cues)}") if cues else None
+        self._openers = None  # see _negation_openers
 
     @property
     def context(self):
@@ -187,8 +190,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
     def _negate(self, doc: Doc, found: list[Constraint]) -> list[Constraint]:
         # ConText scopes modifiers to sentences; there is no parser, so a criterion's
         # clauses (split at ";" and sentence ends) are its sentences.
-        for i, tok in enumerate(doc):
-            tok.is_sent_start = i == 0 or doc[i - 1].text in {";", ".", "!", "?"}
+        starts = clause_starts(doc)
         spans = []
         for c in found:
             span = doc.char_span(c.start, c.end, alignment_mode="expand")
@@ -197,6 +199,9 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         doc.spans["criteria_constraints"] = targets
         if not targets:
             return found
+        if not negation_possible(doc, starts, targets, self._negation_openers()):
+            return found
+        doc.from_array([SENT_START], starts)
         self.context.input_span_type = "group"
         self.context.span_group_name = "criteria_constraints"
         self.context(doc)
@@ -210,6 +215,15 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
             negated = any(mod.category == "NEGATED_EXISTENCE" for mod in s._.modifiers)
             out.append(c.model_copy(update={"negated": negated}) if negated else c)
         return out
+
+    def _negation_openers(self):
+        """The first tokens (lower case, as string ids) of ConText's negation cues; None
+        when a negation rule is a pattern (then ConText always runs)."""
+        if self._openers is None:
+            rules = [r for r in self.data["context_rules.json"]["context_rules"]
+                     if str(r.get("category", "")).upper() == "NEGATED_EXISTENCE"]
+            self._openers = (negation_openers(self.nlp, rules),)
+        return self._openers[0]
 
 
 @Language.factory(
