@@ -48,6 +48,19 @@ TRUNCATED_KEY = "criteria_nlp.constraints_truncated"
 _log = logging.getLogger(__name__)
 
 
+def _enabled(nlp: Language, name: str) -> bool:
+    """``name in nlp.pipe_names`` without building spaCy's frozen list of names per doc."""
+    components, disabled = getattr(nlp, "_components", None), getattr(nlp, "_disabled", None)
+    if not isinstance(components, list) or not isinstance(disabled, set):
+        return name in nlp.pipe_names
+    if name in disabled:
+        return False
+    for component in components:
+        if component[0] == name:
+            return True
+    return False
+
+
 # The reading steps live in one module per concern; this class holds the data, the
 # pipeline I/O and the loop over a doc's numbers.
 class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
@@ -133,7 +146,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
             return doc
         # lost-sign forms ("8805;", "&ge;", "*"): the grammar reads a scan of the same length
         source = doc_text(doc)
-        repair = "criteria_repair" in self.nlp.pipe_names
+        repair = _enabled(self.nlp, "criteria_repair")
         text, signs = lost_signs.prepare(doc, source, repair)
         ents = [(e.start_char, e.end_char, e.label_, e._.variable or e.text, e.text) for e in doc.ents]
         found: list[Constraint] = []
