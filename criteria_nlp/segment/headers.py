@@ -59,6 +59,9 @@ class HeaderLines:
             end -= 1
         if end <= p:
             return None
+        any_phrase = self.r.header_phrase_any
+        if any_phrase is not None and any_phrase.fullmatch(text, p, end) is None:
+            return None
         for rx, kind in self.r.header_phrases:
             if rx.fullmatch(text, p, end):
                 return end, kind

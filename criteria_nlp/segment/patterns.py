@@ -36,11 +36,24 @@ class Rules:
     number_blockers: frozenset[str]
     number_blocker_chars: str
     max_label_number: int
+    # All of ``header_phrases`` as one regex: a line none of them matches costs one test.
+    header_phrase_any: re.Pattern[str] | None = None
 
 
 def _alternation(words: list[str]) -> str:
     # Longest first, so "inclusions" wins over "inclusion"; spaces match any whitespace.
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str] | None:
+    """One case-insensitive regex that fullmatches where one of ``patterns`` does (None when
+    they cannot be joined, e.g. a group name used twice)."""
+    if not patterns:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{rx})" for rx in patterns), re.IGNORECASE)
+    except re.error:
+        return None
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +85,9 @@ def rules() -> Rules:
         r"(?:(?<=\s)|(?<=[^\d\s][,;.]))(?P<open>\()?(?P<tok>\d{1,3})(?P<punct>(?(open)\)|[.)]))"
         r"(?=[ \t]+\S|(?<=\d[.)])[^\W\d_])"
     )
+    phrases = [rx for kind in ("exclusion", "inclusion") for rx in data["header_phrases"][kind]]
     return Rules(
+        header_phrase_any=_any_of(phrases),
         header_line=header_line,
         header_known_prefix=frozenset(data["header_known_prefix"]),
         header_sentence_words=frozenset(data["header_sentence_words"]),
