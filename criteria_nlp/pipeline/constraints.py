@@ -28,6 +28,7 @@ from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, ValueReading
 from criteria_nlp.pipeline.context_scope import clause_starts, negation_openers, negation_possible
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
 from criteria_nlp.pipeline.numbers import HAS_NUMBER, doc_text, has_number
+from criteria_nlp.pipeline.variables import ENTS_KEY
 from criteria_nlp.schema import Alternate, Constraint
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
@@ -59,6 +60,20 @@ def _enabled(nlp: Language, name: str) -> bool:
         if component[0] == name:
             return True
     return False
+
+
+def _previous(nlp: Language, component):  # noqa: ANN001, ANN202
+    """The enabled component that runs just before ``component`` in ``nlp`` (None if none)."""
+    components, disabled = getattr(nlp, "_components", None), getattr(nlp, "_disabled", None)
+    if not isinstance(components, list) or not isinstance(disabled, set):
+        return None
+    before = None
+    for name, pipe in components:
+        if pipe is component:
+            return before
+        if name not in disabled:
+            before = pipe
+    return None
 
 
 # The reading steps live in one module per concern; this class holds the data, the
@@ -148,7 +163,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         source = doc_text(doc)
         repair = _enabled(self.nlp, "criteria_repair")
         text, signs = lost_signs.prepare(doc, source, repair)
-        ents = [(e.start_char, e.end_char, e.label_, e._.variable or e.text, e.text) for e in doc.ents]
+        ents = self._entities(doc)
         found: list[Constraint] = []
         prev_end = pos = 0
         search = self.grammar.regex.search
@@ -199,6 +214,15 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         found = lost_signs.finish(doc, source, text, signs, found, repair)
         doc._.constraints = found
         return doc
+
+    def _entities(self, doc: Doc) -> list[tuple]:
+        """(start_char, end_char, label, variable, text) of each of ``doc.ents``: as the
+        variable matcher left them when it is the component that ran just before this one
+        (nothing can have changed them since), else read from the doc."""
+        handoff = doc.user_data.get(ENTS_KEY)
+        if handoff is not None and handoff[0] is _previous(self.nlp, self):
+            return handoff[1]
+        return [(e.start_char, e.end_char, e.label_, e._.variable or e.text, e.text) for e in doc.ents]
 
     def _negate(self, doc: Doc, found: list[Constraint]) -> list[Constraint]:
         # ConText scopes modifiers to sentences; there is no parser, so a criterion's

@@ -20,6 +20,8 @@ from criteria_nlp.pipeline.overlap import prune_overlaps as prune_overlapping_ma
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 LEXICON_FILE = "variables.jsonl"
+# doc.user_data key: (matcher, [(start_char, end_char, category, variable, text)]) of doc.ents
+ENTS_KEY = "criteria_nlp.variables"
 CATEGORIES = {"age", "lab", "score", "vital", "anthropometric", "dose", "temporal", "other"}
 
 if not Span.has_extension("variable"):
@@ -141,6 +143,7 @@ class VariableMatcher:
         if not matches:
             return doc
         spans = []
+        found = []
         taken: set[int] = set()
         for key, start, end in matches:
             tokens = set(range(start, end))
@@ -153,7 +156,10 @@ class VariableMatcher:
             span = Span(doc, start, end, label=category)
             span._.variable = variable
             spans.append(span)
+            found.append((span.start_char, span.end_char, category, variable or span.text, span.text))
         doc.ents = spans
+        # what criteria_constraints reads of each entity, without rebuilding the spans
+        doc.user_data[ENTS_KEY] = (self, found)
         return doc
 
     def to_disk(self, path, exclude=tuple()) -> None:
