@@ -27,6 +27,25 @@ def _placer(item: Item, ct: CriteriaText):
     return place
 
 
+def _updated(model, update: dict):  # noqa: ANN001, ANN202 - a pydantic model, the same class
+    """``model.model_copy(update=update)`` without pydantic's generic copy steps (these
+    models have no extra fields and no private attributes: then the result is the same)."""
+    if model.__pydantic_extra__ is not None or getattr(model, "__pydantic_private__", None) is not None:
+        return model.model_copy(update=update)
+    cls = type(model)
+    new = cls.__new__(cls)
+    fields = dict(model.__dict__)
+    fields.update(update)
+    _set(new, "__dict__", fields)
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    _set(new, "__pydantic_private__", None)
+    return new
+
+
+_set = object.__setattr__
+
+
 def _place_constraint(c: Constraint, place, written: str) -> Constraint:
     # The text becomes the source slice, line breaks included, so source[start:end] == text.
     start, end = place(c.start, c.end)
@@ -38,9 +57,9 @@ def _place_constraint(c: Constraint, place, written: str) -> Constraint:
         alts = []
         for a in c.alternates:
             s, e = place(a.start, a.end)
-            alts.append(a.model_copy(update={"start": s, "end": e, "text": written[s:e]}))
+            alts.append(_updated(a, {"start": s, "end": e, "text": written[s:e]}))
         update["alternates"] = alts
-    return c.model_copy(update=update)
+    return _updated(c, update)
 
 
 def _criterion(item: Item, number: int, ct: CriteriaText, constraints: list[Constraint]) -> Criterion:
