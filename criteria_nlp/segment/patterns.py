@@ -38,6 +38,11 @@ class Rules:
     max_label_number: int
     # All of ``header_phrases`` as one regex: a line none of them matches costs one test.
     header_phrase_any: re.Pattern[str] | None = None
+    # Words one of which every inline header contains (None: unknown): a line without any
+    # of them needs no search for one. Likewise a line without a digit before "." or ")"
+    # holds no inline item number.
+    inline_header_words: tuple[str, ...] | None = None
+    inline_number_hint: re.Pattern[str] | None = None
 
 
 def _alternation(words: list[str]) -> str:
@@ -88,6 +93,8 @@ def rules() -> Rules:
     phrases = [rx for kind in ("exclusion", "inclusion") for rx in data["header_phrases"][kind]]
     return Rules(
         header_phrase_any=_any_of(phrases),
+        inline_header_words=required_words(data["inline_header"]),
+        inline_number_hint=re.compile(r"[.)](?<=\d[.)])"),
         header_line=header_line,
         header_known_prefix=frozenset(data["header_known_prefix"]),
         header_sentence_words=frozenset(data["header_sentence_words"]),
@@ -122,3 +129,51 @@ def keyword_kind(word: str) -> str | None:
     if w in r.inclusion_words:
         return "inclusion"
     return None
+
+
+def required_words(pattern: str) -> tuple[str, ...] | None:
+    """Literal strings one of which every match of ``pattern`` (compiled without flags)
+    contains, read from the pattern's parse tree; None when no such set is found (a
+    case-insensitive part, or a branch without a literal word)."""
+    try:
+        import re._parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover - older Python
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        tree = sre_parse.parse(pattern)
+    except re.error:
+        return None
+    if tree.state.flags & re.IGNORECASE:
+        return None
+    words = _required(list(tree), sre_parse)
+    return tuple(sorted(words)) if words else None
+
+
+def _required(items: list, sre) -> set[str] | None:  # noqa: ANN001 - the parser module
+    """For a sequence of parse items: the best set of strings one of which any match holds."""
+    c = sre._constants if hasattr(sre, "_constants") else sre  # the opcode names
+    candidates: list[set[str]] = []
+    run = ""
+    for op, av in items:
+        if op is c.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            candidates.append({run})
+            run = ""
+        found = None
+        if op is c.SUBPATTERN:
+            _group, add_flags, _del_flags, sub = av
+            found = None if add_flags & re.IGNORECASE else _required(list(sub), sre)
+        elif op is c.BRANCH:
+            parts = [_required(list(b), sre) for b in av[1]]
+            found = None if any(p is None for p in parts) else set().union(*parts)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+            found = _required(list(av[2]), sre)
+        if found:
+            candidates.append(found)
+    if run:
+        candidates.append({run})
+    if not candidates:
+        return None
+    return max(candidates, key=lambda words: min(len(w) for w in words))

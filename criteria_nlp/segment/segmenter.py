@@ -330,7 +330,7 @@ class Scanner(HeaderLines):
                 scan_from = pos
             self._scan_inline(scan_from, le, ls, labelled_start=lab is not None and scan_from == lab.content)
             st.fresh = False
-            tail = text[ls:le].split()
+            tail = text[ls:le].rsplit(None, 1)
             st.prev_token = tail[-1] if tail else ""
         return self.marks
 
@@ -368,9 +368,23 @@ class Scanner(HeaderLines):
                 return same[-1][0], level
         return None
 
+    def _may_hold_inline(self, p: int, le: int) -> bool:
+        """Whether ``text[p:le]`` may hold an inline item number or header (False: surely
+        not). Cheap pre-tests first: a digit before "." or ")", one of the header words."""
+        text, r = self.text, self.r
+        hint = r.inline_number_hint
+        if (hint is None or hint.search(text, p, le) is not None) and r.inline_number.search(text, p, le):
+            return True
+        words = r.inline_header_words
+        if words is not None and not any(text.find(w, p, le) >= 0 for w in words):
+            return False
+        return r.inline_header.search(text, p, le) is not None
+
     def _scan_inline(self, p: int, le: int, ls: int, labelled_start: bool) -> None:
         """Headers and item numbers inside one line (everything-on-one-line layouts)."""
         text = self.text
+        if not self._may_hold_inline(p, le):
+            return  # nearly every line: no item number and no header inside it
         skip_header_at = p if labelled_start else -1
         while p < le:
             header = None
