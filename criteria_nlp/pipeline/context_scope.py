@@ -36,32 +36,51 @@ def clause_starts(doc):  # noqa: ANN001, ANN201 - a spaCy Doc; a numpy array
 
 
 def negation_openers(nlp, rules: list[dict]):  # noqa: ANN001, ANN201
-    """String ids of the lower-case first tokens of the negation cues (tokenized as
-    medspaCy tokenizes a literal rule: lower-cased, by the pipeline's tokenizer); None when
-    some negation rule is a token or regex pattern, which this test does not cover."""
-    ids = set()
+    """{string id: (forward, backward)} of the lower-case first tokens of the negation cues
+    (tokenized as medspaCy tokenizes a literal rule: lower-cased, by the pipeline's
+    tokenizer), with the directions of the cues they open; None when some negation rule is
+    a token or regex pattern, or sets its own scope, which this test does not cover."""
+    ids: dict[int, tuple[bool, bool]] = {}
     for rule in rules:
         literal = rule.get("literal")
-        if rule.get("pattern") is not None or not literal:
+        if rule.get("pattern") is not None or not literal or rule.get("max_scope") is not None:
             return None
         tokens = nlp.tokenizer(literal.lower())
-        if len(tokens):
-            ids.add(get_string_id(tokens[0].lower_))
-    return frozenset(ids)
+        if not len(tokens):
+            continue
+        direction = str(rule.get("direction", "")).upper()
+        forward, backward = direction != "BACKWARD", direction != "FORWARD"  # other: both ways
+        key = get_string_id(tokens[0].lower_)
+        was = ids.get(key, (False, False))
+        ids[key] = (was[0] or forward, was[1] or backward)
+    return ids
 
 
 def negation_possible(doc, starts, targets, openers) -> bool:  # noqa: ANN001
-    """Whether a negation cue may start in a clause that one of ``targets`` overlaps."""
+    """Whether a negation cue may start at a token whose scope can reach one of ``targets``:
+    a forward cue's scope runs from its end to the end of its clause, a backward cue's from
+    the start of its clause to the cue (medspaCy ConText, no max_scope)."""
     if openers is None:
         return True
-    cues = [i for i, lower in enumerate(doc.to_array(LOWER).tolist()) if lower in openers]
+    lowers = doc.to_array(LOWER).tolist()
+    cues = [(i, openers[lower]) for i, lower in enumerate(lowers) if lower in openers]
     if not cues:
         return False
     clause = numpy.cumsum(starts == _START).tolist()
-    with_cue = {clause[i] for i in cues}
+    n = len(clause)
+    # token bounds of each clause: [first token, one past the last)
+    first: dict[int, int] = {}
+    for i in range(n - 1, -1, -1):
+        first[clause[i]] = i
+    ends = {clause[i]: i + 1 for i in range(n)}
     for span in targets:
-        if span.end <= span.start:
+        ts, te = span.start, span.end
+        if te <= ts:
             return True
-        if any(k in with_cue for k in range(clause[span.start], clause[span.end - 1] + 1)):
-            return True
+        for i, (forward, backward) in cues:
+            k = clause[i]
+            if forward and ts < ends[k] and te > i + 1:
+                return True
+            if backward and ts < i and te > first[k]:
+                return True
     return False
