@@ -57,7 +57,7 @@ def test_saved_pipeline_carries_the_lost_sign_files(nlp, tmp_path):
     # what the folder says is what the loaded pipeline reads, not the package's files
     rules["entities"][">="]["numeric"].remove("8805")
     (folder / RULES_FILE).write_text(json.dumps(rules), encoding="utf-8")
-    model["threshold"] = 1.5  # nothing is probable enough
+    model["threshold"] = model["threshold_trace"] = 1.5  # nothing is probable enough
     (folder / MODEL_FILE).write_text(json.dumps(model), encoding="utf-8")
     loaded = spacy.load(tmp_path / "p")
     text = "Neutrophils 8805;1.5 x 10^9/L"

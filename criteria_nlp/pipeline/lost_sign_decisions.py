@@ -283,7 +283,7 @@ def decide_deleted(
             out[i][j] = c.model_copy(update={"repair_reason": f"{MARK}{len(COLLECT)}"})
             COLLECT.append(feats)
             continue
-        op, p = model.read(feats)
+        op, p = model.read(feats, trace)
         if op not in (">=", "<=") or (not trace and not _evidence_enough(c, kinds[i], words, rec, feats)):
             continue
         why = "a double space where a sign was" if trace else "a bare number where a bound is expected"

@@ -203,6 +203,7 @@ class DeletedModel:
     platt: tuple[float, float] = (1.0, 0.0)
     threshold: float = 0.5
     meta: dict = field(default_factory=dict)
+    threshold_trace: float | None = None  # the threshold of a number after a trace (None: ``threshold``)
 
     @classmethod
     def from_dict(cls, data: dict, origin: str = "<model>") -> DeletedModel:
@@ -212,7 +213,11 @@ class DeletedModel:
             if any(len(v) != len(classes) for v in weights.values()):
                 raise ValueError("a weight row does not have one weight per class")
             a, b = data.get("platt", (1.0, 0.0))
-            return cls(classes, weights, (float(a), float(b)), float(data.get("threshold", 0.5)), data.get("meta", {}))
+            trace = data.get("threshold_trace")
+            return cls(
+                classes, weights, (float(a), float(b)), float(data.get("threshold", 0.5)), data.get("meta", {}),
+                None if trace is None else float(trace),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{origin}: not a lost-sign decision file ({exc})") from exc
 
@@ -222,6 +227,7 @@ class DeletedModel:
             "classes": list(self.classes),
             "platt": list(self.platt),
             "threshold": self.threshold,
+            "threshold_trace": self.threshold_trace,
             "meta": self.meta,
             "weights": self.weights,
         }
@@ -245,13 +251,14 @@ class DeletedModel:
         z = a * math.log(p / (1 - p)) + b
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
-    def read(self, feats: dict[str, float]) -> tuple[str, float]:
+    def read(self, feats: dict[str, float], trace: bool = False) -> tuple[str, float]:
         """(operator, calibrated probability) of the likelier bound, or ("==", p) when it
-        does not pass the threshold."""
+        does not pass the threshold (``threshold_trace`` after a trace, when set)."""
         probs = self.probabilities(feats)
         op = ">=" if probs[">="] >= probs["<="] else "<="
         p = self.calibrated(probs[op])
-        return (op if p >= self.threshold else "=="), p
+        bar = self.threshold_trace if trace and self.threshold_trace is not None else self.threshold
+        return (op if p >= bar else "=="), p
 
 
 def load_model(path: str | Path | None = None) -> DeletedModel | None:
