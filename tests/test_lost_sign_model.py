@@ -75,3 +75,9 @@ def test_folder_saved_without_the_files_keeps_the_package_ones(tmp_path):
     (tmp_path / MODEL_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match=MODEL_FILE):
         read_component_files(tmp_path, {})
+
+
+@pytest.mark.parametrize("text, op", [("Creatinine &lte; 1.8 mg/dL", "<="), ("Clearance &gte; 50 mL/min", ">=")])
+def test_non_standard_named_references_are_the_sign(nlp, text, op):
+    c = extract_text(nlp, text)[0]
+    assert c.operator == op and c.repaired and c.written_operator.startswith("&")
