@@ -233,6 +233,7 @@ def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
             "repaired": n["repaired"],
             "precision": round((n["repaired"] - n["wrong"]) / n["repaired"], 3) if n["repaired"] else None,
             "ece": _ece(conf_bins[form]),
+            "right_at_0.9": _right_at(conf_bins[form], 0.9),
         }
     out["clean"] = {
         "bare_numbers": clean_bare,
@@ -282,6 +283,12 @@ def _written_form(text: str, at: int, form: str) -> str:
         return ""
     m = re.match(r"&#x?\w+;|&\w+;|x?\d+;|\w+;|\*", text[at:])
     return m.group(0) if m else ""
+
+
+def _right_at(pairs: list[tuple[float, bool]], least: float) -> str | None:
+    """The share of readings at confidence >= ``least`` that are right, as 'share (n)'."""
+    hi = [ok for p, ok in pairs if p >= least]
+    return f"{sum(hi) / len(hi):.3f} ({len(hi)})" if hi else None
 
 
 def _ece(pairs: list[tuple[float, bool]], bins: int = 10) -> float | None:
@@ -350,13 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from criteria_nlp.pipeline import build_pipeline
 
+    nlp = build_pipeline()
     if args.calibrate:
-        from criteria_nlp.pipeline.lost_signs import load_data
-
-        for section in (load_data().star, load_data().deleted):
-            section.pop("platt", None)  # fit on the repair's own confidences
+        # fit on the repair's own confidences (the deleted-sign decision calibrates itself)
+        nlp.get_pipe("criteria_constraints").lost_sign_data.star.pop("platt", None)
     signed, plain = sample(args.corpora, args.part, args.limit)
-    report = evaluate(build_pipeline(), signed, plain, tuple(args.forms.split(",")), misses=args.misses)
+    report = evaluate(nlp, signed, plain, tuple(args.forms.split(",")), misses=args.misses)
     pairs = report.pop("_pairs")
     report["part"] = args.part
     if args.calibrate:
@@ -366,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         # the forms whose confidence comes from the repair's votes; the raw confidences are
         # what the fitted scaling is applied to, so they are re-read with the scaling off
         fitted = {}
-        for section, forms in (("star", ("star",)), ("deleted", ("deleted_space", "deleted_collapsed"))):
+        for section, forms in (("star", ("star",)),):
             got = [pq for f in forms for pq in pairs.get(f, [])]
             if got:
                 fitted[section] = fit_platt(got)

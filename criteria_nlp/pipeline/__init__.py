@@ -106,7 +106,9 @@ def extract_items(
     if repair and REPAIR in nlp.pipe_names:
         from criteria_nlp.pipeline.lost_signs import record_pass
 
-        out = record_pass(items, out, population)  # bare numbers of a record that lost its signs
+        pipe = nlp.get_pipe("criteria_constraints") if "criteria_constraints" in nlp.pipe_names else None
+        data = getattr(pipe, "lost_sign_data", None)
+        out = record_pass(items, out, population, data)  # bare numbers of a record that lost its signs
     return out
 
 

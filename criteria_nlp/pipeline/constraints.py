@@ -85,11 +85,14 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         self.negation = negation
         self.max_constraints = max_constraints
         self.data = {f: json.loads((RESOURCES / f).read_text(encoding="utf-8")) for f in DATA_FILES}
+        # the lost-sign rules and the deleted-sign weights travel with the pipeline too
+        self.lost_sign_files = lost_signs.component_files()
         self._compile()
 
     # ------------------------------------------------------------------ data
 
     def _compile(self) -> None:
+        self.lost_sign_data = lost_signs.data_from_files(self.lost_sign_files)
         ops = self.data["operators.json"]
         self.grammar: Grammar = compile_grammar(ops, self.data["units.json"])
         self.exclude_before = {_norm(w) for w in ops.get("exclude_before", [])}
@@ -142,7 +145,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
     def to_disk(self, path, exclude=tuple()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        for f, data in self.data.items():
+        for f, data in (*self.data.items(), *self.lost_sign_files.items()):
             (path / f).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
     def from_disk(self, path, exclude=tuple()) -> "ConstraintExtractor":
@@ -150,6 +153,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
             file = Path(path) / f
             if file.exists():
                 self.data[f] = json.loads(file.read_text(encoding="utf-8"))
+        self.lost_sign_files = lost_signs.read_component_files(Path(path), self.lost_sign_files)
         self._compile()
         return self
 
@@ -162,7 +166,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         # lost-sign forms ("8805;", "&ge;", "*"): the grammar reads a scan of the same length
         source = doc_text(doc)
         repair = _enabled(self.nlp, "criteria_repair")
-        text, signs = lost_signs.prepare(doc, source, repair)
+        text, signs = lost_signs.prepare(doc, source, repair, self.lost_sign_data)
         ents = self._entities(doc)
         found: list[Constraint] = []
         prev_end = pos = 0
@@ -211,7 +215,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
                     break
         if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
             found = self._negate(doc, found)
-        found = lost_signs.finish(doc, source, text, signs, found, repair)
+        found = lost_signs.finish(doc, source, text, signs, found, repair, self.lost_sign_data)
         doc._.constraints = found
         return doc
 

@@ -11,7 +11,7 @@ import math
 import re
 from functools import lru_cache
 
-from criteria_nlp.pipeline.lost_signs import _TRACE, Data, Profile, find_signs, load_data, profile, scan_text
+from criteria_nlp.pipeline.lost_signs import _TRACE, Data, Profile, load_data, profile
 from criteria_nlp.schema import Constraint
 
 _PAIR_GAP = re.compile(r"\s{0,3}(?:and|to|-|–|,|or)\s{0,3}", re.I)
@@ -43,7 +43,9 @@ def needs_bound(c: Constraint, kind: str | None, rules=None) -> bool:
 # A number that words after it or before it already bound or place: "3x ULN or higher",
 # "before age 18", "three times above".
 _BOUND_AFTER = re.compile(
-    r"[^;\n]{0,25}?\b(?:or|and)\s+(?:higher|more|greater|above|over|less|lower|below|fewer|under)\b"
+    r"[^;\n]{0,25}?\b(?:or|and)\s+(?:higher|more|greater|above|over|less|lower|below|fewer|under|older|younger|"
+    r"longer|shorter|later|earlier)\b"
+    r"|[^;\n]{0,12}?(?:\bplus\s+or\s+minus\b|±|\+/-)"
     r"|\s{0,3}(?:above|below|over|under)\b"
     r"|[^;\n]{0,15}?\b(?:younger|older|more|less|greater|higher|lower|fewer|longer|shorter)\s+than\b"
     r"|\s{0,2},\s{0,2}\d",  # one of a list of values ("75, 50, 40 or 20 copies/mL")
@@ -57,25 +59,11 @@ _PLACED_BEFORE = re.compile(
 # Words right before the number that bound it already, even where the value grammar did
 # not join them to it ("at\n          least 1,500/mm3", "greater that 3,000", "± 2").
 _BOUND_BEFORE = re.compile(
-    r"(?:\b(?:least|most|than|that|under|over|above|below|exceed\w*|minimum|maximum|min|max|up\s+to|"
+    r"(?:\b(?:least|most|than|that|then|under|over|above|below|exceed\w*|minimum|maximum|min|max|up\s+to|"
+    r"greater|less|more|fewer|higher|lower|smaller|larger|"
     r"equal\s+to|approximately|about|around|exactly)(?:\s+of)?|\+/-|±|\(?[<>]\)?)\s*$",
     re.I,
 )
-
-
-# "Age 18 years", "aged: 18": the number right after the word age
-_AGE_RIGHT_BEFORE = re.compile(r"(?i)\b(?:age|aged|ages)\s{0,2}:?\s{0,2}$")
-
-
-def bound_in_words(c: Constraint, text: str, before: bool = True) -> bool:
-    """Words next to the number already bound it ('3x ULN or higher', 'at least') or,
-    unless the sign left a trace, make it a point ('before age 18', 'a dose of 5')."""
-    if _BOUND_AFTER.match(text, c.end):
-        return True
-    lo = max(0, c.start - 40)
-    if _BOUND_BEFORE.search(text, lo, c.start) is not None:
-        return True
-    return before and _PLACED_BEFORE.search(text, max(0, c.start - 20), c.start) is not None
 
 
 def _direction(votes, rules, threshold: float, learned=None):
@@ -156,15 +144,17 @@ def decide(
     data: Data | None = None,
     traces: set[int] | None = None,
 ) -> list[Constraint]:
-    """Read the '*' constraints and the bare numbers that lost their sign, with the votes of
-    ``criteria_repair`` (``collect_votes`` / ``decide``) on the scan (where '*' reads '=')."""
+    """Read the '*' constraints with the votes of ``criteria_repair`` (``collect_votes`` /
+    ``decide``) on the scan (where '*' reads '='). A doc read alone (no record profile, as
+    ``nlp(text)``) also gets its deleted-sign decision here, its text taken as the record;
+    inside a record (``extract_items``) that decision waits for the whole record
+    (:func:`record_pass`)."""
     data = data or load_data()
     stars = any((c.written_operator or "").startswith("*") and not c.repaired for c in found)
-    traced = any(is_deleted_candidate(c) and has_trace(c, text, traces) for c in found)
-    # The record profile only matters for a traced number; most docs have neither a '*'
-    # nor a trace, so it is computed last, not for every doc.
-    deleted = traced and (prof if prof is not None else profile([text])).may_have_deleted
-    if not (stars or deleted):
+    if prof is None and any(is_deleted_candidate(c) and has_trace(c, text, traces) for c in found):
+        alone = profile([text], [traces] if traces is not None else None)
+        found = decide_deleted([text], [kind], [found], [traces], alone, data, population)[0]
+    if not stars:
         return found
     from criteria_nlp.pipeline import repair as R
 
@@ -172,10 +162,10 @@ def decide(
     model = _model()
     out = list(found)
     pairs = _star_pairs(found, text, float(rules.get("pair", "weight", default=2.0))) if stars else {}
-    low = float(data.deleted.get("trace_threshold", 0.0))
+    low = float(data.star.get("threshold", 0.0))
     for i, c in enumerate(found):
-        probe = c.model_copy(update={"written_operator": "=", "text": scan[c.start : c.end]})
-        if stars and (c.written_operator or "").startswith("*") and not c.repaired:
+        if (c.written_operator or "").startswith("*") and not c.repaired:
+            probe = c.model_copy(update={"written_operator": "=", "text": scan[c.start : c.end]})
             extra = [*pairs.get(i, []), _form_vote(data.star, "*")]
             if c.operator == "between":
                 r = R.decide(probe, scan, kind, population=population, extra_votes=extra, rules=rules, model=model)
@@ -193,8 +183,6 @@ def decide(
                     "repair_reason": f"'*' written for a lost sign; {r.reason}",
                 }
             )
-        elif deleted and is_deleted_candidate(c) and has_trace(c, text, traces):
-            out[i] = _deleted(c, probe, scan, kind, population, rules, model, data, trace=True) or c
     return out
 
 
@@ -208,76 +196,118 @@ def calibrated(p: float, section: dict) -> float:
     return round(min(0.99, 1.0 / (1.0 + math.exp(-z))), 3)
 
 
-def _deleted(c, probe, scan, kind, population, rules, model, data: Data, trace: bool) -> Constraint | None:
-    """``c`` read as the bound its deleted sign made, or None (no direction, or its words
-    already bound it)."""
+def _candidates(cs: list[Constraint]) -> list[int]:
+    return [j for j, c in enumerate(cs) if is_deleted_candidate(c)]
+
+
+# Training (criteria_nlp.evaluation.lost_sign_train) sets this to a list: the candidates'
+# features are collected there, each candidate marked by its index, and nothing is read.
+COLLECT: list | None = None
+MARK = "lost-sign candidate #"
+
+
+def _evidence_enough(c: Constraint, kind: str | None, words, rec, feats) -> bool:
+    """Without a trace of its own a number is read as a bound only where the record shows
+    it lost signs (two numbers that need a bound, or traces; an age right after the word
+    'age' in an inclusion item is enough alone), and not where its words place it ('before
+    age 12'). Gates at run time, as the rules before the learned decision had them: the
+    training records are whole criteria texts, never one line read alone."""
+    if words[2]:
+        return False
+    if rec.needing + rec.traces >= 2:
+        return True
+    return kind == "inclusion" and c.category == "age" and any(k.endswith(":age_word") for k in feats)
+
+
+def decide_deleted(
+    texts: list[str],
+    kinds: list[str | None],
+    found: list[list[Constraint]],
+    traces: list[set[int] | None],
+    prof: Profile,
+    data: Data | None = None,
+    population=None,
+) -> list[list[Constraint]]:
+    """The bare numbers of a record (``found[i]`` holds the constraints of ``texts[i]``)
+    read as bounds whose sign was deleted outright, by the learned decision of
+    :mod:`criteria_nlp.pipeline.lost_sign_model` (only in a record without any written
+    sign; a record whose model file is missing reads none)."""
+    from criteria_nlp.pipeline import lost_sign_model as M
     from criteria_nlp.pipeline import repair as R
 
-    if bound_in_words(c, scan, before=not trace):
-        return None
-    votes = R.collect_votes(probe, scan, kind, population=population, rules=rules, model=model)
-    if votes is None:
-        return None
-    votes = [*votes, _form_vote(data.deleted, "deleted")]
-    bar = float(data.deleted.get("trace_threshold" if trace else "bare_threshold", 0.0 if trace else 1.0))
-    r = _direction(votes, rules, bar, _learned(probe, scan, kind, rules, model))
-    if r is None or r.operator not in (">=", "<="):
-        return None
-    why = "a double space where a sign was" if trace else "a bare number after a variable that needs a bound"
-    return c.model_copy(
-        update={
-            "operator": r.operator,
-            "repaired": True,
-            "confidence": calibrated(r.confidence, data.deleted),
-            "repair_reason": f"sign deleted ({why}, in a record without any written sign); {r.reason}",
-        }
-    )
+    data = data or load_data()
+    model = data.model
+    if not prof.may_have_deleted or (model is None and COLLECT is None):
+        return found
+    cand = [(i, j) for i, cs in enumerate(found) for j in _candidates(cs)]
+    if not cand:
+        return found
+    rules = R.default_rules()
+    sides, needs = {}, {}
+    for i, j in cand:
+        c = found[i][j]
+        entry = R.lexicon_entry(c.variable)
+        sides[i, j] = (entry, R.abnormal_side(c, entry, rules))
+        needs[i, j] = needs_bound(c, kinds[i], rules)
+    rec = M.record_facts(texts, found, len(cand), sum(needs.values()), prof.traces)
+    per_item: dict[int, int] = {}
+    for i, _ in cand:
+        per_item[i] = per_item.get(i, 0) + 1
+    out = [list(cs) for cs in found]
+    near = {i: M.near_ways(found[i]) for i in per_item}
+    for i, j in cand:
+        c = found[i][j]
+        text = texts[i]
+        trace = has_trace(c, text, traces[i])
+        # the words before, from the item before when the number opens its item (a line
+        # break split "greater than / 45%")
+        before = text[max(0, c.start - 40) : c.start]
+        if i > 0 and not any(ch.isalpha() for ch in before):
+            before = texts[i - 1][-40:] + " " + before
+        words = (
+            _BOUND_AFTER.match(text, c.end) is not None,
+            _BOUND_BEFORE.search(before) is not None,
+            _PLACED_BEFORE.search(before[-20:]) is not None,
+        )
+        if words[0] or words[1]:  # its words bound it already ("or higher", "at least")
+            continue
+        entry, side = sides[i, j]
+        # the repair's rule voices on the number (its rules, not its learned weights)
+        probe = c.model_copy(update={"written_operator": "="})
+        votes = R.collect_votes(probe, text, kinds[i], entry=entry, population=population, rules=rules, model=False)
+        feats = M.features(
+            c, text, kinds[i], rec, trace=trace, side=side, entry=entry, needs_bound=needs[i, j],
+            bound_words=words, near=near[i], item_candidates=per_item[i], votes=votes,
+        )
+        if COLLECT is not None:
+            out[i][j] = c.model_copy(update={"repair_reason": f"{MARK}{len(COLLECT)}"})
+            COLLECT.append(feats)
+            continue
+        op, p = model.read(feats, trace)
+        if op not in (">=", "<=") or (not trace and not _evidence_enough(c, kinds[i], words, rec, feats)):
+            continue
+        why = "a double space where a sign was" if trace else "a bare number where a bound is expected"
+        out[i][j] = c.model_copy(
+            update={
+                "operator": op,
+                "repaired": True,
+                "confidence": round(min(0.99, p), 3),
+                "repair_reason": f"sign deleted ({why}, in a record without any written sign); "
+                f"P({op}) {p:.2f} by the learned lost-sign decision",
+            }
+        )
+    return out
 
 
 def record_pass(items, found: list[list[Constraint]], population=None, data: Data | None = None) -> list[list[Constraint]]:
-    """The bare numbers of a whole record (``found[i]`` holds the constraints of
-    ``items[i]``, offsets in its ``text``) read as bounds whose sign was deleted outright,
-    with no trace of their own: only in a record without any written sign, and only when
-    ``deleted.min_bare`` of them follow a variable that needs a bound or left a trace (one
-    such number in a record is more often written so than stripped)."""
-    data = data or load_data()
+    """The bare numbers of a whole record that lost their signs (see :func:`decide_deleted`)."""
     texts = [it.text for it in items]
-    prof = profile(texts, [getattr(it, "lost_sign_traces", None) for it in items])
+    traces = [getattr(it, "lost_sign_traces", None) for it in items]
+    prof = profile(texts, traces)
     if not prof.may_have_deleted:
         return found
-    from criteria_nlp.pipeline import repair as R
-
-    rules = R.default_rules()
-    cands = []
-    for i, (item, cs) in enumerate(zip(items, found, strict=True)):
-        kind = getattr(item, "kind", None)
-        for j, c in enumerate(cs):
-            if is_deleted_candidate(c) and c.text[:1].isdigit() and needs_bound(c, kind, rules):
-                cands.append((i, j))
-    # the record's evidence: its bare numbers that need a bound, and its traces (an age of
-    # an inclusion item counts as enough alone when 'age_alone' says so)
-    evidence = len(cands) + prof.traces
-    if data.deleted.get("age_alone") and any(
-        found[i][j].category == "age"
-        and getattr(items[i], "kind", None) == "inclusion"
-        and _AGE_RIGHT_BEFORE.search(texts[i], max(0, found[i][j].start - 12), found[i][j].start)
-        for i, j in cands
-    ):
-        evidence = max(evidence, int(data.deleted.get("min_bare", 1)))
-    if not cands or evidence < int(data.deleted.get("min_bare", 1)):
-        return found
-    model = _model()
-    out = [list(cs) for cs in found]
-    scans: dict[int, str] = {}
-    for i, j in cands:
-        text = texts[i]
-        if i not in scans:
-            scans[i] = scan_text(text, [s for s in find_signs(text, prof) if s.operator != "deleted"])
-        c = out[i][j]
-        probe = c.model_copy(update={"written_operator": "=", "text": scans[i][c.start : c.end]})
-        kind = getattr(items[i], "kind", None)
-        out[i][j] = _deleted(c, probe, scans[i], kind, population, rules, model, data, trace=False) or c
-    return out
+    kinds = [getattr(it, "kind", None) for it in items]
+    return decide_deleted(texts, kinds, found, traces, prof, data, population)
 
 
 @lru_cache(maxsize=1)

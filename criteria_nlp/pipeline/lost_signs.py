@@ -95,6 +95,7 @@ class Data:
     confidence: dict[str, float]
     star: dict = field(default_factory=dict)
     deleted: dict = field(default_factory=dict)
+    model: object = None  # lost_sign_model.DeletedModel: the deleted-sign decision, or None
 
 
 def _entity_regex(forms: dict[str, tuple[str, str]]) -> re.Pattern:
@@ -115,19 +116,68 @@ def _entity_regex(forms: dict[str, tuple[str, str]]) -> re.Pattern:
     )
 
 
-@lru_cache(maxsize=4)
-def load_data(path: str | None = None) -> Data:
+# The files a saved pipeline carries in the folder of ``criteria_constraints``
+# (``nlp.to_disk``): the rules, and the weights of the deleted-sign decision.
+RULES_FILE = "lost_signs.json"
+MODEL_FILE = "lost_sign_deleted.json"
+
+
+def data_from(raw: dict, model: dict | None = None, origin: str = RULES_FILE) -> Data:
+    """The rules of ``raw`` (the content of lost_signs.json) and the weights of ``model``."""
+    from criteria_nlp.pipeline.lost_sign_model import DeletedModel
+
+    try:
+        forms: dict[str, tuple[str, str]] = {}
+        for op, fams in raw["entities"].items():
+            for fam, codes in fams.items():
+                for code in codes:
+                    forms[code.lower()] = (op, fam)
+        data = Data(_entity_regex(forms), forms, dict(raw["confidence"]), raw.get("star", {}), raw.get("deleted", {}))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{origin}: not a lost-sign rules file (missing or bad {exc})") from exc
+    if model is not None:
+        data.model = DeletedModel.from_dict(model, MODEL_FILE)
+    return data
+
+
+def component_files(path: str | Path | None = None) -> dict[str, dict]:
+    """The JSON objects a pipeline carries: the rules (``path``, or the package's) and the
+    shipped deleted-sign weights (absent when no model file exists)."""
+    from criteria_nlp.pipeline.lost_sign_model import load_model
+
     file = Path(path) if path else DATA_PATH
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
+        files = {RULES_FILE: json.loads(file.read_text(encoding="utf-8"))}
     except (OSError, ValueError) as exc:
         raise ValueError(f"{file}: cannot read the lost-sign rules ({exc})") from exc
-    forms: dict[str, tuple[str, str]] = {}
-    for op, fams in raw["entities"].items():
-        for fam, codes in fams.items():
-            for code in codes:
-                forms[code.lower()] = (op, fam)
-    return Data(_entity_regex(forms), forms, dict(raw["confidence"]), raw.get("star", {}), raw.get("deleted", {}))
+    model = load_model()
+    if model is not None:
+        files[MODEL_FILE] = model.to_dict()
+    return files
+
+
+def read_component_files(folder: Path, default: dict[str, dict]) -> dict[str, dict]:
+    """The files a saved pipeline carries in ``folder`` (``from_disk``); one it lacks (a
+    folder saved before they travelled) stays as ``default`` has it."""
+    files = dict(default)
+    for name in (RULES_FILE, MODEL_FILE):
+        file = folder / name
+        if file.exists():
+            try:
+                files[name] = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ValueError(f"{file}: cannot read ({exc})") from exc
+    return files
+
+
+def data_from_files(files: dict[str, dict]) -> Data:
+    return data_from(files[RULES_FILE], files.get(MODEL_FILE))
+
+
+@lru_cache(maxsize=4)
+def load_data(path: str | None = None) -> Data:
+    """The package's rules and shipped weights (a pipeline reads the ones it carries)."""
+    return data_from_files(component_files(path))
 
 
 def profile(texts, traces=None) -> Profile:
@@ -283,30 +333,35 @@ _FORM_REASON = {
 # --------------------------------------------------------------------------- hooks
 
 
-def record_pass(items, found: list[list[Constraint]], population=None) -> list[list[Constraint]]:
+def record_pass(items, found: list[list[Constraint]], population=None, data: Data | None = None) -> list[list[Constraint]]:
     """The record-level reading of bare numbers (see :mod:`criteria_nlp.pipeline.lost_sign_decisions`)."""
     from criteria_nlp.pipeline.lost_sign_decisions import record_pass as run
 
-    return run(items, found, population)
+    return run(items, found, population, data)
 
 
-def finish(doc, text: str, scan: str, signs: list[Sign], found: list[Constraint], repair: bool) -> list[Constraint]:
+def finish(
+    doc, text: str, scan: str, signs: list[Sign], found: list[Constraint], repair: bool, data: Data | None = None
+) -> list[Constraint]:
     """The hook at the end of ``criteria_constraints``: the text as written back on every
-    constraint, then (when the repair is enabled) the '*' and deleted-sign decisions."""
-    found = restore(found, text, signs)
+    constraint, then (when the repair is enabled) the '*' and deleted-sign decisions
+    (``data``: the rules and weights the component carries; the package's when None)."""
+    found = restore(found, text, signs, data)
     if not repair or not found:
         return found
     from criteria_nlp.pipeline.lost_sign_decisions import decide
 
     prof = doc.user_data.get(PROFILE_KEY)
-    return decide(found, text, scan, doc._.criterion_kind, doc._.population, prof, traces=doc.user_data.get(TRACES_KEY))
+    return decide(
+        found, text, scan, doc._.criterion_kind, doc._.population, prof, data, traces=doc.user_data.get(TRACES_KEY)
+    )
 
 
-def prepare(doc, text: str, repair: bool = True) -> tuple[str, list[Sign]]:
+def prepare(doc, text: str, repair: bool = True, data: Data | None = None) -> tuple[str, list[Sign]]:
     """The hook at the start of ``criteria_constraints``: the sign forms of the text and the
     scan the value grammar reads (traces of deleted signs only when the repair is on)."""
     traces = doc.user_data.get(TRACES_KEY)
     if ";" not in text and "*" not in text and (not repair or not (traces or (traces is None and "  " in text))):
         return text, []
-    signs = find_signs(text, doc.user_data.get(PROFILE_KEY), deleted=repair, traces=traces)
+    signs = find_signs(text, doc.user_data.get(PROFILE_KEY), data, deleted=repair, traces=traces)
     return scan_text(text, signs), signs

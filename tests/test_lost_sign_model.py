@@ -1,0 +1,83 @@
+"""The learned deleted-sign decision and the lost-sign files a saved pipeline carries.
+
+Every sentence here is written for the test; none comes from a corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import spacy
+
+from criteria_nlp.pipeline import build_pipeline, extract_text
+from criteria_nlp.pipeline.lost_sign_model import CLASSES, DeletedModel, load_model
+from criteria_nlp.pipeline.lost_signs import MODEL_FILE, RULES_FILE, read_component_files
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def test_shipped_model_loads_and_is_a_probability():
+    model = load_model()
+    assert model is not None and model.classes == CLASSES
+    probs = model.probabilities({"bias": 1.0, "trace": 1.0})
+    assert abs(sum(probs.values()) - 1.0) < 1e-9
+    assert 0.0 < model.threshold < 1.0
+    assert "command" in model.meta
+
+
+def test_scoring_is_a_softmax_with_platt_and_threshold():
+    model = DeletedModel(CLASSES, {"bias": [0.0, 0.0, 0.0], "up": [0.0, 3.0, 0.0]}, (1.0, 0.0), 0.8)
+    op, p = model.read({"bias": 1.0, "up": 1.0})
+    assert op == ">=" and p == pytest.approx(model.probabilities({"bias": 1.0, "up": 1.0})[">="])
+    op, p = model.read({"bias": 1.0})
+    assert op == "==" and p == pytest.approx(1 / 3)
+
+
+def test_bad_model_file_is_a_clear_error():
+    with pytest.raises(ValueError, match="not a lost-sign decision file"):
+        DeletedModel.from_dict({"classes": ["none", ">=", "<="], "weights": {"bias": [1.0]}}, "x.json")
+
+
+def test_traced_bound_is_read_with_a_calibrated_confidence(nlp):
+    c = extract_text(nlp, "Haemoglobin  10 g/dL; platelets  100 x 10^9/L")[0]
+    assert c.repaired and c.operator == ">=" and c.written_operator is None
+    assert 0.5 < c.confidence < 1.0
+    assert "learned lost-sign decision" in c.repair_reason
+
+
+def test_saved_pipeline_carries_the_lost_sign_files(nlp, tmp_path):
+    nlp.to_disk(tmp_path / "p")
+    folder = tmp_path / "p" / "criteria_constraints"
+    rules = json.loads((folder / RULES_FILE).read_text(encoding="utf-8"))
+    model = json.loads((folder / MODEL_FILE).read_text(encoding="utf-8"))
+    assert "8805" in rules["entities"][">="]["numeric"] and model["weights"]
+    # what the folder says is what the loaded pipeline reads, not the package's files
+    rules["entities"][">="]["numeric"].remove("8805")
+    (folder / RULES_FILE).write_text(json.dumps(rules), encoding="utf-8")
+    model["threshold"] = model["threshold_trace"] = 1.5  # nothing is probable enough
+    (folder / MODEL_FILE).write_text(json.dumps(model), encoding="utf-8")
+    loaded = spacy.load(tmp_path / "p")
+    text = "Neutrophils 8805;1.5 x 10^9/L"
+    assert any(c.operator == ">=" for c in extract_text(nlp, text))
+    assert not any(c.operator == ">=" for c in extract_text(loaded, text))
+    traced = "Haemoglobin  10 g/dL; platelets  100 x 10^9/L"
+    assert extract_text(nlp, traced)[0].repaired
+    assert not any(c.repaired for c in extract_text(loaded, traced))
+    assert not any(c.repaired for c in loaded(traced)._.constraints)
+
+
+def test_folder_saved_without_the_files_keeps_the_package_ones(tmp_path):
+    files = read_component_files(tmp_path, {RULES_FILE: {"a": 1}})
+    assert files == {RULES_FILE: {"a": 1}}
+    (tmp_path / MODEL_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match=MODEL_FILE):
+        read_component_files(tmp_path, {})
+
+
+@pytest.mark.parametrize("text, op", [("Creatinine &lte; 1.8 mg/dL", "<="), ("Clearance &gte; 50 mL/min", ">=")])
+def test_non_standard_named_references_are_the_sign(nlp, text, op):
+    c = extract_text(nlp, text)[0]
+    assert c.operator == op and c.repaired and c.written_operator.startswith("&")
