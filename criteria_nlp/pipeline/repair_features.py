@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from criteria_nlp.pipeline.repair_rules import LOWER_OPS, UPPER_OPS, Vote, _operator_span, find_variable
 from criteria_nlp.schema import Constraint
@@ -151,13 +152,19 @@ _WORD = re.compile(r"[a-z]{3,}")
 _OPEN, _CLOSE = "([", ")]"
 
 
+@lru_cache(maxsize=512)
+def _item_words(head: str, k: str) -> tuple[str, ...]:
+    """The item's words as features, once per item (every '=' of it reads the same)."""
+    return tuple(f"k:{k}:item:{w}" for w in sorted(set(_WORD.findall(head.lower()))))
+
+
 def item_features(text: str, kind: str | None, op_start: int) -> list[str]:
     """The words of the whole item crossed with its kind ("adequate", "defined", "stage"
     far from the '='), and whether the '=' stands inside brackets, after a number and
     unit (a conversion of the bound before: "2 mg/dL (= 34 umol/L)") or after words (a
     window or a grade after an event: "infarction (= 6 months)")."""
     k = kind or "none"
-    feats = [f"k:{k}:item:{w}" for w in sorted(set(_WORD.findall(text[:400].lower())))]
+    feats = list(_item_words(text[:400], k))
     line_start = text.rfind("\n", 0, op_start) + 1
     depth = 0
     opened = -1
