@@ -180,3 +180,30 @@ def test_html_report_draws_a_reliability_diagram():
     html = render_html({"title": "t", "sections": {"repair": {"calibration": calibration.summary(pairs)}}})
     assert html.count("<circle") == 2  # one dot per non-empty bin
     assert "share right by confidence" in html and "stroke-dasharray" in html  # the diagonal
+
+
+def _con(text: str, start: int, operator: str, value: float, upper: float | None = None, written: str | None = "="):
+    from criteria_nlp.schema import Constraint
+
+    return Constraint(variable="x", category="lab", operator=operator, value=value, upper=upper, start=start,
+                      end=start + len(text), text=text, written_operator=written)
+
+
+def test_ctgov_scoring_reads_a_range_and_another_written_form_like_lct():
+    from criteria_nlp.evaluation.repair_ctgov import number_after, score_sign
+
+    dumped = "Weight = 40 to = 120 kg; platelets = 1,500 or more; ALT = 3"
+    assert number_after(dumped, dumped.index("= 1,500")) == 1500.0
+    both = _con("= 40 to = 120 kg", 7, "between", 40, 120, written="to")
+    lo, hi = 7, dumped.index("= 120")
+    assert score_sign([both], dumped, lo, ">=")[0] == "ok"
+    assert score_sign([both], dumped, hi, "<=")[0] == "ok"
+    assert score_sign([both], dumped, hi, ">=")[0] == "wrong"  # the upper bound of a '>=' sign
+    more = _con("= 1,500 or more", dumped.index("= 1,500"), ">=", 1500, written="or more")
+    assert score_sign([more], dumped, more.start, ">=") == ("ok", None, True)
+    assert score_sign([more], dumped, more.start, "<=")[0] == "wrong"
+    # the repair's own reading of a '=' comes first and is the one scored
+    alt = _con("= 3", dumped.index("= 3"), "<=", 3)
+    assert score_sign([alt], dumped, alt.start, "<=") == ("ok", alt, False)
+    assert score_sign([alt], dumped, alt.start, ">=")[0] == "wrong"
+    assert score_sign([], dumped, alt.start, ">=")[0] == "not-extracted"

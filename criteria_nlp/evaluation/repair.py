@@ -26,11 +26,11 @@ from collections import Counter
 from pathlib import Path
 
 from criteria_nlp.evaluation import calibration
+from criteria_nlp.evaluation.repair_ctgov import evaluate_repair_ctgov
 from criteria_nlp.evaluation.repair_data import (
     CTGOV_CSV,
     CTGOV_JSONL,
     SHARED_CORPORA,
-    documents,
     dump,
     population_of,
 )
@@ -232,90 +232,6 @@ def evaluate_repair(
         if (root / CTGOV_CSV).exists() or (root / CTGOV_JSONL).exists():
             report["ctgov"] = evaluate_repair_ctgov(root, nlp, limit=limit, repair=repair)
     return report
-
-
-def _structure_text(nlp, trial: str, text: str, population: Population, repair: bool) -> TrialRecord:
-    from criteria_nlp.readers.base import CriteriaText, RawRecord
-    from criteria_nlp.records import structure_raw
-
-    raw = RawRecord(source=trial, source_format="text", trial_id=trial, population=population, criteria=[CriteriaText(text=text)])
-    return structure_raw(raw, nlp, repair=repair)
-
-
-def evaluate_repair_ctgov(
-    corpora_dir: str | Path,
-    nlp=None,
-    limit: int | None = None,
-    repair: bool = True,
-    corpora: tuple[str, ...] = ("ctgov_raw", "ctgov_unlabelled"),
-    parts: tuple[str, ...] = PARTS,
-) -> dict:
-    """The CT.gov CSV and ``ctgov_unlabelled`` as a dump writes them (≥/≤ -> "="), each
-    through the whole record path (segmenter, pipeline, record pass), against the written
-    operator. Aggregate figures only, per corpus and part; the clean text is also run, and
-    none of its written ≥/≤ may come out repaired."""
-    if nlp is None:
-        from criteria_nlp import load
-
-        nlp = load()
-    out: dict = {}
-    for corpus in corpora:
-        outcome = {p: Counter() for p in parts}
-        pairs: dict[str, list] = {p: [] for p in parts}
-        n = 0
-        for doc in documents(corpora_dir, corpus):
-            if doc.part not in parts or not ("≥" in doc.text or "≤" in doc.text):
-                continue
-            if limit and n >= limit:
-                break
-            n += 1
-            dumped = dump(doc.text)
-            record = _structure_text(nlp, doc.trial, dumped, doc.population, repair)
-            cons = [c for crit in record.criteria for c in crit.constraints]
-            clean = _structure_text(nlp, doc.trial, doc.text, doc.population, repair)
-            o = outcome[doc.part]
-            o["clean_repaired_written_sign"] += sum(
-                c.repaired and ("≥" in c.text or "≤" in c.text) for crit in clean.criteria for c in crit.constraints
-            )
-            for pos, ch in enumerate(doc.text):
-                if ch not in "≥≤":
-                    continue
-                gold = ">=" if ch == "≥" else "<="
-                c = next((c for c in cons if c.start <= pos < c.end and c.written_operator == "="), None)
-                if c is None:
-                    result = "not-extracted"
-                elif c.operator == "between":
-                    result = "ok" if c.repaired else "unrepaired"
-                elif c.operator == gold:
-                    result = "ok"
-                elif c.operator == "==":
-                    result = "unrepaired"
-                else:
-                    result = "wrong"
-                o[result] += 1
-                if c is not None:
-                    pairs[doc.part].append(_pair(c, result == "ok"))
-        block = {}
-        for p in parts:
-            o = outcome[p]
-            total = sum(o[k] for k in ("ok", "wrong", "unrepaired", "not-extracted"))
-            block[p] = {
-                "lost_operators": total,
-                "recovered_share": _share(o["ok"], total),
-                "recovered_share_of_extracted": _share(o["ok"], total - o["not-extracted"]),
-                "outcomes": {k: o[k] for k in ("ok", "wrong", "unrepaired", "not-extracted")},
-                "clean_written_signs_marked_repaired": o["clean_repaired_written_sign"],
-                "calibration": calibration.summary(pairs[p]),
-            }
-        out[corpus] = block
-    # Both corpora together: the CT.gov figure of the issue's targets.
-    for p in parts:
-        o = Counter()
-        for corpus in corpora:
-            o.update(out[corpus][p]["outcomes"])
-        total = sum(o.values())
-        out[f"all CT.gov, {p}"] = {"lost_operators": total, "recovered_share": _share(o["ok"], total)}
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,7 @@ CTGOV_JSONL = "ctgov_unlabelled/criteria.jsonl"
 CACHE_DIR = REPO_ROOT / "out" / "repair_examples"
 CORPORA = ("lct", "chia", "ctgov_raw", "ctgov_unlabelled")
 # Bump when the rows change (features, masking): the cache of an older version is rebuilt.
-DATA_VERSION = 6
+DATA_VERSION = 8
 
 LOST = ("≥", "≤")
 _UP_SIGNS = {"≥", ">=", "=>", ">", "\\>=", "\\>", "=\\>"}

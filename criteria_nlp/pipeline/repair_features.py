@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from criteria_nlp.pipeline.repair_rules import LOWER_OPS, UPPER_OPS, Vote, _operator_span, find_variable
 from criteria_nlp.schema import Constraint
@@ -93,6 +94,8 @@ def decision_features(
     near = neighbour_ways(others) if near is None else near
     feats.update(dict.fromkeys(_neighbour_features(c, kind, near), 1.0))
     feats[f"form:{written_form(c)}"] = 1.0
+    feats.update(dict.fromkeys(item_features(text, kind, op_start), 1.0))
+    feats.update(dict.fromkeys(crossed_item_words(feats), 1.0))
     for v in votes:
         if v.score and v.key and v.key != "model":
             key = VOICE + v.key
@@ -142,3 +145,55 @@ def _neighbour_features(c: Constraint, kind: str | None, near: frozenset[tuple[s
     feats = [f"k:{k}:near:{way}" for way in {w for w, _ in near}]
     feats += [f"k:{k}:near:{way}:same-category" for way, cat in near if cat == c.category]
     return feats
+
+
+_WORD = re.compile(r"[a-z]{3,}")
+# Opening and closing brackets: is the '=' inside "( ... )" of its item?
+_OPEN, _CLOSE = "([", ")]"
+
+
+@lru_cache(maxsize=512)
+def _item_words(head: str, k: str) -> tuple[str, ...]:
+    """The item's words as features, once per item (every '=' of it reads the same)."""
+    return tuple(f"k:{k}:item:{w}" for w in sorted(set(_WORD.findall(head.lower()))))
+
+
+def item_features(text: str, kind: str | None, op_start: int) -> list[str]:
+    """The words of the whole item crossed with its kind ("adequate", "defined", "stage"
+    far from the '='), and whether the '=' stands inside brackets, after a number and
+    unit (a conversion of the bound before: "2 mg/dL (= 34 umol/L)") or after words (a
+    window or a grade after an event: "infarction (= 6 months)")."""
+    k = kind or "none"
+    feats = list(_item_words(text[:400], k))
+    line_start = text.rfind("\n", 0, op_start) + 1
+    depth = 0
+    opened = -1
+    for i in range(op_start - 1, max(line_start, op_start - 120) - 1, -1):
+        ch = text[i]
+        if ch in _CLOSE:
+            depth += 1
+        elif ch in _OPEN:
+            if depth == 0:
+                opened = i
+                break
+            depth -= 1
+    if opened >= 0:
+        before = text[max(line_start, opened - 20) : opened].rstrip().lower()
+        after_number = bool(re.search(r"\d\s*[a-zµ%/^\d.]*$", before)) and any(ch.isdigit() for ch in before[-12:])
+        shape = "conversion" if after_number else "words"
+        feats += [f"k:{k}:paren", f"k:{k}:paren:{shape}"]
+    return feats
+
+
+def crossed_item_words(feats: dict[str, float]) -> list[str]:
+    """The item's words crossed with the variable's abnormal side and with the category
+    the extractor read ("adequate" asks for <= of a lab whose high side is abnormal and
+    >= of one whose low side is): pairs a logistic regression cannot form itself. A pure
+    function of the other features, so training rows and run time agree."""
+    abn = next((f.rsplit(":abn:", 1)[1] for f in feats if f.startswith("k:") and ":abn:" in f), "none")
+    cat = next(
+        (f.split(":cat:", 1)[1] for f in feats if f.startswith("k:") and ":cat:" in f and ":unit:" not in f and ":abn:" not in f),
+        "none",
+    )
+    words = [f for f in feats if ":item:" in f]
+    return [f.replace(":item:", f":abn:{abn}:item:") for f in words] + [f.replace(":item:", f":cat:{cat}:item:") for f in words]
