@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from criteria_nlp.pipeline import compiled
-from criteria_nlp.pipeline.numbers import NUMBER_WORDS
+from criteria_nlp.pipeline.numbers import NUMBER_WORDS, ROMAN, ROMAN_BEFORE
 from criteria_nlp.pipeline.trie import alternation, first_chars, fold, trie_regex
 
 _UNIT_SPACE = r"\s{1,2}"
@@ -58,7 +58,6 @@ _WORD_NUMBER = trie_regex(
     + [([*w], "") for w in [*NUMBER_WORDS.split("|"), "twice", "half", "single"]]
     + [(["a", r"\s+", *"dozen"], "")]
 )
-_ROMAN = r"(?:IV|IX|V?I{1,3}|V|X|iv|ix|v?i{1,3}|v|x|[Ⅰ-Ⅻⅰ-ⅹ])[a-cA-C]?"
 
 
 @dataclass
@@ -147,7 +146,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s))(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
             rf"|(?<![\w.,^*/])(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
-            rf"|(?<=[\s\-–－~/<>=≥≤])(?P<{tag}r>(?-i:{_ROMAN}))(?![\w]))"
+            rf"|(?<={ROMAN_BEFORE})(?P<{tag}r>(?-i:{ROMAN}))(?![\w]))"
         )
 
     def sci(tag: str) -> str:
