@@ -1,4 +1,4 @@
-"""Seconds per stage on adversarial text of doubling sizes (run by hand: python bench/adversarial.py).
+"""CPU seconds per stage on adversarial text of doubling sizes (run by hand: python bench/adversarial.py).
 
 Every class of tests/adversarial_text.py (long runs of brackets, punctuation, digits,
 letters, operators, a seeded mix, very long lines, very many lines, deep numbering, huge
@@ -45,38 +45,38 @@ def stage_times(text: str, nlp) -> dict[str, float]:
     from criteria_nlp.segment import segment
 
     _cold(nlp)
-    t = time.perf_counter()
+    t = time.process_time()
     for raw in read_text(text):
         structure_raw(raw, nlp).model_dump_json()
-    total = time.perf_counter() - t
+    total = time.process_time() - t
 
     _cold(nlp)
     out: dict[str, float] = {}
-    t = time.perf_counter()
+    t = time.process_time()
     raws = list(read_text(text))
-    out["read"] = time.perf_counter() - t
+    out["read"] = time.process_time() - t
     items = []
-    t = time.perf_counter()
+    t = time.process_time()
     for raw in raws:
         if isinstance(raw, RawRecord):
             for ct in raw.criteria:
                 items.extend(segment(ct))
-    out["segment"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["segment"] = time.process_time() - t
+    t = time.process_time()
     for item in items:
         nlp.make_doc(item.text)
-    out["tokenizer"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["tokenizer"] = time.process_time() - t
+    t = time.process_time()
     extract_items(nlp, items)  # tokens cached by now: the rule components
-    out["pipeline"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["pipeline"] = time.process_time() - t
+    t = time.process_time()
     records = [structure_raw(raw, nlp) for raw in raws]
-    whole = time.perf_counter() - t
+    whole = time.process_time() - t
     out["rest"] = max(0.0, whole - out["segment"] - out["pipeline"])
-    t = time.perf_counter()
+    t = time.process_time()
     for r in records:
         r.model_dump_json()
-    out["output"] = time.perf_counter() - t
+    out["output"] = time.process_time() - t
     out["total"] = total
     return out
 

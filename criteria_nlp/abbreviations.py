@@ -10,11 +10,12 @@ finds the definitions; it needs no trained model.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 import spacy
 
+from criteria_nlp.pipeline.affixes import MAX_RUN
 from criteria_nlp.schema import TrialRecord
 
 # A definition needs a parenthesised short form: checking for one first keeps the
@@ -137,6 +138,13 @@ def _near(text: str, short: str, runs: list[re.Match] | None):
     if runs is None:
         runs = list(_RUN.finditer(text))
     starts = [r.start() for r in runs]
+    if any(r.end() - r.start() > MAX_RUN for r in runs):
+        # no definition is read inside a run of more than MAX_RUN characters without a space:
+        # no real criterion holds one, and each short form would tokenize all of it again
+        run_of = [runs[bisect_right(starts, p) - 1] for p in opens]  # a "(" is in a run
+        opens = {p for p, r in zip(opens, run_of, strict=True) if r.end() - r.start() <= MAX_RUN}
+        if not opens:
+            return None, runs
     segments: list[list[int]] = []
     for pos in sorted(opens):
         k = bisect_right(starts, pos) - 1
@@ -148,12 +156,14 @@ def _near(text: str, short: str, runs: list[re.Match] | None):
             segments.append([lo, hi])
     found = []
     make_doc = _detector().make_doc
+    ordered = sorted(opens)  # each segment takes its own "(" by bisection, not by a scan of all
     for lo, hi in segments:
         # cut at whitespace: the tokens between are the whole text's tokens (spaCy splits
         # at whitespace first); a segment not at the text start has >= 34 tokens before
         # any of its "(", so the detector's start-of-text checks cannot apply there
         doc = make_doc(text[lo:hi])
-        for end, neg_start, s, long in _candidates(doc, _pairs(doc, {p - lo for p in opens if lo <= p < hi})):
+        inside = {p - lo for p in ordered[bisect_left(ordered, lo) : bisect_left(ordered, hi)]}
+        for end, neg_start, s, long in _candidates(doc, _pairs(doc, inside)):
             found.append((end + lo, neg_start - lo, s, long))
     found.sort(key=lambda c: (c[0], c[1]))
     accepted: dict[str, str] = {}

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from adversarial_text import CLASSES, make  # noqa: E402
 
-from criteria_nlp.pipeline.affixes import MAX_RUN, SuffixSearch, split_long_runs  # noqa: E402
+from criteria_nlp.pipeline.affixes import MAX_RUN, SuffixSearch, long_runs  # noqa: E402
 from criteria_nlp.pipeline.tokenizer import criteria_tokenizer, linear_tokenizer  # noqa: E402
 
 # characters that exercise the affix rules: brackets, quotes, operators, units, dots
@@ -76,7 +76,19 @@ def test_default_english_tokens_unchanged_for_the_abbreviation_detector():
 
 
 def test_text_without_a_long_run_is_not_cut():
-    assert split_long_runs("x" * MAX_RUN + " " + "(" * MAX_RUN) is None
+    assert long_runs("x" * MAX_RUN + " " + "(" * MAX_RUN) == []
+    assert long_runs("ab " + "(" * (MAX_RUN + 1)) == [(3, MAX_RUN + 4)]
+
+
+def test_garbage_runs_do_not_grow_the_vocab(tokenizers):
+    # one token per character inside a long run: a second, different garbage text makes
+    # no new lexeme (spaCy keeps every lexeme for the life of the process)
+    fast, _ = tokenizers
+    first = fast("x " + make("mixed", 20000, seed=1) + " y")
+    size = len(fast.vocab)
+    again = fast("x " + make("mixed", 20000, seed=2) + " y")
+    assert len(fast.vocab) - size <= 10
+    assert first.text.startswith("x ") and again[0].text == "x" and again[-1].text == "y"
 
 
 @pytest.mark.parametrize("name", ["open_brackets", "nested_brackets", "operators", "mixed", "letters"])
@@ -86,6 +98,7 @@ def test_a_long_run_is_cut_into_bounded_tokens_that_rebuild_the_text(tokenizers,
     doc = fast(text)
     assert doc.text == text
     assert max(len(t) for t in doc) <= MAX_RUN
+    assert all(len(t) == 1 for t in doc[5:-6])  # the run: one token per character
     # the words around the run are tokenized as without it
     assert [t.text for t in doc][:4] == ["Age", ">=", "18", "years"]
     assert [t.text for t in doc][-6:] == ["and", "ALT", "<", "3", "x", "ULN"]

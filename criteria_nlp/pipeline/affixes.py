@@ -16,12 +16,16 @@ about n² regex steps. Two measures, neither of which changes a token of ordinar
     the only case where it may reach further, and then the whole token is searched. A
     pattern of any other shape is searched over the whole token, as before.
 
-``split_long_runs``
-    A run of more than ``MAX_RUN`` characters without a space is cut into pieces of at most
-    ``MAX_RUN`` characters, preferably where letters or digits meet other characters; the
-    tokenizer handles the pieces one after the other. The longest run in 3.9 million runs of
-    real criteria (ClinicalTrials.gov, LCT, Chia) has 135 characters, a URL: text without a
-    longer run is not cut at all.
+``long_runs``
+    A run of more than ``MAX_RUN`` characters without a space is made one token per
+    character (its first and last characters go with the text around it, so the words
+    before and after are tokenized as without the run). Affix rules have nothing to say
+    about such garbage, and every other split made a new lexeme for about every tenth
+    character, kept in the vocab for the life of the process (1 MB of a random mix of
+    brackets, operators and digits: +100,000 lexemes, +100 MB); one character per token
+    keeps the vocab to the characters seen. The longest run in 3.9 million runs of real
+    criteria (ClinicalTrials.gov, LCT, Chia) has 135 characters, a URL: text without a
+    longer run is tokenized by spaCy's loop unchanged.
 """
 
 from __future__ import annotations
@@ -109,28 +113,10 @@ class SuffixSearch:
         return best
 
 
-def _cut(text: str, lo: int, hi: int) -> int:
-    """Where to cut a long run between ``lo`` and ``hi`` (at most ``hi``): the last place in
-    its second half where a letter or digit meets another character, else ``hi``."""
-    for i in range(hi, (lo + hi) // 2, -1):
-        if text[i - 1].isalnum() != text[i].isalnum():
-            return i
-    return hi
-
-
-def split_long_runs(text: str) -> list[str] | None:
-    """``text`` in pieces, cut inside every run of more than MAX_RUN non-space characters;
-    None when there is no such run (the usual case: the text is tokenized as is)."""
+def long_runs(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of every run of more than MAX_RUN non-space characters; none in
+    the usual case (the text is then tokenized as is)."""
     first = _LONG_RUN.search(text)
     if first is None:
-        return None
-    pieces = []
-    done = 0
-    for m in _LONG_RUN.finditer(text, first.start()):
-        pos, end = m.span()
-        while end - pos > MAX_RUN:
-            cut = _cut(text, pos, pos + MAX_RUN)
-            pieces.append(text[done:cut])
-            done = pos = cut
-    pieces.append(text[done:])
-    return pieces
+        return []
+    return [m.span() for m in _LONG_RUN.finditer(text, first.start())]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from criteria_nlp.pipeline import compiled
-from criteria_nlp.pipeline.numbers import NUMBER_WORDS
+from criteria_nlp.pipeline.numbers import NUMBER_WORDS, ROMAN, ROMAN_BEFORE
 from criteria_nlp.pipeline.trie import alternation, first_chars, fold, trie_regex
 
 _UNIT_SPACE = r"\s{1,2}"
@@ -46,11 +46,18 @@ def unit_alternation(case_sensitive: list[str], insensitive: list[str]) -> str:
 
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3}){1,3}(?![\d,])|\d{1,9})(?:[.·]\d{1,6})?|[.]\d{1,6}"
-_WORD_NUMBER = (
-    rf"(?:(?:a|one)\s(?:hundred))|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
-    rf"[-\s](?:one|two|three|four|five|six|seven|eight|nine))|(?:{NUMBER_WORDS}|twice|half|single|a\s+dozen)"
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = "one two three four five six seven eight nine".split()
+# "a hundred", "twenty-one", "seven", "twice", "a dozen" as one trie (a flat list of 40 words
+# costs a microsecond at every word start). Which word matches is as with the flat list
+# "a hundred|one hundred|twenty-one|...|seven|...": a word is read whole (a non-word follows
+# it), and where two can match ("twenty one" / "twenty") the longer comes first in both.
+_WORD_NUMBER = trie_regex(
+    [([*w, r"\s", *"hundred"], "") for w in ("a", "one")]
+    + [([*t, r"[-\s]", *o], "") for t in _TENS for o in _ONES]
+    + [([*w], "") for w in [*NUMBER_WORDS.split("|"), "twice", "half", "single"]]
+    + [(["a", r"\s+", *"dozen"], "")]
 )
-_ROMAN = r"(?:IV|IX|V?I{1,3}|V|X|iv|ix|v?i{1,3}|v|x|[Ⅰ-Ⅻⅰ-ⅹ])[a-cA-C]?"
 
 
 @dataclass
@@ -139,7 +146,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s))(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
             rf"|(?<![\w.,^*/])(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
-            rf"|(?<=[\s\-–－~/<>=≥≤])(?P<{tag}r>(?-i:{_ROMAN}))(?![\w]))"
+            rf"|(?<={ROMAN_BEFORE})(?P<{tag}r>(?-i:{ROMAN}))(?![\w]))"
         )
 
     def sci(tag: str) -> str:
@@ -188,6 +195,16 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         rf"(?:\s{{0,3}}(?P<post>{post})(?!\s{{0,2}}(?:\d|than\b|or\b|equal|to\b)))?"
     )
     # No expression starts with a letter inside a word: most positions are rejected at once.
-    # (compiled once, then loaded in compiled form: see compiled.py)
-    regex = compiled.compile(rf"(?:(?![A-Za-z])|(?<![A-Za-z]))(?:{expr})", re.IGNORECASE)
+    # Nor 10 + d digits before a non-digit (d: the most digits a unit form starts with,
+    # "1012/l"): a number has at most 9 digits before its end, a unit follows, and no
+    # phrase before a number starts with a digit. It keeps long runs of digits cheap.
+    lead = max((len(f) - len(f.lstrip("0123456789")) for f in cs_forms + ci_forms), default=0)
+    if any(p[:1].isdigit() for p in (*before, *temporal, *operators["range_openers"], *operators["roman_keywords"])):
+        lead = None  # a phrase starting with a digit: no guard
+    digit_guard = rf"(?!\d{{{10 + lead}}})" if lead is not None else ""
+    # compiled once, then loaded in compiled form (see compiled.py), behind a look-ahead on
+    # the characters an expression can start with
+    regex = compiled.compile(
+        rf"(?:(?![A-Za-z])|(?<![A-Za-z])){digit_guard}(?:{expr})", re.IGNORECASE, prefilter=True
+    )
     return Grammar(regex, before, after, temporal, unit_map, unit_kind, references)

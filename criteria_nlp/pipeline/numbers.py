@@ -83,13 +83,19 @@ NUMBER_WORDS = (
     "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred"
 )
+# Roman numerals as the value grammar reads them (grammar.py): case-sensitive, after a
+# space, a hyphen, a slash or an operator, with an optional sub-stage letter ("IVa").
+ROMAN = r"(?:IV|IX|V?I{1,3}|V|X|iv|ix|v?i{1,3}|v|x|[Ⅰ-Ⅻⅰ-ⅹ])[a-cA-C]?"
+ROMAN_BEFORE = r"[\s\-–－~/<>=≥≤]"
 # A cheap test run before any other work: text without a digit, a number word or a roman
-# numeral cannot hold a numeric constraint.
+# numeral cannot hold a numeric constraint. It finds every roman numeral the grammar reads
+# ("stage IVa", "class iii", "grade X"), or that item would hold no constraint at all.
 # The number words form a trie: this check runs on every item, most of which hold no number.
 HAS_NUMBER = re.compile(
     rf"\d|[⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾Ⅰ-Ⅻⅰ-ⅹ]"
     rf"|(?i:{alternation(NUMBER_WORDS.split('|') + ['twice', 'once', 'single', 'double', 'half', 'dozen'])})"
     r"|\b(?:I{1,3}|IV|VI{0,3}|IX|ii|iii|iv)\b"
+    rf"|(?<={ROMAN_BEFORE}){ROMAN}(?!\w)"
 )
 
 # The criteria tokenizer stores the check's answer on each doc, and the text of docs with

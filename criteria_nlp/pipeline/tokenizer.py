@@ -16,7 +16,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, registry
 
-from criteria_nlp.pipeline.affixes import SuffixSearch, split_long_runs
+from criteria_nlp.pipeline.affixes import SuffixSearch, long_runs
 from criteria_nlp.pipeline.numbers import HAS_NUMBER, HAS_NUMBER_KEY, TEXT_KEY
 
 # Comparison characters as they appear in criteria (full-width and slanted forms included).
@@ -64,22 +64,29 @@ class LinearTokenizer(Tokenizer):
     of 20,000 "(" took a minute). Two changes fix that: the suffix search looks at the end
     of the token only (``affixes.SuffixSearch``, the same answer as the plain regex), and a
     run of more than ``affixes.MAX_RUN`` characters without a space, which no real
-    criterion holds, is cut into pieces that are tokenized one after the other
-    (``affixes.split_long_runs``). Text without such a run goes through spaCy's own loop
-    unchanged."""
+    criterion holds, becomes one token per character (``affixes.long_runs``). Text without
+    such a run goes through spaCy's own loop unchanged."""
 
     def __call__(self, text: str) -> Doc:
-        pieces = split_long_runs(text)
-        if pieces is None:
+        runs = long_runs(text)
+        if not runs:
             return super().__call__(text)
-        # Each piece but the last ends inside a run of non-space characters, so no token
-        # spans two pieces and no whitespace is lost: the words and spaces rebuild the text.
+        # spaCy tokenizes the text between runs with each run's first and last characters:
+        # those pieces start and end inside a run, so no whitespace is lost, and the words
+        # and spaces rebuild the text. The inside of a run is one token per character.
         words: list[str] = []
         spaces: list[bool] = []
-        for piece in pieces:
-            part = super().__call__(piece)
+        done = 0
+        for start, end in runs:
+            part = super().__call__(text[done : start + 1])
             words.extend(t.text for t in part)
             spaces.extend(bool(t.whitespace_) for t in part)
+            words.extend(text[start + 1 : end - 1])
+            spaces.extend([False] * (end - start - 2))
+            done = end - 1
+        part = super().__call__(text[done:])
+        words.extend(t.text for t in part)
+        spaces.extend(bool(t.whitespace_) for t in part)
         return Doc(self.vocab, words=words, spaces=spaces)
 
     def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> LinearTokenizer:

@@ -29,7 +29,12 @@ class Item:
         """Source offset of character ``i`` of ``text`` (``i == len(text)`` maps past the end)."""
         if not self.pieces:
             return self.start + i
-        starts = [p[0] for p in self.pieces]
+        # the pieces' text offsets, listed once per item (an item of many pieces is asked
+        # once per constraint: rebuilding the list each time was quadratic)
+        memo = self.__dict__.get("_starts")
+        if memo is None or memo[0] is not self.pieces or len(memo[1]) != len(self.pieces):
+            memo = self.__dict__["_starts"] = (self.pieces, [p[0] for p in self.pieces])
+        starts = memo[1]
         k = max(bisect_right(starts, i) - 1, 0)
         t0, s0, n = self.pieces[k]
         if i - t0 <= n:
