@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import gc
 import itertools
-import multiprocessing
 import os
 import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -159,6 +156,11 @@ def _results_pool(
 ) -> Iterator[Result]:
     """Results in input order from ``workers`` processes. At most a few chunks are in flight,
     so memory stays flat however long the input (Pool.imap would read all input ahead)."""
+    # imported here: structure() and structure_many() import this package too, never a pool
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     if sys.platform.startswith("linux"):
         # Forked workers inherit the pipeline loaded here: no reload per worker.
         context = multiprocessing.get_context("fork")
