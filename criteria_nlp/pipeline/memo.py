@@ -14,10 +14,11 @@ an item up here before it makes a doc: the key is everything that reaches the it
 
 The record-level passes (the lost-sign ``record_pass``, taught abbreviations, the repair's
 harmonisation) run after the lookup on every record as before: only the per-item part is
-remembered. Entries are copies, and every hit hands out fresh copies (``model_copy(deep=True)``),
-so a caller that renames a constraint (``teach_abbreviations`` does) cannot change the
-memo. The memo holds at most ``max_items`` items (least recently used first out), so a
-run's memory stays flat however long the input.
+remembered. Entries are kept pickled and every hit unpickles fresh objects, so a caller that
+renames a constraint (``teach_abbreviations`` does) cannot change the memo; pickled, an
+entry is a few hundred bytes that the garbage collector never walks. The memo holds at most
+``max_items`` items (least recently used first out), so a run's memory stays flat however
+long the input.
 
 Only a run that asks for it uses one (``criteria-nlp annotate`` unless ``--no-memo``;
 ``CRITERIA_NLP_MEMO=off`` turns it off everywhere; ``CRITERIA_NLP_MEMO=N`` sets the size)::
@@ -31,6 +32,7 @@ Only a run that asks for it uses one (``criteria-nlp annotate`` unless ``--no-me
 from __future__ import annotations
 
 import os
+import pickle
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,11 +94,11 @@ class ItemMemo:
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return [c.model_copy(deep=True) for c in entry]
+        return pickle.loads(entry)
 
     def put(self, key, constraints) -> None:
-        """Keep copies of ``constraints`` (the caller goes on with the originals)."""
-        self._entries[key] = tuple(c.model_copy(deep=True) for c in constraints)
+        """Keep a copy of ``constraints`` (the caller goes on with the originals)."""
+        self._entries[key] = pickle.dumps(list(constraints), protocol=pickle.HIGHEST_PROTOCOL)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_items:
             self._entries.popitem(last=False)
