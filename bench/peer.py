@@ -6,6 +6,7 @@
     .venv/bin/python bench/peer.py --memory          # RSS of `annotate -j 2` over 40,600 studies, sampled
     .venv/bin/python bench/peer.py --corpus distinct # only the 4,060 distinct studies (see below)
     .venv/bin/python bench/peer.py --no-memo-runs    # without the memo-off rows
+    .venv/bin/python bench/peer.py --memory --corpus distinct   # memory over the distinct studies
 
 Two corpora, each tool on the same studies:
 
@@ -311,8 +312,12 @@ def side_by_side(args) -> None:
 
 
 def memory(args) -> None:
-    folder = Path(args.out)
-    n = build_studies(args.copies, folder)
+    if args.corpus == ["distinct"]:  # every item new: the memo fills up to its bound
+        folder = Path(args.out).parent / "speed-distinct-memory"
+        n = build_distinct(folder)
+    else:
+        folder = Path(args.out)
+        n = build_studies(args.copies, folder)
     (folder / "studies.csv").unlink(missing_ok=True)  # only the peer reads it
     print(f"{n:,} studies in {folder}; annotate --workers {args.workers[-1]}, memory sampled every 0.5 s")
     print(load())

@@ -26,7 +26,7 @@ Only a run that asks for it uses one (``criteria-nlp annotate`` unless ``--no-me
     memo = ItemMemo(nlp)
     with memo.active():
         records = list(structure_records(raws, nlp))
-    memo.summary()      # 'item memo: 5,120 lookups, 61.2% hits, 4,013 kept (max 20,000)'
+    memo.summary()      # 'item memo: 5,120 lookups, 61.2% hits, 4,013 kept (max 10,000)'
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-DEFAULT_MAX_ITEMS = 20_000
+DEFAULT_MAX_ITEMS = 10_000  # ~1.3 KB an item pickled: ~13 MB per process at most
 ENV = "CRITERIA_NLP_MEMO"
 
 
