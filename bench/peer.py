@@ -4,6 +4,21 @@
     .venv/bin/python bench/peer.py --runs 1          # one round: ~2 min
     .venv/bin/python bench/peer.py --copies 1        # 406 studies, a quick look
     .venv/bin/python bench/peer.py --memory          # RSS of `annotate -j 2` over 40,600 studies, sampled
+    .venv/bin/python bench/peer.py --corpus distinct # only the 4,060 distinct studies (see below)
+    .venv/bin/python bench/peer.py --no-memo-runs    # without the memo-off rows
+    .venv/bin/python bench/peer.py --memory --corpus distinct   # memory over the distinct studies
+
+Two corpora, each tool on the same studies:
+
+- ``issue``: the issue's corpus, the 406 chicagopcdc studies ten times over. Whole studies
+  recur, so criteria-nlp's item memo (``criteria_nlp.pipeline.memo``) answers ~90% of the
+  items of a run: the rows ``--no-memo`` show the speed without it.
+- ``distinct``: 4,060 distinct studies of ``../shared/corpora/ctgov_unlabelled`` (its training
+  part by ``evaluation.split``, one per trial id and per criteria text, the first 4,060 in the
+  order of a hash of the trial id), written as API v2 JSON lines and as the peer's CSV. Only
+  the lines registries share recur there: the honest figure for the memo.
+
+The memo's hit rate of each run is read from annotate's summary line.
 
 Both tools get the same studies: ``../shared/peer/speed_corpus.py`` writes N copies of the
 chicagopcdc ClinicalTrials.gov CSV as API v2 JSON lines (criteria-nlp's input) and as the
@@ -29,6 +44,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -41,6 +57,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 PEER = SHARED / "peer"
 CSV_SOURCE = SHARED / "corpora" / "ctgov_raw" / "chicagopcdc_clinical_trials.csv"
+UNLABELLED = SHARED / "corpora" / "ctgov_unlabelled" / "criteria.jsonl"
+DISTINCT_STUDIES = 4060
+PEER_COLUMNS = ["#nct_id", "title", "has_us_facility", "conditions", "eligibility_criteria"]  # speed_corpus.py's
 CLI = Path(sys.executable).parent / "criteria-nlp"
 
 
@@ -70,6 +89,41 @@ def build_studies(copies: int, folder: Path) -> int:
                                           "maximumAge": r.get("maximum_age") or None}}}
                 out.write(json.dumps(study, ensure_ascii=False) + "\n")
     return copies * len(rows)
+
+
+def build_distinct(folder: Path, count: int = DISTINCT_STUDIES) -> int:
+    """``count`` distinct studies of ctgov_unlabelled (training part) as studies.jsonl and the
+    peer's studies.csv (the columns speed_corpus.py writes; no title, conditions or ages are
+    known for these studies: both tools get none). Line ends are written "\n" for both."""
+    import hashlib
+
+    sys.path.insert(0, str(ROOT))
+    from criteria_nlp.evaluation.split import is_validation
+
+    seen_ids, seen_texts, rows = set(), set(), []
+    with open(UNLABELLED, encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            nct, text = d.get("nct_id") or "", (d.get("criteria") or "").replace("\r\n", "\n").replace("\r", "\n")
+            key = " ".join(text.split())
+            if not nct or not key or nct in seen_ids or key in seen_texts or is_validation("ctgov_unlabelled", nct):
+                continue
+            seen_ids.add(nct)
+            seen_texts.add(key)
+            rows.append((hashlib.sha1(nct.encode()).hexdigest(), nct, text))
+    rows.sort()
+    rows = rows[:count]
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "studies.jsonl", "w", encoding="utf-8") as j, \
+            open(folder / "studies.csv", "w", newline="", encoding="utf-8") as c:
+        w = csv.writer(c)
+        w.writerow(PEER_COLUMNS)
+        for _, nct, text in rows:
+            study = {"protocolSection": {"identificationModule": {"nctId": nct},
+                                         "eligibilityModule": {"eligibilityCriteria": text}}}
+            j.write(json.dumps(study, ensure_ascii=False) + "\n")
+            w.writerow([nct, "", "true", "", text])
+    return len(rows)
 
 
 def build_peer() -> tuple[list[str] | None, str]:
@@ -173,59 +227,97 @@ def load() -> str:
         return "load average unknown"
 
 
-def ours(studies: Path, out: Path, workers: int) -> list[str]:
+def ours(studies: Path, out: Path, workers: int, memo: bool = True) -> list[str]:
     cmd = [str(CLI), "annotate", str(studies), "-o", str(out)]
-    return cmd + (["--workers", str(workers)] if workers > 1 else [])
+    return cmd + (["--workers", str(workers)] if workers > 1 else []) + ([] if memo else ["--no-memo"])
+
+
+def memo_rate(stderr: str) -> str:
+    """The memo's share of the items, from annotate's summary line ("" when it was off)."""
+    m = re.search(r"item memo: ([\d,]+) of ([\d,]+) items", stderr)
+    if not m:
+        return ""
+    hits, items = (int(g.replace(",", "")) for g in m.groups())
+    return f"memo {100 * hits / items:.1f}% of {items:,} items"
 
 
 # ---------------------------------------------------------------------------- modes
 
 
+def corpora(args) -> list[tuple[str, Path, int]]:
+    """(name, folder, studies) of each corpus asked for, built now."""
+    out = []
+    for name in args.corpus:
+        if name == "issue":
+            folder = Path(args.out)
+            out.append((name, folder, build_studies(args.copies, folder)))
+        elif not UNLABELLED.is_file():
+            print(f"distinct: skipped ({UNLABELLED} is absent)")
+        else:
+            folder = Path(args.out).parent / "speed-distinct"
+            out.append((name, folder, build_distinct(folder)))
+    return out
+
+
 def side_by_side(args) -> None:
-    folder = Path(args.out)
-    n = build_studies(args.copies, folder)
+    built = corpora(args)
     peer, why = (None, "skipped (--no-peer)") if args.no_peer else build_peer()
-    print(f"{n:,} studies in {folder}; peer: {why}")
+    for name, folder, n in built:
+        print(f"{name}: {n:,} studies in {folder}")
+    print(f"peer: {why}")
     print(load())
     peer_env = {"RESOURCE_PATH": str(PEER / "source" / "src" / "resources")}
-    rows: dict[str, list[dict]] = {"peer": [], **{f"ours -j {w}": [] for w in args.workers}}
+    configs = [(w, True) for w in args.workers]
+    if not args.no_memo_runs:
+        configs += [(w, False) for w in args.workers]
+    rows: dict[tuple[str, str], list[dict]] = {}
     for r in range(1, args.runs + 1):
-        measured = {}
-        if peer is not None:
-            measured["peer"] = run([*peer, str(folder / "studies.csv"), "-o", str(folder / "peer.tsv")], env=peer_env)
-        for w in args.workers:
-            measured[f"ours -j {w}"] = run(ours(folder / "studies.jsonl", folder / f"ours_{w}.jsonl", w))
-        for name, m in measured.items():
-            rows[name].append(m)
-        parts = [f"{name} {m['seconds']:.1f} s, {m['cpu']:.1f} s CPU ({m['rss_mb']:.0f} MB)"
-                 for name, m in measured.items()]
-        if peer is not None:
-            parts += [f"{name}: {measured['peer']['seconds'] / m['seconds']:.2f}x the peer "
-                      f"(CPU time: {measured['peer']['cpu'] / m['cpu']:.2f}x)"
-                      for name, m in measured.items() if name != "peer"]
-        print(f"round {r}: " + "; ".join(parts), flush=True)
+        for corpus, folder, n in built:
+            measured = {}
+            if peer is not None:
+                measured["peer"] = run([*peer, str(folder / "studies.csv"), "-o", str(folder / "peer.tsv")],
+                                       env=peer_env)
+            for w, memo in configs:
+                label = f"ours -j {w}" + ("" if memo else " --no-memo")
+                measured[label] = run(ours(folder / "studies.jsonl", folder / f"ours_{w}.jsonl", w, memo))
+            for label, m in measured.items():
+                rows.setdefault((corpus, label), []).append({**m, "n": n})
+            parts = [f"{label} {m['seconds']:.1f} s, {m['cpu']:.1f} s CPU ({m['rss_mb']:.0f} MB"
+                     + (f", {memo_rate(m['stderr'])}" if memo_rate(m["stderr"]) else "") + ")"
+                     for label, m in measured.items()]
+            if peer is not None:
+                parts += [f"{label}: {measured['peer']['seconds'] / m['seconds']:.2f}x the peer "
+                          f"(CPU time: {measured['peer']['cpu'] / m['cpu']:.2f}x)"
+                          for label, m in measured.items() if label != "peer"]
+            print(f"round {r}, {corpus}: " + "; ".join(parts), flush=True)
     print(load())
-    print(f"\nmedian of {args.runs} (whole process, {n:,} studies; ratio = peer time / our time, per round then median)")
-    for name, ms in rows.items():
-        if not ms:
-            continue
-        line = (f"  {name:10s} {statistics.median(m['seconds'] for m in ms):7.1f} s  "
-                f"{n / statistics.median(m['seconds'] for m in ms):7.1f} studies/s  "
+    print(f"\nmedian of {args.runs} (whole process; ratio = peer time / our time on the same corpus, "
+          "per round then median)")
+    for (corpus, label), ms in rows.items():
+        n = ms[0]["n"]
+        wall = statistics.median(m["seconds"] for m in ms)
+        line = (f"  {corpus:8s} {label:20s} {wall:7.1f} s  {n / wall:7.1f} studies/s  "
                 f"CPU {statistics.median(m['cpu'] for m in ms):7.1f} s  "
                 f"peak RSS {max(m['rss_mb'] for m in ms):5.0f} MB")
-        if name != "peer" and rows["peer"]:
-            ratios = [p["seconds"] / m["seconds"] for p, m in zip(rows["peer"], ms, strict=True)]
-            cpu = [p["cpu"] / m["cpu"] for p, m in zip(rows["peer"], ms, strict=True)]
-            line += (f"  {statistics.median(ratios):.2f}x the peer (rounds: {', '.join(f'{x:.2f}' for x in ratios)});"
+        peers = rows.get((corpus, "peer"))
+        if label != "peer" and peers:
+            ratios = [p["seconds"] / m["seconds"] for p, m in zip(peers, ms, strict=True)]
+            cpu = [p["cpu"] / m["cpu"] for p, m in zip(peers, ms, strict=True)]
+            line += (f"  {statistics.median(ratios):5.2f}x the peer (rounds: {', '.join(f'{x:.2f}' for x in ratios)});"
                      f" CPU time {statistics.median(cpu):.2f}x")
-        print(line)
-    if not rows["peer"]:
+        rate = memo_rate(ms[-1]["stderr"])
+        print(line + (f"  [{rate}]" if rate else ""))
+    if peer is None:
         print("  (no peer: no ratio)")
 
 
 def memory(args) -> None:
-    folder = Path(args.out)
-    n = build_studies(args.copies, folder)
+    if args.corpus == ["distinct"]:  # every item new: the memo fills up to its bound
+        folder = Path(args.out).parent / "speed-distinct-memory"
+        n = build_distinct(folder)
+    else:
+        folder = Path(args.out)
+        n = build_studies(args.copies, folder)
     (folder / "studies.csv").unlink(missing_ok=True)  # only the peer reads it
     print(f"{n:,} studies in {folder}; annotate --workers {args.workers[-1]}, memory sampled every 0.5 s")
     print(load())
@@ -259,6 +351,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="annotate worker counts (1 2)")
     parser.add_argument("--out", default=None, help="where the studies go (default out/speed-COPIES)")
     parser.add_argument("--no-peer", action="store_true", help="measure criteria-nlp only")
+    parser.add_argument("--corpus", nargs="+", choices=["issue", "distinct"], default=["issue", "distinct"],
+                        help="issue: the chicagopcdc studies COPIES times; distinct: 4,060 distinct "
+                             "ctgov_unlabelled studies (default both)")
+    parser.add_argument("--no-memo-runs", action="store_true",
+                        help="skip the runs with the item memo off (annotate --no-memo)")
     parser.add_argument("--memory", action="store_true",
                         help="sample the memory of one `annotate --workers 2` run over 100 copies instead")
     parser.add_argument("--keep", action="store_true", help="--memory: keep the 200 MB of studies")

@@ -77,6 +77,9 @@ def annotate(
         "120", "--record-timeout", metavar="SECONDS",
         help="A record that takes longer becomes an error line and the run goes on (0: no limit).",
     ),
+    no_memo: bool = typer.Option(
+        False, "--no-memo", help="Read every item again, even one already met in the run (same output, slower)."
+    ),
 ) -> None:
     """Structure every record of every input: one output line per record, in input order."""
     from criteria_nlp.batch import BatchError
@@ -87,7 +90,7 @@ def annotate(
     try:
         stats = run_batch(
             paths, output, fmt=fmt, workers=workers, repair=not no_repair, model=model, resume=resume,
-            record_timeout=record_timeout,
+            record_timeout=record_timeout, memo=not no_memo,
         )
     except BatchError as exc:
         _fail(str(exc))

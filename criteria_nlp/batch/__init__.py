@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import gc
 import itertools
-import multiprocessing
 import os
 import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from criteria_nlp.batch.inputs import InputFile, expand_inputs, iter_raw_records
 from criteria_nlp.batch.table import WRITERS, ParquetUnavailable, check_parquet_available
-from criteria_nlp.batch.work import Counts, Result, init_worker, share_pipeline, structure_line, work_chunk
+from criteria_nlp.batch.work import Counts, Result, init_worker, share_pipeline, structure_result, work_chunk
 from criteria_nlp.batch.writer import JsonlWriter, ResumeError, run_fingerprint
 from criteria_nlp.budget import DEFAULT as DEFAULT_BUDGET
 from criteria_nlp.budget import resolve as resolve_budget
@@ -56,13 +53,22 @@ class BatchStats:
     resumed: int = 0  # records already in the output of the interrupted run, not redone
     seconds: float = 0.0
     load_seconds: float = 0.0  # of ``seconds``, spent loading the pipeline
+    memo_hits: int = 0  # items whose result the item memo had (criteria_nlp.pipeline.memo)
+    memo_misses: int = 0  # items read by the pipeline while a memo was on
 
-    def add(self, counts: Counts) -> None:
+    def add(self, counts: Counts, memo: tuple[int, int] = (0, 0)) -> None:
         self.records += 1
         self.items += counts[0]
         self.constraints += counts[1]
         self.repaired += counts[2]
         self.errors += counts[3]
+        self.memo_hits += memo[0]
+        self.memo_misses += memo[1]
+
+    @property
+    def memo_hit_rate(self) -> float | None:
+        lookups = self.memo_hits + self.memo_misses
+        return self.memo_hits / lookups if lookups else None
 
     def summary(self) -> str:
         work = self.seconds - self.load_seconds
@@ -72,6 +78,11 @@ class BatchStats:
             f"({self.repaired} repaired), {self.errors} errors in {self.seconds:.1f} s "
             f"(pipeline load {self.load_seconds:.1f} s, then {rate:.1f} records/s)"
         )
+        if self.memo_hits or self.memo_misses:
+            text += (
+                f"; item memo: {self.memo_hits:,} of {self.memo_hits + self.memo_misses:,} items with a number "
+                f"({100 * (self.memo_hit_rate or 0.0):.1f}%) not read again"
+            )
         if self.resumed:
             text += f"; {self.resumed} records kept from the interrupted run"
         return text
@@ -132,18 +143,24 @@ def load_pipeline_for_batch(model: str | None):
         raise BatchError(f"cannot load the pipeline{where}: {type(exc).__name__}: {exc}") from exc
 
 
-def _results_inline(raws, nlp, repair: bool) -> Iterator[Result]:
+def _results_inline(raws, nlp, repair: bool, memo=None) -> Iterator[Result]:
     for index, raw in raws:
-        line, counts = structure_line(raw, nlp, repair)
-        yield Result(index, line, counts)
+        yield structure_result(index, raw, nlp, repair, memo)
 
 
 MAX_POOL_RESTARTS = 3
 
 
-def _results_pool(raws, nlp, model: str | None, repair: bool, workers: int, chunk_size: int) -> Iterator[Result]:
+def _results_pool(
+    raws, nlp, model: str | None, repair: bool, workers: int, chunk_size: int, memo: bool = True
+) -> Iterator[Result]:
     """Results in input order from ``workers`` processes. At most a few chunks are in flight,
     so memory stays flat however long the input (Pool.imap would read all input ahead)."""
+    # imported here: structure() and structure_many() import this package too, never a pool
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     if sys.platform.startswith("linux"):
         # Forked workers inherit the pipeline loaded here: no reload per worker.
         context = multiprocessing.get_context("fork")
@@ -156,7 +173,7 @@ def _results_pool(raws, nlp, model: str | None, repair: bool, workers: int, chun
         context = multiprocessing.get_context("spawn")
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(model, repair))
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(model, repair, memo))
 
     pool: ProcessPoolExecutor | None = new_pool()
     restarts = 0
@@ -211,13 +228,16 @@ def annotate(
     progress: bool | None = None,
     stdout: IO[str] | None = None,
     record_timeout=DEFAULT_BUDGET,
+    memo: bool = True,
 ) -> BatchStats:
     """Structure every record of every input and write one line (or table rows) per record.
 
     ``out`` None writes JSONL to ``stdout`` (no atomic file, no resume). Raises BatchError
     for problems with the batch itself; problems with single records become error lines,
     among them a record that takes longer than ``record_timeout`` seconds (default 120;
-    None: no limit; see ``criteria_nlp.budget``).
+    None: no limit; see ``criteria_nlp.budget``). ``memo``: remember each item's result
+    within the run, so that a criterion line met again is not read again (same output;
+    ``criteria_nlp.pipeline.memo``; also off with ``CRITERIA_NLP_MEMO=off``).
     """
     started = time.monotonic()
     paths = list(paths)
@@ -238,6 +258,13 @@ def annotate(
         resolve_budget(record_timeout)
     except ValueError as exc:
         raise BatchError(f"--record-timeout: {exc}") from exc
+    if memo:
+        from criteria_nlp.pipeline.memo import configured_size
+
+        try:
+            configured_size()
+        except ValueError as exc:
+            raise BatchError(str(exc)) from exc
 
     if out is not None and Path(out).is_dir():
         raise BatchError(f"{out}: is a directory; give a file name for the output")
@@ -263,9 +290,11 @@ def annotate(
     if progress is None:
         progress = sys.stderr.isatty()
     if workers > 1:
-        results = _results_pool(raws, nlp, model, repair, workers, chunk_size)
+        results = _results_pool(raws, nlp, model, repair, workers, chunk_size, memo)
     else:
-        results = _results_inline(raws, nlp, repair)
+        from criteria_nlp.pipeline.memo import new_memo
+
+        results = _results_inline(raws, nlp, repair, new_memo(nlp, memo))
     results = within_budget(results, record_timeout)  # workers started from here on inherit it
     bar = _Progress(inputs, progress)
     sink = stdout if stdout is not None else sys.stdout
@@ -275,7 +304,7 @@ def annotate(
                 writer.write(result.line)
             else:
                 sink.write(result.line + "\n")
-            stats.add(result.counts)
+            stats.add(result.counts, result.memo)
             bar.update(result.index)
     except BaseException:
         if writer is not None:

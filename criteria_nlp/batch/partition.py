@@ -55,6 +55,7 @@ __all__ = ["structure_partition", "worker_pipeline"]
 OUTPUTS = ("dict", "json")
 
 _PIPELINES: dict[str | None, Any] = {}
+_MEMOS: dict[str | None, Any] = {}  # one item memo per pipeline of this process
 LOADS = {"count": 0}  # pipelines loaded in this process (tests check "once per worker")
 
 
@@ -104,17 +105,28 @@ def structure_partition(
     repair: bool = True,
     output: str = "dict",
     source: str = "partition",
+    memo: bool = True,
 ) -> list:
     """One output per record of ``records`` (dicts, or JSON lines with ``output="json"``),
     in order. ``source`` names the records in the outputs (``partition#3`` is the third
-    element) when the element itself carries no file name."""
+    element) when the element itself carries no file name. ``memo``: items already read in
+    this process (any earlier partition) are not read again (same output; see
+    ``criteria_nlp.pipeline.memo``; ``CRITERIA_NLP_MEMO=off`` turns it off)."""
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, not {output!r}")
     from criteria_nlp.batch.work import structure_line
 
     nlp = worker_pipeline(model)
+    kept = None
+    if memo:
+        from criteria_nlp.pipeline.memo import new_memo
+
+        key = None if model is None else os.fspath(model)
+        kept = _MEMOS.get(key)
+        if kept is None or kept.nlp is not nlp:
+            kept = _MEMOS[key] = new_memo(nlp)
     out = []
     for raw in _raws(records, source):
-        line, _counts = structure_line(raw, nlp, repair)
+        line, _counts = structure_line(raw, nlp, repair, kept)
         out.append(line if output == "json" else json.loads(line))
     return out

@@ -20,6 +20,7 @@ class Result:
     index: int  # which input the record came from (for the progress bar)
     line: str
     counts: Counts
+    memo: tuple[int, int] = (0, 0)  # item-memo hits and misses of this record
 
 
 def counts_of(record: TrialRecord) -> Counts:
@@ -32,13 +33,16 @@ def counts_of(record: TrialRecord) -> Counts:
     )
 
 
-def structure_line(raw: RawRecord | RecordError, nlp, repair: bool) -> tuple[str, Counts]:
-    """One record -> one JSON line. Never raises: whatever goes wrong becomes the record's ``error``."""
+def structure_line(raw: RawRecord | RecordError, nlp, repair: bool, memo=None) -> tuple[str, Counts]:
+    """One record -> one JSON line. Never raises: whatever goes wrong becomes the record's ``error``.
+    ``memo``: an :class:`~criteria_nlp.pipeline.memo.ItemMemo` of ``nlp`` to use, or None."""
+    from criteria_nlp.pipeline.memo import maybe_active
     from criteria_nlp.records import structure_records
 
     source = str(getattr(raw, "source", None) or "<unknown>")
     try:
-        record = next(iter(structure_records([raw], nlp, repair=repair)))
+        with maybe_active(memo):
+            record = next(iter(structure_records([raw], nlp, repair=repair)))
         return record.model_dump_json(), counts_of(record)
     except Exception as exc:
         record = TrialRecord(source=source, error=f"internal error while structuring: {type(exc).__name__}: {exc}")
@@ -47,6 +51,17 @@ def structure_line(raw: RawRecord | RecordError, nlp, repair: bool) -> tuple[str
 
 _WORKER_NLP = None
 _WORKER_REPAIR = True
+_WORKER_MEMO = None
+
+
+def structure_result(index: int, raw, nlp, repair: bool, memo=None) -> Result:
+    """``structure_line`` as a Result, with the memo hits and misses the record made."""
+    before = memo.counts() if memo is not None else (0, 0)
+    line, counts = structure_line(raw, nlp, repair, memo)
+    if memo is None:
+        return Result(index, line, counts)
+    after = memo.counts()
+    return Result(index, line, counts, (after[0] - before[0], after[1] - before[1]))
 
 
 def share_pipeline(nlp) -> None:
@@ -73,19 +88,19 @@ def warm_up(nlp) -> None:
         _detector()
 
 
-def init_worker(model: str | None, repair: bool) -> None:
-    """Load the pipeline once per worker process (unless inherited through fork)."""
-    global _WORKER_NLP, _WORKER_REPAIR
+def init_worker(model: str | None, repair: bool, memo: bool = True) -> None:
+    """Load the pipeline once per worker process (unless inherited through fork); each
+    worker keeps its own item memo (``memo`` False: none)."""
+    global _WORKER_NLP, _WORKER_REPAIR, _WORKER_MEMO
     if _WORKER_NLP is None:
         from criteria_nlp import load
 
         _WORKER_NLP = load(model)
     _WORKER_REPAIR = repair
+    from criteria_nlp.pipeline.memo import new_memo
+
+    _WORKER_MEMO = new_memo(_WORKER_NLP, memo)
 
 
 def work_chunk(chunk: list[tuple[int, RawRecord | RecordError]]) -> list[Result]:
-    out = []
-    for index, raw in chunk:
-        line, counts = structure_line(raw, _WORKER_NLP, _WORKER_REPAIR)
-        out.append(Result(index, line, counts))
-    return out
+    return [structure_result(index, raw, _WORKER_NLP, _WORKER_REPAIR, _WORKER_MEMO) for index, raw in chunk]

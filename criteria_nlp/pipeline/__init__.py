@@ -77,33 +77,53 @@ def extract_items(
 
     Each doc gets ``doc._.criterion_kind`` (the item's kind) and ``doc._.population``
     for the repair component; ``repair=False`` skips it and keeps a bare "=" as read.
-    An item without any number gets no doc at all (every component skips such docs)."""
+    An item without any number gets no doc at all (every component skips such docs).
+    Within an active :class:`~criteria_nlp.pipeline.memo.ItemMemo` of ``nlp`` (the batch
+    path), an item already read with the same context is not read again."""
     from criteria_nlp.pipeline.lost_signs import PROFILE_KEY, TRACES_KEY, profile
+    from criteria_nlp.pipeline.memo import SignHabits, current
 
     traces = [getattr(item, "lost_sign_traces", None) for item in items]
-    signs = profile([item.text for item in items], traces)  # how the record writes its signs
+    # how the record writes its signs, as the items' docs read it
+    signs = SignHabits.of(profile([item.text for item in items], traces))
     skip = _number_free_is_empty(nlp)
+    memo = current(nlp)
+    context = None
+    if memo is not None:
+        pop = population.model_dump_json() if population is not None else None
+        context = (signs, pop, bool(repair), tuple(nlp.pipe_names))
+    out: list[list[Constraint]] = [[] for _ in items]
     docs = []
     wanted = []
+    keys = []
     for i, (item, trace) in enumerate(zip(items, traces, strict=True)):
         if skip and HAS_NUMBER_CHECK(item.text) is None:
             continue
+        kind = getattr(item, "kind", None)
+        if memo is not None:
+            key = (item.text, kind, None if trace is None else tuple(sorted(trace)), context)
+            kept = memo.get(key)
+            if kept is not None:
+                out[i] = kept
+                continue
+            keys.append(key)
         doc = nlp.make_doc(item.text)
         doc.user_data[PROFILE_KEY] = signs
         if trace is not None:
             doc.user_data[TRACES_KEY] = trace
-        doc._.criterion_kind = getattr(item, "kind", None)
+        doc._.criterion_kind = kind
         doc._.population = population
         docs.append(doc)
         wanted.append(i)
-    out: list[list[Constraint]] = [[] for _ in items]
-    if not docs:
-        return out
-    disable = [REPAIR] if not repair and REPAIR in nlp.pipe_names else []
-    with nlp.select_pipes(disable=disable):
-        for i, doc in zip(wanted, nlp.pipe(docs, batch_size=BATCH_SIZE), strict=True):
-            out[i] = list(doc._.constraints or [])
-    if repair and REPAIR in nlp.pipe_names:
+    if docs:
+        disable = [REPAIR] if not repair and REPAIR in nlp.pipe_names else []
+        with nlp.select_pipes(disable=disable):
+            for i, doc in zip(wanted, nlp.pipe(docs, batch_size=BATCH_SIZE), strict=True):
+                out[i] = list(doc._.constraints or [])
+        if memo is not None:
+            for key, i in zip(keys, wanted, strict=True):
+                memo.put(key, out[i])
+    if repair and REPAIR in nlp.pipe_names and any(out):
         from criteria_nlp.pipeline.lost_signs import record_pass
 
         pipe = nlp.get_pipe("criteria_constraints") if "criteria_constraints" in nlp.pipe_names else None

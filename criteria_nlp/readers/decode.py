@@ -14,9 +14,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-
-import ftfy
-from charset_normalizer import from_bytes
+from functools import lru_cache
 
 from criteria_nlp.readers.base import InputError
 
@@ -26,23 +24,29 @@ SNIFF_BYTES = 64 * 1024
 # Only the repairs of text decoded with the wrong encoding: everything else ftfy can do
 # (curly quotes, ligatures, full-width forms, NFC, HTML entities, control characters)
 # would rewrite what the registry wrote, and the user asked for the record as written.
-_MOJIBAKE_ONLY = ftfy.TextFixerConfig(
-    unescape_html=False,
-    remove_terminal_escapes=False,
-    fix_encoding=True,
-    restore_byte_a0=True,
-    replace_lossy_sequences=True,
-    decode_inconsistent_utf8=True,
-    fix_c1_controls=True,
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    uncurl_quotes=False,
-    fix_line_breaks=False,
-    fix_surrogates=True,
-    remove_control_chars=False,
-    normalization=None,
-    explain=False,
-)
+# (ftfy and charset-normalizer are imported on first need: ~0.1 s of every start otherwise)
+@lru_cache(maxsize=1)
+def _mojibake_only():
+    import ftfy
+
+    return ftfy, ftfy.TextFixerConfig(
+        unescape_html=False,
+        remove_terminal_escapes=False,
+        fix_encoding=True,
+        restore_byte_a0=True,
+        replace_lossy_sequences=True,
+        decode_inconsistent_utf8=True,
+        fix_c1_controls=True,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        fix_surrogates=True,
+        remove_control_chars=False,
+        normalization=None,
+        explain=False,
+    )
+
 
 _MAGIC = [
     (b"\x1f\x8b", "a gzip archive; decompress it first"),
@@ -156,6 +160,8 @@ def guess_legacy_encoding(data: bytes) -> str | None:
     a legacy encoding are overwhelmingly windows-1252, so it wins whenever it fits about
     as well as the best guess. Cyrillic, Greek or CJK text does not fit it and keeps its own.
     """
+    from charset_normalizer import from_bytes
+
     matches = list(from_bytes(data))
     if not matches:
         return None
@@ -186,7 +192,8 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     """
     if text.isascii() or not _MOJIBAKE_HINT.search(text):
         return text, None
-    fixed = "".join(ftfy.fix_text(piece, config=_MOJIBAKE_ONLY) for piece in _ftfy_pieces(text))
+    ftfy, config = _mojibake_only()
+    fixed = "".join(ftfy.fix_text(piece, config=config) for piece in _ftfy_pieces(text))
     if fixed == text:
         return text, None
     return fixed, f"repaired mojibake{_example(text, fixed)}; offsets index the repaired text"

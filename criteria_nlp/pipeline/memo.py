@@ -1,0 +1,158 @@
+"""A bounded memo of per-item pipeline results, for the batch path.
+
+Registries repeat the same criterion lines across studies ("Age >= 18 years", "Pregnant or
+breastfeeding women") and whole studies recur across exports. :func:`extract_items` looks
+an item up here before it makes a doc: the key is everything that reaches the item's doc,
+
+- the item's text and kind (``doc._.criterion_kind``),
+- the trace offsets the segmenter left on it (``doc.user_data[TRACES_KEY]``),
+- the record's sign habits as the doc sees them (:class:`SignHabits`, the two answers the
+  per-item code reads from the record's lost-sign profile),
+- the record's population (``doc._.population``, as its JSON),
+- whether the repair runs, and the pipeline (the very ``Language`` object and its active
+  component names).
+
+The record-level passes (the lost-sign ``record_pass``, taught abbreviations, the repair's
+harmonisation) run after the lookup on every record as before: only the per-item part is
+remembered. Entries are kept pickled and every hit unpickles fresh objects, so a caller that
+renames a constraint (``teach_abbreviations`` does) cannot change the memo; pickled, an
+entry is a few hundred bytes that the garbage collector never walks. The memo holds at most
+``max_items`` items (least recently used first out), so a run's memory stays flat however
+long the input.
+
+Only a run that asks for it uses one (``criteria-nlp annotate`` unless ``--no-memo``;
+``CRITERIA_NLP_MEMO=off`` turns it off everywhere; ``CRITERIA_NLP_MEMO=N`` sets the size)::
+
+    memo = ItemMemo(nlp)
+    with memo.active():
+        records = list(structure_records(raws, nlp))
+    memo.summary()      # 'item memo: 5,120 lookups, 61.2% hits, 4,013 kept (max 10,000)'
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+DEFAULT_MAX_ITEMS = 10_000  # ~1.3 KB an item pickled: ~13 MB per process at most
+ENV = "CRITERIA_NLP_MEMO"
+
+
+@dataclass(frozen=True)
+class SignHabits:
+    """What an item's doc reads of its record's lost-sign profile (``lost_signs.Profile``):
+    the same two properties, frozen, so that they can be part of a memo key. The per-item
+    code gets this instead of the whole profile: a doc cannot depend on more than the key."""
+
+    stars_are_signs: bool
+    may_have_deleted: bool
+
+    @classmethod
+    def of(cls, profile) -> SignHabits:
+        return cls(bool(profile.stars_are_signs), bool(profile.may_have_deleted))
+
+
+def configured_size() -> int | None:
+    """The memo size ``CRITERIA_NLP_MEMO`` asks for: None when it says off/0/no/false,
+    the number it gives, else the default."""
+    value = os.environ.get(ENV, "").strip().lower()
+    if not value or value in ("on", "1", "yes", "true"):
+        return DEFAULT_MAX_ITEMS
+    if value in ("off", "0", "no", "false", "none"):
+        return None
+    try:
+        size = int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{ENV}={os.environ[ENV]!r}: give 'off' or a number of items") from None
+    return size if size > 0 else None
+
+
+class ItemMemo:
+    """Per-item results of one pipeline (see the module doc). Not thread-safe: one per process."""
+
+    def __init__(self, nlp, max_items: int = DEFAULT_MAX_ITEMS):
+        if max_items < 1:
+            raise ValueError("an item memo holds at least one item")
+        self.nlp = nlp
+        self.max_items = max_items
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key) -> list | None:
+        """Fresh copies of the constraints kept for ``key``, or None (a miss)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return pickle.loads(entry)
+
+    def put(self, key, constraints) -> None:
+        """Keep a copy of ``constraints`` (the caller goes on with the originals)."""
+        self._entries[key] = pickle.dumps(list(constraints), protocol=pickle.HIGHEST_PROTOCOL)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_items:
+            self._entries.popitem(last=False)
+
+    @property
+    def lookups(self) -> int:
+        return self.hits + self.misses
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / self.lookups if self.lookups else 0.0
+
+    def counts(self) -> tuple[int, int]:
+        return self.hits, self.misses
+
+    def summary(self) -> str:
+        return (
+            f"item memo: {self.lookups:,} lookups, {100 * self.hit_rate:.1f}% hits, "
+            f"{len(self):,} kept (max {self.max_items:,})"
+        )
+
+    @contextmanager
+    def active(self) -> Iterator[ItemMemo]:
+        """Within the block, :func:`extract_items` on this memo's pipeline uses it."""
+        global _ACTIVE
+        before, _ACTIVE = _ACTIVE, self
+        try:
+            yield self
+        finally:
+            _ACTIVE = before
+
+
+_ACTIVE: ItemMemo | None = None
+
+
+def current(nlp) -> ItemMemo | None:
+    """The active memo when it belongs to ``nlp``, else None."""
+    memo = _ACTIVE
+    return memo if memo is not None and memo.nlp is nlp else None
+
+
+def new_memo(nlp, enabled: bool = True) -> ItemMemo | None:
+    """A memo for a run on ``nlp``, or None when ``enabled`` is False or the environment
+    turns it off."""
+    if not enabled or nlp is None:
+        return None
+    size = configured_size()
+    return None if size is None else ItemMemo(nlp, size)
+
+
+@contextmanager
+def maybe_active(memo: ItemMemo | None):
+    if memo is None:
+        yield None
+    else:
+        with memo.active():
+            yield memo

@@ -1,0 +1,66 @@
+"""Texts that take long to build (a trie pattern over thousands of aliases), built once,
+then read back from the cache folder of :mod:`criteria_nlp.pipeline.compiled`.
+
+``built(name, inputs, build, sources)`` returns ``build()``; the first call stores the
+text under a hash of ``name``, ``inputs`` (everything the text is made from, as one string),
+the Python version and the source files of the code that builds it (``sources``: module
+files, so that an edit of the builder builds afresh), and later calls read it back. Each
+file carries the hash of its own text on its first line: a damaged file is rebuilt. The
+folder is the compiled-pattern cache's (``CRITERIA_NLP_CACHE=off`` builds every time); a
+folder that cannot be written only costs the build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from criteria_nlp.pipeline.compiled import cache_dir
+
+KEEP = 8  # files kept per name: each lexicon edit makes a new one, the oldest go
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()[:32]
+
+
+def built(name: str, inputs: str, build: Callable[[], str], sources: Iterable[str | os.PathLike] = ()) -> str:
+    folder = cache_dir()
+    if folder is None:
+        return build()
+    try:
+        code = [Path(s).read_bytes() for s in sources]
+    except OSError:
+        return build()
+    key = _digest(name.encode(), sys.version.encode(), inputs.encode("utf-8", "surrogatepass"), *code)
+    path = folder / f"txt-{name}-{key}.txt"
+    try:
+        check, _, data = path.read_bytes().partition(b"\n")  # bytes: no newline translation
+        if check.decode("ascii") == _digest(data):
+            return data.decode("utf-8", "surrogatepass")
+    except (OSError, UnicodeError):
+        pass  # absent or unreadable: build it
+    text = build()
+    tmp = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".txt-", suffix=".tmp")
+        data = text.encode("utf-8", "surrogatepass")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_digest(data).encode("ascii") + b"\n" + data)
+        os.replace(tmp, path)  # whole files only, whatever runs at the same time
+        files = sorted(folder.glob(f"txt-{name}-*.txt"), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in files[KEEP:]:
+            old.unlink(missing_ok=True)
+    except (OSError, ValueError):
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return text

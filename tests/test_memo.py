@@ -1,0 +1,181 @@
+"""The item memo (criteria_nlp.pipeline.memo) changes no output: a batch with it and without
+it writes the same bytes, also for records that share items but differ in what reaches the
+item's doc (kind, population, the record's sign habits, taught abbreviations)."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+import criteria_nlp
+from criteria_nlp.batch import BatchError
+from criteria_nlp.batch import annotate as run_batch
+from criteria_nlp.pipeline import extract_items
+from criteria_nlp.pipeline.memo import ENV, ItemMemo, configured_size, new_memo
+from criteria_nlp.segment.base import Item
+
+ROOT = Path(__file__).resolve().parents[1]
+CHICAGO = ROOT.parent / "shared" / "corpora" / "ctgov_raw" / "chicagopcdc_clinical_trials.csv"
+
+
+def _study(nct, criteria, min_age=None, max_age=None, sex=None):
+    elig = {"eligibilityCriteria": criteria, "minimumAge": min_age, "maximumAge": max_age}
+    if sex:
+        elig["sex"] = sex
+    return {"protocolSection": {"identificationModule": {"nctId": nct}, "eligibilityModule": elig}}
+
+
+# Shared lines, each in records whose context differs:
+# - "Age = 18 years" as an inclusion and as an exclusion item (the repair reads the kind);
+# - the same record text with two populations (the repair weighs the record's ages);
+# - "Platelets  100 x 10^9/L" (a double space where a sign was) and "HbA1c * 7%" in a record
+#   that writes no sign and in one that writes ">=" (the record's sign habits);
+# - "TBL <= 1.5 mg/dL" after a record that defines TBL (it renames its copy) and alone.
+WITH_AGE = "Inclusion Criteria:\n* Age = 18 years\n* Hemoglobin = 9 g/dL\nExclusion Criteria:\n* Bilirubin = 2 mg/dL\n"
+AGE_EXCLUDED = "Inclusion Criteria:\n* Hemoglobin = 9 g/dL\nExclusion Criteria:\n* Age = 18 years\n* Bilirubin = 2 mg/dL\n"
+NO_SIGNS = "Inclusion Criteria:\n* Platelets  100 x 10^9/L\n* HbA1c * 7%\nExclusion Criteria:\n* Bilirubin = 2 mg/dL\n"
+SOME_SIGNS = "Inclusion Criteria:\n* Platelets  100 x 10^9/L\n* HbA1c * 7%\n* Weight >= 50 kg\n"
+DEFINES = (
+    "Inclusion Criteria:\n* Left ventricular ejection fraction (LVEF) >= 50% and total bilirubin (TBL) <= 1.5 mg/dL\n"
+    "* TBL <= 1.5 mg/dL\n"
+)
+ALONE = "Inclusion Criteria:\n* TBL <= 1.5 mg/dL\n* Hemoglobin = 9 g/dL\n"
+
+STUDIES = [
+    _study("NCT-A1", WITH_AGE, "18 Years"),
+    _study("NCT-B1", AGE_EXCLUDED, "18 Years"),
+    _study("NCT-A2", WITH_AGE, "9 Years", "18 Years"),
+    _study("NCT-A3", WITH_AGE, "18 Years", sex="FEMALE"),
+    _study("NCT-C1", NO_SIGNS),
+    _study("NCT-C2", SOME_SIGNS),
+    _study("NCT-D1", DEFINES),
+    _study("NCT-D2", ALONE),
+    _study("NCT-A4", WITH_AGE, "18 Years"),  # NCT-A1 again: every item a hit
+    _study("NCT-C3", NO_SIGNS),
+    _study("NCT-D3", ALONE),
+]
+
+
+def _constraints(line):
+    record = json.loads(line)
+    return {
+        c["text"].strip(): (c["variable"], c["operator"], c["repaired"])
+        for crit in record["criteria"]
+        for c in crit["constraints"]
+    }
+
+
+def _annotate(tmp_path, studies, name, **options):
+    src = tmp_path / "studies.jsonl"
+    if not src.exists():
+        src.write_text("".join(json.dumps(s) + "\n" for s in studies), encoding="utf-8")
+    out = tmp_path / f"{name}.jsonl"
+    stats = run_batch([str(src)], str(out), progress=False, **options)
+    return out.read_bytes(), stats
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_memo_on_and_off_write_the_same_bytes(tmp_path, workers):
+    on, stats_on = _annotate(tmp_path, STUDIES, "on", memo=True, workers=workers)
+    off, stats_off = _annotate(tmp_path, STUDIES, "off", memo=False, workers=workers)
+    assert on == off
+    assert stats_on.memo_hits > 0 and stats_off.memo_hits == stats_off.memo_misses == 0
+    if workers == 1:
+        # the repeated records' items (A4: 3, C3: 3, D3: 2); B1's hemoglobin and bilirubin
+        # read in A1 (same kind, population and sign habits; not its age: an exclusion there);
+        # D2's "TBL <= 1.5 mg/dL" read in D1 (D1's own copy is renamed, D2's must not be)
+        assert stats_on.memo_hits == 3 + 3 + 2 + 2 + 1
+    assert "item memo:" in stats_on.summary() and "item memo" not in stats_off.summary()
+
+
+def test_the_shared_lines_really_differ_with_their_context(tmp_path):
+    """Otherwise the test above would prove nothing: each context changes a result."""
+    lines = _annotate(tmp_path, STUDIES, "on", memo=True)[0].decode().splitlines()
+    got = {json.loads(line)["trial_id"]: _constraints(line) for line in lines}
+    assert got["NCT-A1"]["= 18 years"][1] != got["NCT-B1"]["= 18 years"][1]  # inclusion / exclusion
+    assert got["NCT-C1"]["* 7%"] != got["NCT-C2"]["7%"]  # sign habits of the record
+    assert got["NCT-D1"]["<= 1.5 mg/dL"][0] != got["NCT-D2"]["<= 1.5 mg/dL"][0]  # taught there only
+    assert got["NCT-D2"] == got["NCT-D3"] and got["NCT-A1"] == got["NCT-A4"]
+
+
+def test_a_hit_is_a_fresh_copy():
+    nlp = criteria_nlp._default_nlp()
+    items = [Item(kind="inclusion", label=None, text="TBL <= 1.5 mg/dL", start=0, end=16)]
+    memo = ItemMemo(nlp)
+    with memo.active():
+        first = extract_items(nlp, items)[0]
+        first[0].variable = "renamed by a caller"
+        second = extract_items(nlp, items)[0]
+        second[0].alternates.append(first[0])
+        third = extract_items(nlp, items)[0]
+    assert memo.counts() == (2, 1)
+    assert second[0].variable == third[0].variable == "TBL" and third[0].alternates == []
+    assert second[0] is not third[0]
+
+
+def test_memo_is_bounded_and_only_used_for_its_pipeline():
+    nlp = criteria_nlp._default_nlp()
+    memo = ItemMemo(nlp, max_items=3)
+    texts = [f"Hemoglobin >= {n} g/dL" for n in range(8, 14)]
+    items = [Item(kind="inclusion", label=None, text=t, start=0, end=len(t)) for t in texts]
+    with memo.active():
+        plain = extract_items(nlp, items)
+        assert len(memo) == 3 and memo.counts() == (0, 6)
+        assert extract_items(nlp, items[-3:]) == plain[-3:]
+        assert memo.counts() == (3, 6)
+    other = ItemMemo(object())
+    with other.active():
+        extract_items(nlp, items[:1])
+    assert other.counts() == (0, 0)
+
+
+def test_the_environment_turns_it_off_or_sizes_it(monkeypatch, tmp_path):
+    monkeypatch.setenv(ENV, "off")
+    assert configured_size() is None and new_memo(object()) is None
+    monkeypatch.setenv(ENV, "1,000")
+    assert configured_size() == 1000
+    monkeypatch.setenv(ENV, "lots")
+    with pytest.raises(BatchError, match=ENV):
+        _annotate(tmp_path, STUDIES[:1], "bad")
+    monkeypatch.delenv(ENV)
+    assert new_memo(object(), enabled=False) is None
+
+
+def test_cli_no_memo(tmp_path):
+    from typer.testing import CliRunner
+
+    from criteria_nlp.cli import app
+
+    src = tmp_path / "s.jsonl"
+    src.write_text("".join(json.dumps(s) + "\n" for s in STUDIES), encoding="utf-8")
+    runner = CliRunner()
+    on = runner.invoke(app, ["annotate", str(src), "-o", str(tmp_path / "on.jsonl")])
+    off = runner.invoke(app, ["annotate", str(src), "-o", str(tmp_path / "off.jsonl"), "--no-memo"])
+    assert on.exit_code == off.exit_code == 0
+    assert "item memo:" in on.output and "item memo" not in off.output
+    assert (tmp_path / "on.jsonl").read_bytes() == (tmp_path / "off.jsonl").read_bytes()
+
+
+@pytest.mark.skipif(not CHICAGO.is_file(), reason="../shared/corpora/ctgov_raw is absent")
+def test_real_records_in_other_contexts(tmp_path):
+    """Real ClinicalTrials.gov text: 40 records, then the same texts with other populations,
+    with their written signs lost to '=' (other sign habits, bare '=' for the repair), and with
+    inclusion and exclusion swapped; memo on and off give the same bytes."""
+    with open(CHICAGO, encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if "Exclusion" in r["eligibility_criteria"]][:40]
+    studies = []
+    for r in rows:
+        text = r["eligibility_criteria"]
+        lost = text.replace("≥", "=").replace("≤", "=").replace(">=", "=").replace("<=", "=")
+        swapped = text.replace("Inclusion", "@@").replace("Exclusion", "Inclusion").replace("@@", "Exclusion")
+        studies += [
+            _study(r["#nct_id"], text, r.get("minimum_age") or None, r.get("maximum_age") or None),
+            _study(r["#nct_id"] + "-pop", text, "18 Years", "65 Years"),
+            _study(r["#nct_id"] + "-lost", lost, r.get("minimum_age") or None, r.get("maximum_age") or None),
+            _study(r["#nct_id"] + "-swap", swapped, r.get("minimum_age") or None, r.get("maximum_age") or None),
+        ]
+    on, stats = _annotate(tmp_path, studies, "on", memo=True)
+    off, _ = _annotate(tmp_path, studies, "off", memo=False)
+    assert stats.memo_hits > 0
+    assert on == off

@@ -1,0 +1,59 @@
+"""Start-up work kept for the next process (pipeline/textcache.py) gives what building gives.
+(The start-up time itself is measured by bench/startup.py by hand, never here.)"""
+
+import subprocess
+import sys
+
+from criteria_nlp.pipeline import repair_rules, textcache, trie
+
+
+def test_a_built_text_is_read_back_and_a_damaged_one_rebuilt(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", str(tmp_path))
+    calls = []
+
+    def build():
+        calls.append(1)
+        return "a\r\nb\n\u2265 é"  # line ends and non-ASCII come back unchanged
+
+    assert textcache.built("t", "inputs", build) == build()
+    assert textcache.built("t", "inputs", build) == "a\r\nb\n\u2265 é" and len(calls) == 2
+    (file,) = tmp_path.glob("txt-t-*.txt")
+    file.write_bytes(file.read_bytes()[:-3])  # truncated: its own hash no longer fits
+    assert textcache.built("t", "inputs", build) == "a\r\nb\n\u2265 é" and len(calls) == 3
+    assert textcache.built("t", "other inputs", lambda: "other") == "other"
+    source = tmp_path / "builder.py"
+    source.write_text("v1")
+    assert textcache.built("s", "x", lambda: "one", [source]) == "one"
+    source.write_text("v2")  # the builder changed: built afresh
+    assert textcache.built("s", "x", lambda: "two", [source]) == "two"
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", "off")
+    assert textcache.built("t", "inputs", lambda: "built") == "built"
+
+
+def test_the_alias_patterns_are_the_ones_built_without_the_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", str(tmp_path))
+    repair_rules._alias_patterns.cache_clear()
+    try:
+        first = repair_rules._alias_patterns()
+        repair_rules._alias_patterns.cache_clear()
+        again = repair_rules._alias_patterns()  # read back from tmp_path
+    finally:
+        repair_rules._alias_patterns.cache_clear()
+    folded = [
+        a
+        for e in repair_rules.lexicon().values()
+        for a in e.get("aliases", [])
+        if a not in set(e.get("case_sensitive") or [])
+    ]
+    assert first[0].pattern == again[0].pattern == f"(?:{trie.alternation(folded)})"
+    assert first[1].pattern == again[1].pattern
+
+
+def test_structure_imports_no_mojibake_or_pool_machinery():
+    # (charset_normalizer comes with requests, which spaCy imports anyway)
+    code = (
+        "import sys, criteria_nlp; criteria_nlp.structure('Inclusion Criteria:\\n1. Age >= 18 years\\n'); "
+        "print(sorted(m for m in ('ftfy', 'concurrent.futures') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
