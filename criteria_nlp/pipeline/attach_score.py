@@ -48,8 +48,8 @@ class AttachmentScorer:
         return cls(data)
 
     def score(self, feats: list[str]) -> float:
-        w = self.weights
-        return sum(w.get(f, 0.0) for f in feats)
+        get = self.weights.get
+        return sum([get(f, 0.0) for f in feats])
 
     def choose(self, cands):
         """The best candidate, or None to keep the rules' choice: another candidate must
