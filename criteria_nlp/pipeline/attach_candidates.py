@@ -133,8 +133,11 @@ def candidates(chunker: Chunker, text: str, words: ItemWords, ents, c, bounds: l
     if c.mention_start is not None and c.mention_end is not None and c.mention_end > c.mention_start:
         rule_span = (c.mention_start, c.mention_end)
         spans[rule_span] = Candidate(c.mention_start, c.mention_end, rule=True)
+    kind = bound_kind(c)
     for e in ents:
-        if e[1] > lo and e[0] < hi:
+        # whether a bound is an age is the rules' call (an age word, a person, the unit):
+        # an age name is a candidate only for a bound read as an age
+        if e[1] > lo and e[0] < hi and (e[2] != "age" or kind == "age"):
             cand = spans.get((e[0], e[1]))
             if cand is None:
                 cand = spans[(e[0], e[1])] = Candidate(e[0], e[1])
@@ -146,7 +149,6 @@ def candidates(chunker: Chunker, text: str, words: ItemWords, ents, c, bounds: l
             spans[(s, e)] = Candidate(s, e)
     if not spans:
         return []
-    kind = bound_kind(c)
     toks = words.toks
     commas, hard_marks, content = words.commas, words.hard, words.content
     b_first = words.token_at(c.start)
