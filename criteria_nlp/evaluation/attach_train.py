@@ -28,6 +28,7 @@ MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "attachment" / "we
 C_GRID = (0.1, 0.3, 1.0)
 MARGIN_GRID = (0.0, 0.5)
 MIN_GAIN = 3
+MIN_RATE = 0.04
 
 
 @dataclass
@@ -211,14 +212,17 @@ def out_of_fold(examples: list[Example], c_value: float, margin: float, folds: i
     return picks
 
 
-def choose_gate(examples: list[Example], picks: list[int | None], min_gain: int = MIN_GAIN) -> list[str]:
-    """The rule classes where the out-of-fold picks beat the rules by ``min_gain`` examples
-    or more: the scorer is asked there only (elsewhere it costs time and gains nothing)."""
+def choose_gate(examples: list[Example], picks: list[int | None]) -> list[str]:
+    """The rule classes where the out-of-fold picks beat the rules by ``MIN_GAIN`` examples
+    or more and by ``MIN_RATE`` per example asked: the scorer is asked there only (it costs
+    time on every bound it is asked about; elsewhere it gains too little for that)."""
     net: Counter = Counter()
+    asked: Counter = Counter()
     for ex, k in zip(examples, picks, strict=True):
         r = rule_choice(ex)
+        asked[ex.cls] += 1
         net[ex.cls] += (k is not None and ex.labels[k]) - (r is not None and ex.labels[r])
-    return sorted(c for c, n in net.items() if n >= min_gain)
+    return sorted(c for c, n in net.items() if n >= MIN_GAIN and n / asked[c] >= MIN_RATE)
 
 
 def gated(examples: list[Example], picks: list[int | None], gate) -> dict:
