@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from criteria_nlp.pipeline.attach import _TOKEN, Chunker
 
 # how far from a bound a candidate may be (characters)
-REACH_BEFORE = 140
-REACH_AFTER = 80
+REACH_BEFORE = 100
+REACH_AFTER = 60
 # how many candidates on each side, nearest first
 MAX_BEFORE = 4
 MAX_AFTER = 3
@@ -54,8 +54,10 @@ class ItemWords:
         hi = len(text) if hi is None else hi
         while 0 < lo < len(text) and text[lo - 1].isalnum():
             lo -= 1
-        kinds = chunker._kind
-        toks = [(m.start(), m.end(), (w := m.group(0)).lower(), kinds(w)) for m in _TOKEN.finditer(text, lo, hi)]
+        known, kind_of = chunker._kinds, chunker._kind
+        toks = [
+            (m.start(), m.end(), (w := m.group(0)).lower(), known.get(w) or kind_of(w)) for m in _TOKEN.finditer(text, lo, hi)
+        ]
         self.toks = toks
         self.starts = [t[0] for t in toks]
         commas, hard, content = [0], [0], [0]
@@ -66,6 +68,7 @@ class ItemWords:
         self.commas, self.hard, self.content = commas, hard, content
         self.text_start = len(text) - len(text.lstrip())
         inside = [False] * len(toks)
+        bounds = [b for b in bounds if b[1] > lo and b[0] < hi]
         for s, e in bounds:
             for i in range(bisect_left(self.starts, s), len(toks)):
                 if toks[i][0] >= e:
@@ -142,8 +145,9 @@ def candidates(chunker: Chunker, text: str, words: ItemWords, ents, c, bounds: l
             if cand is None:
                 cand = spans[(e[0], e[1])] = Candidate(e[0], e[1])
             cand.ent = e
-    before = [ch for ch in words.chunks if lo < ch[1] <= c.start][-MAX_BEFORE:]
-    after = [ch for ch in words.chunks if c.end <= ch[0] < hi][:MAX_AFTER]
+    chunks = words.chunks
+    before = [ch for ch in chunks if lo < ch[1] <= c.start][-MAX_BEFORE:]
+    after = [ch for ch in chunks if c.end <= ch[0] < hi][:MAX_AFTER]
     for s, e, _, _ in before + after:
         if (s, e) not in spans:
             spans[(s, e)] = Candidate(s, e)
@@ -157,7 +161,8 @@ def candidates(chunker: Chunker, text: str, words: ItemWords, ents, c, bounds: l
     after_word = toks[b_last + 1][2] if b_last + 1 < len(toks) else "$"
     bw = before_word if before_word in _LINKS else ("," if before_word in (",", ";", ":", "(") else "w")
     aw = after_word if after_word in _LINKS else ("," if after_word in (",", ";", ":", ")", "(") else "w")
-    others = [b for b in bounds if b != (c.start, c.end)]
+    own = (c.start, c.end)
+    others = [b for b in bounds if b[1] > lo and b[0] < hi and b != own]
     out = list(spans.values())
     b_rank = sorted((x for x in out if x.end <= c.start), key=lambda x: -x.end)
     a_rank = sorted((x for x in out if x.start >= c.end), key=lambda x: x.start)
@@ -179,15 +184,12 @@ def candidates(chunker: Chunker, text: str, words: ItemWords, ents, c, bounds: l
         if g1 < g0:
             g1 = g0
         n = g1 - g0
-        d = _bucket(n)
         r = _bucket(rank.get(id(x), 0))
         f = [
             f"s={side}|k={kind}",
-            f"s={side}|d={d}",
             f"s={side}|r={r}",
             f"s={side}|r={r}|k={kind}",
             f"s={side}|cw={_bucket(content[g1] - content[g0])}",
-            f"pw={toks[first - 1][2] if first > 0 else '^'}|s={side}",
         ]
         k_commas = commas[g1] - commas[g0]
         if k_commas:
@@ -230,8 +232,6 @@ def candidates(chunker: Chunker, text: str, words: ItemWords, ents, c, bounds: l
         else:
             f.append(f"chunk|k={kind}")
         if last >= first:
-            f.append(f"hw={toks[last][2]}")
-            f.append(f"fw={toks[first][2]}")
             if toks[last][2] in measure:
                 f.append("measure_head")
         if first > 0:

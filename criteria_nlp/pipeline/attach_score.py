@@ -10,6 +10,7 @@ and Chia; scoring is a sum in pure Python. Without weights the rules' choice sta
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from criteria_nlp.pipeline.attach_candidates import (
@@ -35,6 +36,7 @@ class AttachmentScorer:
         self.margin = float(data.get("margin", 0.0))
         # the classes (bound kind / what the rules named) the scorer is asked about
         self.gate = set(data["gate"]) if "gate" in data else None
+        self.gate_kinds = {g.split("/")[0] for g in self.gate} if self.gate is not None else None
 
     @classmethod
     def load(cls, path: str | Path) -> AttachmentScorer:
@@ -83,12 +85,12 @@ def rescore(extractor, scorer: AttachmentScorer, text: str, ents, found: list) -
     Bounds sharing one span (coordinated names, blood pressure pairs) keep theirs."""
     if not found:
         return found
-    gate = scorer.gate
-    asked = [gate is None or rule_class(c, ents) in gate for c in found]
+    gate, kinds = scorer.gate, scorer.gate_kinds
+    asked = [gate is None or (bound_kind(c) in kinds and rule_class(c, ents) in gate) for c in found]
     if not any(asked):
         return found
     bounds = [(c.start, c.end) for c in found]
-    shared = {b for b in bounds if bounds.count(b) > 1} if len(set(bounds)) < len(bounds) else set()
+    shared = {b for b, n in Counter(bounds).items() if n > 1} if len(set(bounds)) < len(bounds) else set()
     lo = max(0, min(c.start for c, a in zip(found, asked, strict=True) if a) - REACH_BEFORE)
     hi = min(len(text), max(c.end for c, a in zip(found, asked, strict=True) if a) + REACH_AFTER)
     words = ItemWords.read(extractor.chunker, text, bounds, lo, hi)
