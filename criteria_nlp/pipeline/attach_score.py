@@ -37,6 +37,8 @@ class AttachmentScorer:
         # the classes (bound kind / what the rules named) the scorer is asked about
         self.gate = set(data["gate"]) if "gate" in data else None
         self.gate_kinds = {g.split("/")[0] for g in self.gate} if self.gate is not None else None
+        # a gate of unnamed bounds only needs no look at the lexicon matches
+        self.only_unnamed = self.gate is not None and all(g.endswith("/none") for g in self.gate)
 
     @classmethod
     def load(cls, path: str | Path) -> AttachmentScorer:
@@ -86,7 +88,10 @@ def rescore(extractor, scorer: AttachmentScorer, text: str, ents, found: list) -
     if not found:
         return found
     gate, kinds = scorer.gate, scorer.gate_kinds
-    asked = [gate is None or (bound_kind(c) in kinds and rule_class(c, ents) in gate) for c in found]
+    if scorer.only_unnamed:
+        asked = [c.mention_start is None and f"{bound_kind(c)}/none" in gate for c in found]
+    else:
+        asked = [gate is None or (bound_kind(c) in kinds and rule_class(c, ents) in gate) for c in found]
     if not any(asked):
         return found
     bounds = [(c.start, c.end) for c in found]
