@@ -8,9 +8,12 @@ Each found gold comparison whose gold names a thing is one example: the candidat
 of the constraint found for it (``pipeline.attach_candidates``, built from the rules'
 output with the scorer switched off), each labelled right when it overlaps the gold thing
 (LCT: the entity whose role points to the comparison; Chia: the entity linked by
-``Has_value`` / ``Has_temporal``). A logistic regression over the candidates' binary
-features (scikit-learn, at training time only) gives the weights; the scorer keeps the
-highest-scoring candidate. Validation trials are never read here.
+``Has_value`` / ``Has_temporal``). A pairwise-ranking logistic regression over the
+candidates' binary features (scikit-learn, at training time only) gives the weights; the
+scorer keeps the highest-scoring candidate. It is fitted on ``ASK_CLASSES`` and asked only
+in the classes of the ``gate`` (chosen by CV gain per bound asked). Chia's sex-specific lab
+values linked to the Person are left out (the rules bind them to the lab, LCT's reading).
+Validation trials are never read here.
 """
 
 from __future__ import annotations

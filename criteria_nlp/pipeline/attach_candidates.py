@@ -3,13 +3,14 @@
 The structural rules (``constraint_mentions`` / ``attach``) propose one mention per bound;
 this module lists the other things a bound could name in its item: the lexicon matches
 and the noun chunks (runs of content words, word classes from ``resources/attachment.json``)
-near it. Each candidate gets sparse binary features: the rules' choice, its side of the
-bound and distance, the link word between ("of", "for", "since", "within"), clause marks
-and other bounds crossed, brackets, coordination, the lexicon category, and the bound's
-kind (age, window, dose, lab). ``criteria_nlp.pipeline.attach_score`` weighs them with
-the weights in ``models/attachment/weights.json`` (trained by ``criteria-nlp
-train-attachment``); the same code builds the training rows, so training and run time
-cannot drift apart.
+near it (the nearest few on each side). Each candidate gets sparse binary features: the
+rules' choice (or inside / before / after it), its side of the bound and rank from it,
+content words, commas and clause marks between, another bound between, the link word
+next to the bound ("of", "for", "since", "within") and the function words in the gap, the
+word before the candidate, the lexicon category, and the bound's kind (age, window, dose,
+lab...). ``criteria_nlp.pipeline.attach_score`` weighs them with the weights in
+``models/attachment/weights.json`` (``python -m criteria_nlp.evaluation.attach_train``);
+the same code builds the training rows, so training and run time cannot drift apart.
 """
 
 from __future__ import annotations
