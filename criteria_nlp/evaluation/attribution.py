@@ -125,6 +125,7 @@ class ChiaGold:
     things: list[tuple[int, int]]
     thing_text: str
     group: str
+    types: tuple[str, ...] = ()  # the entity types of the things
 
 
 def _realign(text: str, spans: list[tuple[int, int]], written: str) -> list[tuple[int, int]]:
@@ -172,7 +173,10 @@ def _chia_gold(path: Path) -> tuple[str, list[ChiaGold]]:
             age = "Person" in types and not _OTHER_UNIT.search(v.text)
             group = "window" if window else "age" if age else "rest"
             gold.append(
-                ChiaGold(v.start, v.end, v.text, numbers, things, " | ".join(ents[t].text for t in thing_ids), group)
+                ChiaGold(
+                    v.start, v.end, v.text, numbers, things, " | ".join(ents[t].text for t in thing_ids), group,
+                    tuple(sorted(types)),
+                )
             )
     gold.sort(key=lambda g: (g.start, g.end))
     return doc.text, gold

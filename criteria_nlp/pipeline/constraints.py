@@ -22,6 +22,7 @@ from spacy.tokens import Doc
 
 from criteria_nlp.pipeline import lost_signs
 from criteria_nlp.pipeline.attach import Chunker
+from criteria_nlp.pipeline.attach_score import WEIGHTS_FILE, AttachmentScorer, rescore, shipped_weights
 from criteria_nlp.pipeline.constraint_links import NeighbourSteps
 from criteria_nlp.pipeline.constraint_mentions import MentionAttachment
 from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, ValueReading
@@ -87,6 +88,9 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         self.data = {f: json.loads((RESOURCES / f).read_text(encoding="utf-8")) for f in DATA_FILES}
         # the lost-sign rules and the deleted-sign weights travel with the pipeline too
         self.lost_sign_files = lost_signs.component_files()
+        weights = shipped_weights()
+        if weights is not None:
+            self.data[WEIGHTS_FILE] = weights  # the learned attachment scorer travels with the model
         self._compile()
 
     # ------------------------------------------------------------------ data
@@ -98,6 +102,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         self.exclude_before = {_norm(w) for w in ops.get("exclude_before", [])}
         self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
         self.chunker = Chunker(self.data.get("attachment.json", {}))
+        self.scorer = AttachmentScorer(self.data[WEIGHTS_FILE]) if WEIGHTS_FILE in self.data else None
         self.list_separators = {_norm(w) for w in ops.get("list_separators", [])}
         # Statistics before an operator ("n=20", "p<0.05", "OR > 2"): a lower-case entry
         # matches any case, an entry with capitals only as written, so the odds ratio "OR"
@@ -149,7 +154,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
             (path / f).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
     def from_disk(self, path, exclude=tuple()) -> "ConstraintExtractor":
-        for f in DATA_FILES:
+        for f in (*DATA_FILES, WEIGHTS_FILE):
             file = Path(path) / f
             if file.exists():
                 self.data[f] = json.loads(file.read_text(encoding="utf-8"))
@@ -213,6 +218,8 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
                         len(text), self.max_constraints, prev_end,
                     )
                     break
+        if found and self.scorer is not None:
+            found = rescore(self, self.scorer, text, ents, found)  # the learned attachment step
         if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
             found = self._negate(doc, found)
         found = lost_signs.finish(doc, source, text, signs, found, repair, self.lost_sign_data)
