@@ -21,6 +21,7 @@ from criteria_nlp.pipeline.attach_candidates import (
     candidates,
     rule_class,
 )
+from criteria_nlp.pipeline.entity_index import span_entity
 
 REL_PATH = Path("models") / "attachment" / "weights.json"
 WEIGHTS_FILE = "attachment_weights.json"  # its name inside a saved pipeline's component folder
@@ -113,7 +114,7 @@ def rescore(extractor, scorer: AttachmentScorer, text: str, ents, found: list) -
 def _renamed(extractor, c, x, text: str, ents):
     """``c`` naming candidate ``x``: its lexicon name when it is a lexicon match, else its
     words; the category follows the new name where it came from the old one."""
-    old_ent = next((e for e in ents if (e[0], e[1]) == (c.mention_start, c.mention_end)), None)
+    old_ent = span_entity(ents, c.mention_start, c.mention_end)
     category = c.category
     if x.ent is not None and x.ent[2] == "age":
         category, variable = "age", "age"

@@ -6,6 +6,7 @@ import re
 
 from criteria_nlp.pipeline.attach import Chunk
 from criteria_nlp.pipeline.constraint_mentions import _CLAUSE_END
+from criteria_nlp.pipeline.entity_index import first_named_before
 from criteria_nlp.schema import Constraint
 
 _RESTATE_OPEN = re.compile(r"\s*[(\[]\s*(?:(?:or|i\.e\.,?|approximately|approx\.?|about|ca\.?|~|≈)\s*)?")
@@ -36,11 +37,12 @@ class NeighbourSteps:
 
     def _coordinated(self, c: Constraint, text: str, ents) -> list[Constraint]:
         """'ALT or AST > 3 x ULN' bounds both: one constraint per coordinated variable."""
-        idx = next((i for i, e in enumerate(ents) if e[3] == c.variable and e[1] <= c.start), None)
+        idx = first_named_before(ents, c.variable, c.start)
         if idx is None:
             return [c]
         chain = [ents[idx]]
-        for e in reversed(ents[:idx]):
+        for j in range(idx - 1, -1, -1):
+            e = ents[j]
             if _COORDINATION.fullmatch(text, e[1], chain[0][0]) and e[3] != c.variable:
                 chain.insert(0, e)
             else:

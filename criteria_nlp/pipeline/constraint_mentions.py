@@ -5,6 +5,7 @@ window, dose). The chunking rules themselves are in ``criteria_nlp.pipeline.atta
 import re
 
 from criteria_nlp.pipeline.attach import Chunk
+from criteria_nlp.pipeline.entity_index import starting_in, touching
 
 _TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 _CLAUSE_END = re.compile(r"[;\n•]|\.\s|,\s(?=[A-Za-z])")
@@ -57,7 +58,7 @@ class MentionAttachment:
         span = None
         if mention_hint is not None:
             # "between the ages of 18 and 65": the words between the bounds' openers
-            for e in ents:
+            for e in starting_in(ents, mention_hint[0], mention_hint[1]):
                 if e[0] >= mention_hint[0] and e[1] <= mention_hint[1]:
                     ent = e
                     break
@@ -65,7 +66,7 @@ class MentionAttachment:
             # a variable inside the expression or right after it ("18 years of age")
             after = _AFTER_OF.match(text[end : end + 12])
             reach = end + (after.end() if after else 0)
-            for e in ents:
+            for e in touching(ents, start, end, reach):
                 if (e[0] < end and e[1] > start) or (end <= e[0] <= reach):
                     ent = e
                     break
@@ -83,12 +84,12 @@ class MentionAttachment:
         if ent is not None:
             # "Age 18 to 70 years old", "CrCl >= 50 mL/min (Cockcroft-Gault)": the same
             # variable named before the bound names it first
-            for e in ents:
+            for e in starting_in(ents, clause_start, start):
                 if clause_start <= e[0] and e[1] <= start and (e[2] == "age" == ent[2] or e[3] == ent[3]):
                     ent = e
         if ent is None:
             best = None
-            for e in ents:
+            for e in starting_in(ents, clause_start, start):
                 if clause_start <= e[0] and e[1] <= start:
                     best = e
             # the last lexicon name in the clause, unless another thing stands between

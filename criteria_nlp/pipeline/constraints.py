@@ -27,6 +27,7 @@ from criteria_nlp.pipeline.constraint_links import NeighbourSteps
 from criteria_nlp.pipeline.constraint_mentions import MentionAttachment
 from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, ValueReading
 from criteria_nlp.pipeline.context_scope import clause_starts, negation_openers, negation_possible
+from criteria_nlp.pipeline.entity_index import EntityIndex
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
 from criteria_nlp.pipeline.numbers import HAS_NUMBER, doc_text, has_number
 from criteria_nlp.pipeline.variables import ENTS_KEY
@@ -172,7 +173,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         source = doc_text(doc)
         repair = _enabled(self.nlp, "criteria_repair")
         text, signs = lost_signs.prepare(doc, source, repair, self.lost_sign_data)
-        ents = self._entities(doc)
+        ents = EntityIndex(self._entities(doc))  # the same list, with look-ups by position
         found: list[Constraint] = []
         prev_end = pos = 0
         search = self.grammar.regex.search
