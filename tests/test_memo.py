@@ -179,3 +179,59 @@ def test_real_records_in_other_contexts(tmp_path):
     off, _ = _annotate(tmp_path, studies, "off", memo=False)
     assert stats.memo_hits > 0
     assert on == off
+
+
+def _stream(memo, keys):
+    """Look each key up and store a miss, as extract_items does."""
+    for key in keys:
+        if memo.get(key) is None:
+            memo.put(key, [key])
+
+
+def test_it_stops_storing_when_hits_are_rare_and_keeps_answering():
+    memo = ItemMemo(object(), max_items=10_000, window=100, warmup=0, min_hit_rate=0.10)
+    _stream(memo, [("once", n) for n in range(100)])
+    # the 100th lookup ends the warm-up window: its miss is no longer stored
+    assert not memo.storing and memo.pauses == 1 and len(memo) == 99
+    _stream(memo, [("once", n) for n in range(100, 250)])
+    assert not memo.storing and len(memo) == 99  # nothing new kept
+    assert memo.get(("once", 5)) == [("once", 5)]  # what it holds still answers
+    assert "not storing" in memo.summary()
+
+
+def test_it_stores_everything_during_the_warm_up():
+    memo = ItemMemo(object(), window=100, warmup=250, min_hit_rate=0.10)
+    _stream(memo, [("once", n) for n in range(299)])
+    assert memo.storing and len(memo) == 299
+    _stream(memo, [("once", 299)])  # the first window past the warm-up ends here
+    assert not memo.storing and memo.pauses == 1
+
+
+def test_it_keeps_storing_on_a_repetitive_stream():
+    memo = ItemMemo(object(), window=100, warmup=0, min_hit_rate=0.10)
+    _stream(memo, [("often", n % 20) for n in range(1_000)])
+    assert memo.storing and memo.pauses == 0 and len(memo) == 20
+    assert memo.counts() == (980, 20)
+
+
+def test_it_stores_again_when_items_start_to_recur():
+    memo = ItemMemo(object(), window=100, warmup=0, min_hit_rate=0.10)
+    _stream(memo, [("once", n) for n in range(200)])
+    assert not memo.storing and len(memo) == 99
+    # new items that recur: not kept while paused, but their keys are remembered
+    _stream(memo, [("later", n % 10) for n in range(200)])
+    assert memo.storing
+    _stream(memo, [("later", n % 10) for n in range(100)])
+    assert memo.get(("later", 3)) == [("later", 3)]
+
+
+def test_a_pause_changes_no_output():
+    nlp = criteria_nlp._default_nlp()
+    texts = [f"Hemoglobin >= {n} g/dL" for n in range(8, 14)] + ["Age >= 18 years", "BMI < 30 kg/m2"]
+    items = [Item(kind="inclusion", label=None, text=t, start=0, end=len(t)) for t in texts]
+    plain = [extract_items(nlp, items[i : i + 2]) for i in range(0, len(items), 2)]
+    memo = ItemMemo(nlp, window=2, warmup=0, min_hit_rate=0.5)
+    with memo.active():
+        runs = [[extract_items(nlp, items[i : i + 2]) for i in range(0, len(items), 2)] for _ in range(3)]
+    assert memo.pauses >= 1 and memo.hits > 0
+    assert all(run == plain for run in runs)

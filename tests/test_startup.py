@@ -57,3 +57,53 @@ def test_structure_imports_no_mojibake_or_pool_machinery():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_parsed_data_is_read_back_and_a_damaged_file_parsed_again(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", str(tmp_path))
+    calls = []
+
+    def parse(raw):
+        calls.append(1)
+        return {"w": {"a": 1.5, "\u2265": -2.0}, "meta": {"n": [1, None, True]}}
+
+    want = parse(b"")
+    assert textcache.parsed("d", b"raw", parse) == want and len(calls) == 2
+    assert textcache.parsed("d", b"raw", parse) == want and len(calls) == 2  # read back
+    (file,) = tmp_path.glob("data-d-*.marshal")
+    file.write_bytes(file.read_bytes()[:-2])  # truncated: parsed again
+    assert textcache.parsed("d", b"raw", parse) == want and len(calls) == 3
+    assert textcache.parsed("d", b"other raw", lambda raw: {"x": 1}) == {"x": 1}  # keyed on the bytes
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", "off")
+    assert textcache.parsed("d", b"raw", parse) == want and len(calls) == 4
+
+
+def test_the_repair_weights_load_the_same_from_the_cache(monkeypatch, tmp_path):
+    import json
+
+    from criteria_nlp.pipeline.repair_model import OperatorModel
+
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", str(tmp_path))
+    path = tmp_path / "weights.json"
+    data = {
+        "format": "operator-decision/2",
+        "weights": {"form:=": 0.5, "w:age": -1},
+        "calibration": {"a": 2.0},
+    }
+    path.write_text(json.dumps(data), "utf-8")
+    fresh = OperatorModel.from_dict(data)
+    assert OperatorModel.load(path) == fresh == OperatorModel.load(path)  # parsed, then read back
+    assert len(list(tmp_path.glob("data-repair-weights-*.marshal"))) == 1
+    (file,) = tmp_path.glob("data-repair-weights-*.marshal")
+    import marshal
+
+    payload = marshal.dumps({"weights": {}})  # a foreign but intact file: parsed again
+    file.write_bytes((textcache._digest(payload) + "\n").encode() + payload)
+    assert OperatorModel.load(path) == fresh
+    path.write_text("{not json", "utf-8")
+    try:
+        OperatorModel.load(path)
+    except ValueError as exc:
+        assert "weights.json" in str(exc)
+    else:
+        raise AssertionError("a broken weights file must be a clear error")

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import re
 
+from criteria_nlp.pipeline import compiled
+
 try:  # Python 3.11+
     import re._parser as _sre_parse
 except ImportError:  # pragma: no cover - Python 3.10
@@ -67,7 +69,7 @@ class SuffixSearch:
     def __init__(self, pieces: list[str]):
         pieces = [p for p in pieces if p.strip()]  # as compile_suffix_regex does
         self.pattern = "|".join(piece + "$" for piece in pieces)
-        self._full = re.compile(self.pattern)
+        self._full = compiled.compile(self.pattern)
         chars, bounded, runs, other = [], [], [], []
         width = 1
         for piece in pieces:
@@ -92,9 +94,9 @@ class SuffixSearch:
         # come together as one class, which the regex engine tests at once.
         alts = (["(?:" + "|".join(chars) + ")$"] if chars else []) + [p + "$" for p in bounded]
         self._width = width
-        self._window = re.compile("|".join(alts)) if alts else None
-        self._runs = [re.compile(p + "$") for p in runs]
-        self._other = re.compile("|".join(p + "$" for p in other)) if other else None
+        self._window = compiled.compile("|".join(alts)) if alts else None
+        self._runs = [compiled.compile(p + "$") for p in runs]
+        self._other = compiled.compile("|".join(p + "$" for p in other)) if other else None
 
     def search(self, string: str):
         n = len(string)

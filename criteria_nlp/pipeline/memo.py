@@ -20,6 +20,18 @@ entry is a few hundred bytes that the garbage collector never walks. The memo ho
 ``max_items`` items (least recently used first out), so a run's memory stays flat however
 long the input.
 
+Adaptive storing: storing costs (every miss is pickled) and only pays when items recur. The
+memo first stores everything for a warm-up of ``warmup`` lookups (5,000 by default: on an
+input that repeats whole studies nothing can recur before the first copy has gone by), then
+decides at the end of every window of ``window`` lookups (2,000; windows are counted from
+the start, so the first decision ends the first window past the warm-up) for the next one:
+it keeps storing when the window's hit rate was at least ``min_hit_rate`` (10%), else it
+stops storing but
+keeps answering from what it holds. While it does not store it still remembers the hashes of
+the keys it missed (no pickling; at most ``max_items``), and counts a miss whose hash it has
+seen as a hit it would have had: when that rate gets back to ``min_hit_rate`` in a window, it
+stores again. A pause changes no output, only which items are read again.
+
 Only a run that asks for it uses one (``criteria-nlp annotate`` unless ``--no-memo``;
 ``CRITERIA_NLP_MEMO=off`` turns it off everywhere; ``CRITERIA_NLP_MEMO=N`` sets the size)::
 
@@ -39,6 +51,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 DEFAULT_MAX_ITEMS = 10_000  # ~1.3 KB an item pickled: ~13 MB per process at most
+DEFAULT_WARMUP = 5_000  # lookups always stored before the first decision
+DEFAULT_WINDOW = 2_000  # lookups per decision to store or not
+DEFAULT_MIN_HIT_RATE = 0.10  # below this a window's hits do not pay for pickling its misses
 ENV = "CRITERIA_NLP_MEMO"
 
 
@@ -74,14 +89,31 @@ def configured_size() -> int | None:
 class ItemMemo:
     """Per-item results of one pipeline (see the module doc). Not thread-safe: one per process."""
 
-    def __init__(self, nlp, max_items: int = DEFAULT_MAX_ITEMS):
+    def __init__(
+        self,
+        nlp,
+        max_items: int = DEFAULT_MAX_ITEMS,
+        window: int = DEFAULT_WINDOW,
+        warmup: int = DEFAULT_WARMUP,
+        min_hit_rate: float = DEFAULT_MIN_HIT_RATE,
+    ):
         if max_items < 1:
             raise ValueError("an item memo holds at least one item")
+        if window < 1:
+            raise ValueError("an item memo decides over windows of at least one lookup")
         self.nlp = nlp
         self.max_items = max_items
+        self.window = window
+        self.warmup = max(warmup, window)
+        self.min_hit_rate = min_hit_rate
         self.hits = 0
         self.misses = 0
+        self.storing = True
+        self.pauses = 0  # how many times it stopped storing
         self._entries: OrderedDict = OrderedDict()
+        self._seen: OrderedDict = OrderedDict()  # hashes of missed keys while not storing
+        self._window_lookups = 0
+        self._window_hits = 0  # real hits, plus the hits it would have had while not storing
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -89,15 +121,49 @@ class ItemMemo:
     def get(self, key) -> list | None:
         """Fresh copies of the constraints kept for ``key``, or None (a miss)."""
         entry = self._entries.get(key)
+        if self._window_lookups >= self.window:  # a window of the warm-up ended: start anew
+            self._window_lookups = self._window_hits = 0
+        self._window_lookups += 1
         if entry is None:
             self.misses += 1
+            if not self.storing:
+                self._note_unstored(key)
+            self._end_of_window()
             return None
         self._entries.move_to_end(key)
         self.hits += 1
+        self._window_hits += 1
+        self._end_of_window()
         return pickle.loads(entry)
 
+    def _note_unstored(self, key) -> None:
+        """A miss while not storing: was it seen before (a hit had it been stored)?"""
+        h = hash(key)
+        if h in self._seen:
+            self._window_hits += 1
+            self._seen.move_to_end(h)
+            return
+        self._seen[h] = None
+        if len(self._seen) > self.max_items:
+            self._seen.popitem(last=False)
+
+    def _end_of_window(self) -> None:
+        """After every ``window`` lookups: store during the next window or not."""
+        if self._window_lookups < self.window or self.lookups < self.warmup:
+            return
+        storing = self._window_hits >= self.min_hit_rate * self._window_lookups
+        if storing != self.storing:
+            self.storing = storing
+            self._seen.clear()
+            if not storing:
+                self.pauses += 1
+        self._window_lookups = self._window_hits = 0
+
     def put(self, key, constraints) -> None:
-        """Keep a copy of ``constraints`` (the caller goes on with the originals)."""
+        """Keep a copy of ``constraints`` (the caller goes on with the originals), unless the
+        memo is not storing now (see the module doc)."""
+        if not self.storing:
+            return
         self._entries[key] = pickle.dumps(list(constraints), protocol=pickle.HIGHEST_PROTOCOL)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_items:
@@ -118,6 +184,7 @@ class ItemMemo:
         return (
             f"item memo: {self.lookups:,} lookups, {100 * self.hit_rate:.1f}% hits, "
             f"{len(self):,} kept (max {self.max_items:,})"
+            + ("" if self.storing else ", not storing (hits too rare)")
         )
 
     @contextmanager

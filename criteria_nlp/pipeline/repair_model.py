@@ -64,11 +64,28 @@ class OperatorModel:
 
     @classmethod
     def load(cls, path: str | Path) -> "OperatorModel":
+        """The weights of a JSON file; parsed once, then read back from the cache folder
+        (``textcache.parsed``, keyed on the file's bytes)."""
+        from criteria_nlp.pipeline import textcache
+
         path = Path(path)
         try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError, ValueError, TypeError) as exc:
+            raw = path.read_bytes()
+            fields = textcache.parsed("repair-weights", raw, _parse_fields)
+            if set(fields) != _FIELDS:  # written by another version of this code
+                fields = _parse_fields(raw)
+            return cls(**fields)
+        except (OSError, UnicodeError, json.JSONDecodeError, ValueError, TypeError) as exc:
             raise ValueError(f"{path}: cannot read the operator-repair weights ({exc})") from exc
+
+    def fields(self) -> dict:
+        return {
+            "weights": self.weights,
+            "meta": self.meta,
+            "calibration": self.calibration,
+            "keep": self.keep,
+            "stack": self.stack,
+        }
 
     def to_dict(self) -> dict:
         return {
@@ -104,3 +121,11 @@ class OperatorModel:
         a = float(self.calibration.get("a", 1.0)) or 1.0
         b = float(self.calibration.get("b", 0.0))
         return (logit_of(probability) - b) / a
+
+
+_FIELDS = {"weights", "meta", "calibration", "keep", "stack"}
+
+
+def _parse_fields(raw: bytes) -> dict:
+    """The fields of an :class:`OperatorModel` from the bytes of its JSON file."""
+    return OperatorModel.from_dict(json.loads(raw.decode("utf-8"))).fields()
