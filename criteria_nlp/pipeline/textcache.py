@@ -46,27 +46,14 @@ def built(name: str, inputs: str, build: Callable[[], str], sources: Iterable[st
         return build()
     key = _digest(name.encode(), sys.version.encode(), inputs.encode("utf-8", "surrogatepass"), *code)
     path = folder / f"txt-{name}-{key}.txt"
-    try:
-        check, _, data = path.read_bytes().partition(b"\n")  # bytes: no newline translation
-        if check.decode("ascii") == _digest(data):
+    data = _read_checked(path)
+    if data is not None:
+        try:
             return data.decode("utf-8", "surrogatepass")
-    except (OSError, UnicodeError):
-        pass  # absent or unreadable: build it
+        except UnicodeError:
+            pass  # unreadable: build it
     text = build()
-    tmp = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".txt-", suffix=".tmp")
-        data = text.encode("utf-8", "surrogatepass")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(_digest(data).encode("ascii") + b"\n" + data)
-        os.replace(tmp, path)  # whole files only, whatever runs at the same time
-        files = sorted(folder.glob(f"txt-{name}-*.txt"), key=lambda f: f.stat().st_mtime, reverse=True)
-        for old in files[KEEP:]:
-            old.unlink(missing_ok=True)
-    except (OSError, ValueError):
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    _write_checked(path, text.encode("utf-8", "surrogatepass"), f"txt-{name}-*.txt")
     return text
 
 
@@ -81,27 +68,48 @@ def parsed(name: str, raw: bytes, parse: Callable[[bytes], dict]) -> dict:
         return parse(raw)
     key = _digest(name.encode(), sys.version.encode(), raw)
     path = folder / f"data-{name}-{key}.marshal"
-    try:
-        check, _, data = path.read_bytes().partition(b"\n")
-        if check.decode("ascii") == _digest(data):
+    data = _read_checked(path)
+    if data is not None:
+        try:
             value = marshal.loads(data)
             if isinstance(value, dict):
                 return value
-    except (OSError, UnicodeError, ValueError, EOFError, TypeError):
-        pass  # absent or unreadable: parse it
+        except (ValueError, EOFError, TypeError):
+            pass  # unreadable: parse it
     value = parse(raw)
+    try:
+        payload = marshal.dumps(value)
+    except ValueError:
+        return value  # not marshal-able: nothing to cache
+    _write_checked(path, payload, f"data-{name}-*.marshal")
+    return value
+
+
+def _read_checked(path: Path) -> bytes | None:
+    """The payload of a cache file whose first line is the hash of the rest, or None when
+    the file is absent, unreadable, damaged or foreign."""
+    try:
+        check, _, data = path.read_bytes().partition(b"\n")  # bytes: no newline translation
+        return data if check.decode("ascii") == _digest(data) else None
+    except (OSError, UnicodeError):
+        return None
+
+
+def _write_checked(path: Path, data: bytes, siblings: str) -> None:
+    """Store ``data`` at ``path`` under the hash line, atomically (whole files only, whatever
+    runs at the same time), then keep only the newest ``KEEP`` files matching ``siblings``.
+    A folder that cannot be written only costs the cache."""
+    folder = path.parent
     tmp = None
     try:
-        data = marshal.dumps(value)
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".data-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".cache-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(_digest(data).encode("ascii") + b"\n" + data)
         os.replace(tmp, path)
-        files = sorted(folder.glob(f"data-{name}-*.marshal"), key=lambda f: f.stat().st_mtime, reverse=True)
+        files = sorted(folder.glob(siblings), key=lambda f: f.stat().st_mtime, reverse=True)
         for old in files[KEEP:]:
             old.unlink(missing_ok=True)
     except (OSError, ValueError):
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-    return value
