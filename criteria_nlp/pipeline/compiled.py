@@ -188,10 +188,24 @@ def compile(pattern: str, flags: int = 0, prefilter: bool = False) -> re.Pattern
 KEEP = 16  # compiled files kept: each rule edit makes a new one, the oldest go
 
 
-def _trim(folder: Path) -> None:
-    files = sorted(folder.glob("re-*.marshal"), key=lambda f: f.stat().st_mtime, reverse=True)
-    for old in files[KEEP:]:
-        old.unlink(missing_ok=True)
+def store(path: Path, data: bytes, siblings: str, keep: int) -> None:
+    """Write ``data`` to ``path`` atomically (whole files only, whatever runs at the same
+    time), then keep only the newest ``keep`` files of its folder matching ``siblings``.
+    A folder that cannot be written only costs the cache."""
+    folder = path.parent
+    tmp = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".cache-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        files = sorted(folder.glob(siblings), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in files[keep:]:
+            old.unlink(missing_ok=True)
+    except (OSError, ValueError):
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def _fresh(pattern: str, flags: int, prefilter: bool) -> tuple[re.Pattern, tuple | None]:
@@ -216,15 +230,9 @@ def _cached(pattern: str, flags: int, folder: Path, prefilter: bool = False) -> 
     compiled, program = _fresh(pattern, flags, prefilter)
     if program is None:
         return compiled
-    tmp = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".re-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(marshal.dumps(program if prefilter else program[1]))
-        os.replace(tmp, path)  # whole files only, whatever runs at the same time
-        _trim(folder)
-    except (OSError, ValueError):
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+        data = marshal.dumps(program if prefilter else program[1])
+    except ValueError:
+        return compiled  # not marshal-able: nothing to cache
+    store(path, data, "re-*.marshal", KEEP)
     return compiled

@@ -19,11 +19,10 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from criteria_nlp.pipeline.compiled import cache_dir
+from criteria_nlp.pipeline.compiled import cache_dir, store
 
 KEEP = 8  # files kept per name: each lexicon edit makes a new one, the oldest go
 
@@ -96,20 +95,5 @@ def _read_checked(path: Path) -> bytes | None:
 
 
 def _write_checked(path: Path, data: bytes, siblings: str) -> None:
-    """Store ``data`` at ``path`` under the hash line, atomically (whole files only, whatever
-    runs at the same time), then keep only the newest ``KEEP`` files matching ``siblings``.
-    A folder that cannot be written only costs the cache."""
-    folder = path.parent
-    tmp = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".cache-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(_digest(data).encode("ascii") + b"\n" + data)
-        os.replace(tmp, path)
-        files = sorted(folder.glob(siblings), key=lambda f: f.stat().st_mtime, reverse=True)
-        for old in files[KEEP:]:
-            old.unlink(missing_ok=True)
-    except (OSError, ValueError):
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    """Store ``data`` at ``path`` under the hash line (see :func:`compiled.store`)."""
+    store(path, _digest(data).encode("ascii") + b"\n" + data, siblings, KEEP)
