@@ -235,3 +235,68 @@ def test_a_pause_changes_no_output():
         runs = [[extract_items(nlp, items[i : i + 2]) for i in range(0, len(items), 2)] for _ in range(3)]
     assert memo.pauses >= 1 and memo.hits > 0
     assert all(run == plain for run in runs)
+
+
+# --------------------------------------------------------------- shared between workers
+
+
+def test_entries_one_memo_stored_answer_another():
+    nlp = criteria_nlp._default_nlp()
+    items = [Item(kind="inclusion", label=None, text=t, start=0, end=len(t))
+             for t in ("Hemoglobin >= 9 g/dL", "Weight = 50 kg")]
+    reader, taker = ItemMemo(nlp), ItemMemo(nlp)
+    reader.collect_fresh()
+    with reader.active():
+        read = extract_items(nlp, items)
+    fresh = reader.take_fresh()
+    assert [key[0] for key, _ in fresh] == [it.text for it in items] and reader.take_fresh() == []
+    assert taker.absorb(fresh) == 2 and taker.absorb(fresh) == 0  # what it holds is not taken twice
+    with taker.active():
+        assert extract_items(nlp, items) == read
+    assert taker.counts() == (2, 0)  # taken in, not read
+    paused = ItemMemo(nlp)
+    paused.storing = False
+    assert paused.absorb(fresh) == 0 and len(paused) == 0
+
+
+def test_a_worker_takes_in_what_another_worker_read(tmp_path):
+    """The worker side of ``annotate -j N`` in this process: the first "worker" hands back
+    its entries with its results; a fresh worker given them reads nothing again."""
+    from criteria_nlp.batch.inputs import expand_inputs, iter_raw_records
+    from criteria_nlp.batch.shared_memo import SharedChunk, SharedMemoLog
+    from criteria_nlp.batch.work import init_worker, share_pipeline, work_chunk
+
+    src = tmp_path / "studies.jsonl"
+    src.write_text("".join(json.dumps(s) + "\n" for s in STUDIES[:2]), encoding="utf-8")
+    chunk = list(iter_raw_records(expand_inputs([str(src)])))
+    log = SharedMemoLog(workers=2)
+    share_pipeline(criteria_nlp._default_nlp())
+    try:
+        init_worker(None, True, True, True)
+        first = work_chunk(chunk, log.outgoing())
+        assert isinstance(first, SharedChunk) and first.fresh
+        assert sum(r.memo[1] for r in first.results) == len(first.fresh)
+        log.incoming(first)
+        init_worker(None, True, True, True)  # another worker: an empty memo of its own
+        second = work_chunk(chunk, log.outgoing())
+        assert sum(r.memo[1] for r in second.results) == 0  # every item taken in, none read
+        assert [r.line for r in second.results] == [r.line for r in first.results]
+        assert second.fresh == [] and second.applied == len(first.fresh)
+    finally:
+        init_worker(None, True, False)
+        share_pipeline(None)
+
+
+def test_the_log_keeps_only_what_some_worker_lacks():
+    from criteria_nlp.batch.shared_memo import SharedChunk, SharedMemoLog
+
+    log = SharedMemoLog(workers=2)
+    assert log.outgoing() == (0, [])
+    log.incoming(SharedChunk([], [("a", b"1"), ("b", b"2")], worker=11, applied=0))
+    assert log.outgoing() == (0, [("a", b"1"), ("b", b"2")])  # worker 22 has not reported
+    log.incoming(SharedChunk([], [("c", b"3")], worker=22, applied=2))
+    assert log.outgoing() == (0, [("a", b"1"), ("b", b"2"), ("c", b"3")])  # 11 stands at 0
+    log.incoming(SharedChunk([], [], worker=11, applied=3))
+    assert log.outgoing() == (2, [("c", b"3")]) and len(log) == 1  # both have a and b
+    log.new_workers()  # a restarted pool: its workers hold nothing, what is kept is sent
+    assert log.outgoing() == (2, [("c", b"3")])

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from criteria_nlp.batch.inputs import InputFile, expand_inputs, iter_raw_records
+from criteria_nlp.batch.shared_memo import SharedMemoLog
 from criteria_nlp.batch.table import WRITERS, ParquetUnavailable, check_parquet_available
 from criteria_nlp.batch.work import Counts, Result, init_worker, share_pipeline, structure_result, work_chunk
 from criteria_nlp.batch.writer import JsonlWriter, ResumeError, run_fingerprint
@@ -172,8 +173,18 @@ def _results_pool(
     else:
         context = multiprocessing.get_context("spawn")
 
+    # Workers share their memo entries (an item one has read, the other does not read again).
+    log = SharedMemoLog(workers) if memo else None
+
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(model, repair, memo))
+        if log is not None:
+            log.new_workers()
+        return ProcessPoolExecutor(
+            workers, mp_context=context, initializer=init_worker, initargs=(model, repair, memo, log is not None)
+        )
+
+    def submit(chunk: list) -> Future:
+        return pool.submit(work_chunk, chunk, log.outgoing() if log is not None else None)
 
     pool: ProcessPoolExecutor | None = new_pool()
     restarts = 0
@@ -185,7 +196,7 @@ def _results_pool(
                 chunk = next(chunks, None)
                 if chunk is None:
                     break
-                inflight.append((chunk, pool.submit(work_chunk, chunk) if pool is not None else None))
+                inflight.append((chunk, submit(chunk) if pool is not None else None))
             if not inflight:
                 return
             chunk, future = inflight.popleft()
@@ -194,6 +205,8 @@ def _results_pool(
                 continue
             try:
                 results = future.result()
+                if log is not None:
+                    results = log.incoming(results)
             except BrokenProcessPool:
                 # A worker died (out of memory, a crash in native code). Redo the chunks it took
                 # down here in this process, so that no record is lost, then start a fresh pool.

@@ -6,6 +6,7 @@ rule objects, and a string is all the writer needs anyway.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from criteria_nlp.readers.base import RawRecord, RecordError
@@ -88,10 +89,11 @@ def warm_up(nlp) -> None:
         _detector()
 
 
-def init_worker(model: str | None, repair: bool, memo: bool = True) -> None:
+def init_worker(model: str | None, repair: bool, memo: bool = True, share: bool = False) -> None:
     """Load the pipeline once per worker process (unless inherited through fork); each
-    worker keeps its own item memo (``memo`` False: none)."""
-    global _WORKER_NLP, _WORKER_REPAIR, _WORKER_MEMO
+    worker keeps its own item memo (``memo`` False: none), and with ``share`` hands its new
+    entries back to the parent for the other workers (``criteria_nlp.batch.shared_memo``)."""
+    global _WORKER_NLP, _WORKER_REPAIR, _WORKER_MEMO, _WORKER_APPLIED
     if _WORKER_NLP is None:
         from criteria_nlp import load
 
@@ -100,7 +102,28 @@ def init_worker(model: str | None, repair: bool, memo: bool = True) -> None:
     from criteria_nlp.pipeline.memo import new_memo
 
     _WORKER_MEMO = new_memo(_WORKER_NLP, memo)
+    _WORKER_APPLIED = 0
+    if share and _WORKER_MEMO is not None:
+        _WORKER_MEMO.collect_fresh()
 
 
-def work_chunk(chunk: list[tuple[int, RawRecord | RecordError]]) -> list[Result]:
-    return [structure_result(index, raw, _WORKER_NLP, _WORKER_REPAIR, _WORKER_MEMO) for index, raw in chunk]
+_WORKER_APPLIED = 0  # position in the parent's log of shared entries taken in so far
+
+
+def work_chunk(chunk: list[tuple[int, RawRecord | RecordError]], shared: tuple[int, list] | None = None):
+    """The Results of the chunk's records; with ``shared`` (log position, entries of the
+    other workers' memos), a :class:`~criteria_nlp.batch.shared_memo.SharedChunk`."""
+    global _WORKER_APPLIED
+    memo = _WORKER_MEMO
+    if shared is not None:
+        start, entries = shared
+        if memo is not None:
+            memo.absorb(entries[max(0, _WORKER_APPLIED - start) :])
+        _WORKER_APPLIED = max(_WORKER_APPLIED, start + len(entries))
+    results = [structure_result(index, raw, _WORKER_NLP, _WORKER_REPAIR, memo) for index, raw in chunk]
+    if shared is None:
+        return results
+    from criteria_nlp.batch.shared_memo import SharedChunk
+
+    fresh = memo.take_fresh() if memo is not None else []
+    return SharedChunk(results, fresh, os.getpid(), _WORKER_APPLIED)

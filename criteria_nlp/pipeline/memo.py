@@ -114,6 +114,7 @@ class ItemMemo:
         self._seen: OrderedDict = OrderedDict()  # hashes of missed keys while not storing
         self._window_lookups = 0
         self._window_hits = 0  # real hits, plus the hits it would have had while not storing
+        self._fresh: list | None = None  # what put() stored since take_fresh(), when shared
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -164,10 +165,43 @@ class ItemMemo:
         memo is not storing now (see the module doc)."""
         if not self.storing:
             return
-        self._entries[key] = pickle.dumps(list(constraints), protocol=pickle.HIGHEST_PROTOCOL)
+        blob = pickle.dumps(list(constraints), protocol=pickle.HIGHEST_PROTOCOL)
+        self._entries[key] = blob
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_items:
             self._entries.popitem(last=False)
+        if self._fresh is not None:
+            self._fresh.append((key, blob))
+
+    # Sharing between worker processes (criteria_nlp.batch.shared_memo): each worker's memo
+    # hands over what it stored, and takes in what the others stored, so that an item one
+    # worker has read is not read again by the other.
+
+    def collect_fresh(self) -> None:
+        """From now on keep what :meth:`put` stores for :meth:`take_fresh`."""
+        self._fresh = []
+
+    def take_fresh(self) -> list[tuple]:
+        """The (key, pickled constraints) entries stored since the last call."""
+        if self._fresh is None:
+            return []
+        fresh, self._fresh = self._fresh, []
+        return fresh
+
+    def absorb(self, entries) -> int:
+        """Keep ``entries`` (as :meth:`take_fresh` of another memo of the same pipeline gave
+        them) that this memo lacks; they count as neither hits nor misses. Nothing while the
+        memo is not storing. Returns how many were new."""
+        if not self.storing:
+            return 0
+        new = 0
+        for key, blob in entries:
+            if key not in self._entries:
+                self._entries[key] = blob
+                new += 1
+        while len(self._entries) > self.max_items:
+            self._entries.popitem(last=False)
+        return new
 
     @property
     def lookups(self) -> int:

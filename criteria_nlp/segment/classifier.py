@@ -96,13 +96,29 @@ def features(text: str, first_words: bool | None = None) -> list[str]:
     if (FIRST_WORDS if first_words is None else first_words) and words:
         out += ["f:" + words[0]] + (["f2:" + words[0] + " " + words[1]] if len(words) > 1 else [])
     out += ["b:" + a + " " + b for a, b in zip(words, words[1:], strict=False)]
-    lo, hi = CHAR_N
     for token in low.split():
-        padded = f" {token} "
-        size = len(padded)
-        for n in range(lo, min(hi, size) + 1):
-            out += ["c:" + padded[i : i + n] for i in range(size - n + 1)]
+        grams = _GRAMS.get(token)
+        out += grams if grams is not None else _char_grams(token)
     return out
+
+
+# The character n-grams of each token seen, kept: words recur from item to item, and making
+# the n-gram strings was a third of the classifier's time. Bounded so that a stream of
+# distinct tokens (numbers, codes) cannot grow it without end.
+_GRAMS: dict[str, list[str]] = {}
+_GRAMS_MAX = 100_000
+
+
+def _char_grams(token: str) -> list[str]:
+    padded = f" {token} "
+    size = len(padded)
+    lo, hi = CHAR_N
+    grams: list[str] = []
+    for n in range(lo, min(hi, size) + 1):
+        grams += ["c:" + padded[i : i + n] for i in range(size - n + 1)]
+    if len(_GRAMS) < _GRAMS_MAX:
+        _GRAMS[token] = grams
+    return grams
 
 
 def word_features(text: str) -> list[str]:
@@ -157,9 +173,15 @@ class LinearTfidf:
     def logit(self, feats: Sequence[str]) -> float:
         norm2 = 0.0
         dot = 0.0
+        get = self.weights.get
         for feat, count in Counter(feats).items():
-            entry = self.weights.get(feat)
+            entry = get(feat)
             if entry is None:
+                continue
+            if count == 1:  # nearly always; the same sums as below, without the log
+                idf = entry[0]
+                norm2 += idf * idf
+                dot += idf * entry[1]
                 continue
             x = (1.0 + math.log(count)) * entry[0]  # sublinear tf * idf
             norm2 += x * x
