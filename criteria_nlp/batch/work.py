@@ -75,8 +75,9 @@ def share_pipeline(nlp) -> None:
 
 def warm_up(nlp) -> None:
     """Build now what the pipeline otherwise builds on first need (medspaCy's ConText, the
-    repair's alias patterns, scispaCy's abbreviation tokenizer): done once in the parent,
-    forked workers inherit it instead of each building its own."""
+    repair's alias patterns, scispaCy's abbreviation tokenizer, the inclusion/exclusion
+    classifier): done once in the parent, forked workers inherit it instead of each
+    building its own."""
     if "criteria_constraints" in nlp.pipe_names:
         getattr(nlp.get_pipe("criteria_constraints"), "context", None)
     if "criteria_repair" in nlp.pipe_names:
@@ -87,6 +88,9 @@ def warm_up(nlp) -> None:
         from criteria_nlp.abbreviations import _detector
 
         _detector()
+    from criteria_nlp.segment.classifier import default_model  # for lists without headers
+
+    default_model()
 
 
 def init_worker(model: str | None, repair: bool, memo: bool = True, share: bool = False) -> None:

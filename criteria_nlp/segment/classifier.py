@@ -23,7 +23,6 @@ import json
 import math
 import os
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from criteria_nlp.evaluation.split import VALIDATION_PERCENT, cv_fold, is_validation_trial
 from criteria_nlp.segment.decision import Decision, decide, switch_scores
+from criteria_nlp.segment.tfidf import GramIds, LinearTfidf
 
 MODEL_FILE = "model.json"
 FORMAT = "criteria-nlp/inc-exc-linear/5"
@@ -97,28 +97,31 @@ def features(text: str, first_words: bool | None = None) -> list[str]:
         out += ["f:" + words[0]] + (["f2:" + words[0] + " " + words[1]] if len(words) > 1 else [])
     out += ["b:" + a + " " + b for a, b in zip(words, words[1:], strict=False)]
     for token in low.split():
-        grams = _GRAMS.get(token)
-        out += grams if grams is not None else _char_grams(token)
+        out += char_grams(token)
     return out
 
 
-# The character n-grams of each token seen, kept: words recur from item to item, and making
-# the n-gram strings was a third of the classifier's time. Bounded so that a stream of
-# distinct tokens (numbers, codes) cannot grow it without end.
-_GRAMS: dict[str, list[str]] = {}
-_GRAMS_MAX = 100_000
-
-
-def _char_grams(token: str) -> list[str]:
+def char_grams(token: str) -> list[str]:
+    """The character n-gram features of one whitespace-separated token."""
     padded = f" {token} "
     size = len(padded)
     lo, hi = CHAR_N
     grams: list[str] = []
     for n in range(lo, min(hi, size) + 1):
         grams += ["c:" + padded[i : i + n] for i in range(size - n + 1)]
-    if len(_GRAMS) < _GRAMS_MAX:
-        _GRAMS[token] = grams
     return grams
+
+
+def _word_parts(text: str, first_words: bool) -> tuple[list[str], list[str]]:
+    """The word, first-word and bigram features of ``features`` (in its order), and the tokens
+    whose character n-grams follow them."""
+    low = text.lower()
+    words = _WORD.findall(low)
+    out = ["w:" + w for w in words]
+    if first_words and words:
+        out += ["f:" + words[0]] + (["f2:" + words[0] + " " + words[1]] if len(words) > 1 else [])
+    out += ["b:" + a + " " + b for a, b in zip(words, words[1:], strict=False)]
+    return out, low.split()
 
 
 def word_features(text: str) -> list[str]:
@@ -163,32 +166,6 @@ class SwitchPrior:
                 + lg(k + a) + lg(n - k + b) - lg(n + a + b) - (lg(a) + lg(b) - lg(a + b)))
 
 
-@dataclass
-class LinearTfidf:
-    """A logistic model over an L2-normalised sublinear TF-IDF vector: feature -> (idf, weight)."""
-
-    weights: dict[str, tuple[float, float]]
-    intercept: float
-
-    def logit(self, feats: Sequence[str]) -> float:
-        norm2 = 0.0
-        dot = 0.0
-        get = self.weights.get
-        for feat, count in Counter(feats).items():
-            entry = get(feat)
-            if entry is None:
-                continue
-            if count == 1:  # nearly always; the same sums as below, without the log
-                idf = entry[0]
-                norm2 += idf * idf
-                dot += idf * entry[1]
-                continue
-            x = (1.0 + math.log(count)) * entry[0]  # sublinear tf * idf
-            norm2 += x * x
-            dot += x * entry[1]
-        return self.intercept + (dot / math.sqrt(norm2) if norm2 > 0 else 0.0)
-
-
 def _sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -209,21 +186,42 @@ class IncExcModel:
     decision: Decision | None = None  # None: the best switch point, min_inclusion items first
     first_words: bool = False  # the item features include the first word(s)
     _item: LinearTfidf = field(init=False, repr=False)
+    _gram_ids: GramIds = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._item = LinearTfidf(self.weights, self.intercept)  # built once, not per item
+        self._gram_ids = GramIds(self._item, char_grams)
 
     def p_exclusion(self, text: str) -> float:
-        """Probability that ``text`` is an exclusion criterion."""
-        return _sigmoid(self._item.logit(features(text, self.first_words)))
+        """Probability that ``text`` is an exclusion criterion (``features`` scored by number:
+        see :mod:`criteria_nlp.segment.tfidf`)."""
+        feats, tokens = _word_parts(text, self.first_words)
+        ids = self._item.ids(feats)
+        gram_ids = self._gram_ids
+        for token in tokens:
+            ids += gram_ids(token)
+        return _sigmoid(self._item.logit_ids(ids))
 
     def boundary_logits(self, texts: Sequence[str]) -> list[float] | None:
         """The boundary model's logit of each switch point k = 0..n of the list ``texts``
-        (k = index of the first exclusion item); None when the model has no boundary part."""
-        if self.boundary is None:
+        (k = index of the first exclusion item); None when the model has no boundary part.
+        Each item's features are numbered once as the item before (``L:``) and after (``R:``)
+        a switch point: the features of ``boundary_features`` in the same order."""
+        model = self.boundary
+        if model is None:
             return None
         items = [word_features(t) for t in texts]
-        return [self.boundary.logit(boundary_features(items, k, self.position_bins)) for k in range(len(items) + 1)]
+        n = len(items)
+        left = [model.ids(["L:" + f for f in feats]) for feats in items]
+        right = [model.ids(["R:" + f for f in feats]) for feats in items]
+        start, end = model.ids(["L:<start>"]), model.ids(["R:<end>"])
+        out = []
+        for k in range(n + 1):
+            ids = (left[k - 1] if k > 0 else start) + (right[k] if k < n else end)
+            place = "P:start" if k == 0 else "P:end" if k == n else f"P:{self.position_bins * k // n}"
+            ids += model.ids([place])
+            out.append(model.logit_ids(ids))
+        return out
 
     def boundary_scores(self, texts: Sequence[str]) -> list[float] | None:
         """``boundary.weight`` times ``boundary_logits``: what ``switch_point`` adds to each k."""
