@@ -43,6 +43,7 @@ TRACES_KEY = "criteria_nlp.lost_sign_traces"
 # Real signs that survive in a record: a record that writes any of them lost none outright.
 # (typed two-character signs too: a record that types ">=" did not lose its "≥" to ASCII)
 _REAL_SIGNS = re.compile(r"[≥≤⩾⩽≧≦]|(?<![<>=])(?:>=|<=|=>|=<|>/=|</=)")
+_SIGN_CHARACTER = re.compile(r"[=≥≤⩾⩽≧≦]")  # in every match of _REAL_SIGNS
 _SIGN_CHAR = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 # What may follow a sign form: an '=' of a typed '>=' ("&gt;=18"), spaces, then a number.
 _NUMBER_AHEAD = r"(?=(?:/?=)?[ \t]{0,2}[-−+]?\.?\d)"
@@ -184,8 +185,13 @@ def profile(texts, traces=None) -> Profile:
     """The sign habits of a record from the texts of its items (``traces``: the trace
     offsets of each item when the segmenter collapsed its spaces, see :func:`item_traces`)."""
     p = Profile()
+    texts = texts if isinstance(texts, list) else list(texts)
+    # One scan of all items for the real signs: no sign spans the line break between two
+    # items, and every ASCII sign holds an "=" (a cheap test for the many texts without any).
+    joined = "\n".join(texts)
+    if _SIGN_CHARACTER.search(joined) is not None:
+        p.real_signs = len(_REAL_SIGNS.findall(joined))
     for n, text in enumerate(texts):
-        p.real_signs += len(_REAL_SIGNS.findall(text))
         if "*" in text:
             p.star_numbers += len(_STAR.findall(text))
             p.star_footnotes += len(_STAR_FOOTNOTE.findall(text))
