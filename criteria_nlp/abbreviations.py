@@ -82,6 +82,36 @@ def _pairs(doc, opens_at: set[int] | None = None) -> list[tuple[int, int, int]]:
     return matches
 
 
+class _Brackets:
+    """The "(" and ")" tokens of a doc, found once: the pairs of each short form's brackets
+    are then read from them alone (a scan of every token per short form was quadratic)."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.open_token: dict[int, int] = {}  # character offset of a "(" token -> its index
+        self.closes: list[int] = []  # indices of the ")" tokens
+        for j, token in enumerate(doc):
+            orth = token.text
+            if orth == "(":
+                self.open_token[token.idx] = j
+            elif orth == ")":
+                self.closes.append(j)
+
+    def pairs(self, opens_at) -> list[tuple[int, int, int]]:
+        """``_pairs(doc, set(opens_at))``: the same matches in the same order."""
+        found: list[tuple[int, int]] = []
+        closes = self.closes
+        for offset in opens_at:
+            i = self.open_token.get(offset)
+            if i is None:
+                continue
+            # a ")" at most 8 tokens on, with at least one token between
+            for j in closes[bisect_left(closes, i + 2) : bisect_right(closes, i + 9)]:
+                found.append((j, i))
+        found.sort(key=lambda m: (m[0], -m[1]))  # by ")", the later "(" first
+        return [(0, i + 1, j) for j, i in found]
+
+
 def _candidates(doc, matches) -> list[tuple[int, int, str, str | None]]:
     """(offset of the ")", -offset of the "(", short form, long form or None) per candidate."""
     from scispacy.abbreviation import filter_matches, find_abbreviation
@@ -123,62 +153,113 @@ def _whole(text: str, shorts: set[str]) -> dict[str, str]:
     return {s: accepted[s] for s in shorts if s in accepted}
 
 
-def _near(text: str, short: str, runs: list[re.Match] | None):
-    """The detector's long form for ``short`` from the text around the brackets that can
-    define it only; _UNSURE when that does not settle it."""
+class _Runs:
+    """The whitespace-separated runs of a text, found once for all the short forms asked."""
+
+    def __init__(self, text: str):
+        self.runs = list(_RUN.finditer(text))
+        self.starts = [r.start() for r in self.runs]
+        self.has_long = any(r.end() - r.start() > MAX_RUN for r in self.runs)
+
+
+class _BracketIndex:
+    """Where each "(" of a text stands, found once for all the short forms asked: what its
+    innermost pair holds (spaces removed), and the last non-space characters before it."""
+
+    TAIL = 24  # characters kept before each "(": a longer short form is looked for by regex
+
+    def __init__(self, text: str):
+        self.text = text
+        self.inside: dict[str, list[int]] = {}
+        for m in _IN_PARENS.finditer(text):
+            self.inside.setdefault(_squash(m.group(1)), []).append(m.start())
+        self.tails: list[tuple[str, int]] = []
+        pos = text.find("(")
+        while pos != -1:
+            chars, k = [], pos - 1
+            while k >= 0 and len(chars) < self.TAIL:
+                if not text[k].isspace():
+                    chars.append(text[k])
+                k -= 1
+            self.tails.append(("".join(reversed(chars)), pos))
+            pos = text.find("(", pos + 1)
+        self._by_length: dict[int, dict[str, list[int]]] = {}
+
+    def opens(self, short: str) -> set[int]:
+        """The offsets of every "(" right after ``short`` or right before it with only the
+        short form inside, spaces anywhere between (the regexes of ``_opens_by_regex``)."""
+        squashed = _squash(short)
+        if not squashed or len(squashed) > self.TAIL or "(" in squashed or ")" in squashed:
+            return _opens_by_regex(self.text, short)
+        found = set(self.inside.get(squashed, ()))
+        by_tail = self._by_length.get(len(squashed))
+        if by_tail is None:
+            n = len(squashed)
+            by_tail = self._by_length[n] = {}
+            for tail, pos in self.tails:
+                if len(tail) >= n:
+                    by_tail.setdefault(tail[-n:], []).append(pos)
+        found.update(by_tail.get(squashed, ()))
+        return found
+
+
+def _opens_by_regex(text: str, short: str) -> set[int]:
     flex = r"\s*".join(re.escape(ch) for ch in short if not ch.isspace())
     if not flex:
-        return None, runs
-    # Every candidate whose short form is ``short`` up to spaces has its "(" here: right
-    # after the short form, or right before it with only the short form inside.
+        return set()
     opens = {m.start() for m in re.finditer(rf"(?=\(\s*{flex}\s*\))", text)}
     opens |= {m.end(1) - 1 for m in re.finditer(rf"(?=({flex}\s*\())", text)}
+    return opens
+
+
+def _opens(text: str, short: str, runs: _Runs | None, index: _BracketIndex) -> tuple[set[int], _Runs | None]:
+    """Offsets of the "(" that can define ``short``, and the text's runs once needed."""
+    # Every candidate whose short form is ``short`` up to spaces has its "(" here: right
+    # after the short form, or right before it with only the short form inside.
+    opens = index.opens(short)
     if not opens:
-        return None, runs
+        return opens, runs
     if runs is None:
-        runs = list(_RUN.finditer(text))
-    starts = [r.start() for r in runs]
-    if any(r.end() - r.start() > MAX_RUN for r in runs):
+        runs = _Runs(text)
+    if runs.has_long:
         # no definition is read inside a run of more than MAX_RUN characters without a space:
         # no real criterion holds one, and each short form would tokenize all of it again
-        run_of = [runs[bisect_right(starts, p) - 1] for p in opens]  # a "(" is in a run
+        run_of = [runs.runs[bisect_right(runs.starts, p) - 1] for p in opens]  # a "(" is in a run
         opens = {p for p, r in zip(opens, run_of, strict=True) if r.end() - r.start() <= MAX_RUN}
-        if not opens:
-            return None, runs
+    return opens, runs
+
+
+def _segments(opens: list[int], runs: _Runs, size: int) -> list[list[int]]:
+    """The stretches of text around the sorted ``opens`` that a candidate can reach, merged."""
+    starts = runs.starts
     segments: list[list[int]] = []
-    for pos in sorted(opens):
+    for pos in opens:
         k = bisect_right(starts, pos) - 1
         lo = 0 if k - _RUNS_BEFORE <= 0 else starts[k - _RUNS_BEFORE]
-        hi = len(text) if k + _RUNS_AFTER >= len(runs) - 1 else runs[k + _RUNS_AFTER].end()
+        hi = size if k + _RUNS_AFTER >= len(starts) - 1 else runs.runs[k + _RUNS_AFTER].end()
         if segments and lo <= segments[-1][1]:
             segments[-1][1] = max(segments[-1][1], hi)
         else:
             segments.append([lo, hi])
-    found = []
-    make_doc = _detector().make_doc
-    ordered = sorted(opens)  # each segment takes its own "(" by bisection, not by a scan of all
-    for lo, hi in segments:
-        # cut at whitespace: the tokens between are the whole text's tokens (spaCy splits
-        # at whitespace first); a segment not at the text start has >= 34 tokens before
-        # any of its "(", so the detector's start-of-text checks cannot apply there
-        doc = make_doc(text[lo:hi])
-        inside = {p - lo for p in ordered[bisect_left(ordered, lo) : bisect_left(ordered, hi)]}
-        for end, neg_start, s, long in _candidates(doc, _pairs(doc, inside)):
-            found.append((end + lo, neg_start - lo, s, long))
-    found.sort(key=lambda c: (c[0], c[1]))
+    return segments
+
+
+def _settle(text: str, short: str, found: list[tuple[int, int, str, str | None]]):
+    """The detector's long form for ``short`` from the candidates of its own brackets (in
+    the detector's order); _UNSURE when they do not settle it."""
     accepted: dict[str, str] = {}
     for _, _, s, long in found:
         if long is None:
             continue
         first = text.find(long)
         if text.find(long, first + 1) != -1:
-            return _UNSURE, runs  # another candidate elsewhere may have taken this long form first
+            return _UNSURE  # another candidate elsewhere may have taken this long form first
         if s not in accepted:
             accepted[s] = long
     target = _squash(short)
     if any(s != short and _squash(s) == target for s in accepted):
-        return _UNSURE, runs
-    return accepted.get(short), runs
+        return _UNSURE
+    return accepted.get(short)
 
 
 def define(text: str, shorts: set[str]) -> dict[str, str]:
@@ -196,10 +277,33 @@ def define(text: str, shorts: set[str]) -> dict[str, str]:
     whole text is read as the detector does."""
     if not shorts or not _DEFINITION_HINT.search(text):
         return {}
-    out: dict[str, str] = {}
     runs = None
+    index = _BracketIndex(text)
+    asked: dict[str, list[int]] = {}
     for short in shorts:
-        long, runs = _near(text, short, runs)
+        opens, runs = _opens(text, short, runs, index)
+        if opens:
+            asked[short] = sorted(opens)
+    if not asked or runs is None:
+        return {}
+    # Each stretch around any asked short form's brackets is tokenized once for all of them
+    # (cut at whitespace: its tokens are the whole text's tokens, as spaCy splits at
+    # whitespace first; a stretch not at the text start has >= 34 tokens before any of its
+    # "(", so the detector's start-of-text checks cannot apply there).
+    every = sorted({p for opens in asked.values() for p in opens})
+    make_doc = _detector().make_doc
+    docs = [(lo, hi, _Brackets(make_doc(text[lo:hi]))) for lo, hi in _segments(every, runs, len(text))]
+    lows = [lo for lo, _, _ in docs]
+    out: dict[str, str] = {}
+    for short, opens in asked.items():
+        found = []
+        for k in sorted({bisect_right(lows, p) - 1 for p in opens}):
+            lo, hi, brackets = docs[k]
+            inside = [p - lo for p in opens[bisect_left(opens, lo) : bisect_left(opens, hi)]]
+            for end, neg_start, s, long in _candidates(brackets.doc, brackets.pairs(inside)):
+                found.append((end + lo, neg_start - lo, s, long))
+        found.sort(key=lambda c: (c[0], c[1]))
+        long = _settle(text, short, found)
         if long is _UNSURE:
             return _whole(text, shorts)
         if long is not None:

@@ -114,18 +114,29 @@ def structure_raw(raw: RawRecord | RecordError, nlp: Language | None, repair: bo
             record.warnings.append(NO_CRITERIA_WARNING)
         return record
     found: list[list[Constraint]]
+    cut_at = record_cap = None
     if nlp is None:
         found = [[] for _ in items]
     else:
-        from criteria_nlp.pipeline import extract_items
+        from criteria_nlp import pipeline
 
-        found = extract_items(nlp, [it for it, _ in items], population=raw.population, repair=repair)
+        record_cap = pipeline.MAX_RECORD_CONSTRAINTS
+        found = pipeline.extract_items(
+            nlp, [it for it, _ in items], population=raw.population, repair=repair, max_record_constraints=record_cap
+        )
+        cut_at = found.cut_at
     counters = {"inclusion": 0, "exclusion": 0}
     cap = _constraint_cap(nlp)
-    for (item, ct), constraints in zip(items, found, strict=True):
+    for n, ((item, ct), constraints) in enumerate(zip(items, found, strict=True)):
         counters[item.kind] += 1
         criterion = _criterion(item, counters[item.kind], ct, constraints)
         record.criteria.append(criterion)
+        if n == cut_at:
+            record.warnings.append(
+                f"only the first {record_cap:,} comparisons of the record were read: "
+                f"{criterion.id} and the {len(items) - n - 1:,} items after it were not read "
+                "(a record that holds more is not one trial's criteria)"
+            )
         if cap is not None and len(constraints) >= cap:
             record.warnings.append(
                 f"{criterion.id}: only the first {cap} comparisons were read "

@@ -53,6 +53,39 @@ def test_define_answers_as_the_detector_on_long_texts(text):
         assert define(text, asked) == {s: whole[s] for s in asked if s in whole}
 
 
+_PIECES = [
+    "alanine aminotransferase (ALT)", "aspartate aminotransferase (AST)", "ALT", "AST", "(ALT)",
+    "platelet count (PLT)", "platelets", "(PLT)", "estimated glomerular filtration rate (eGFR)",
+    "eGFR", "( eGFR )", "body mass index (BMI)", "BMI (kg/m2)", "(see table 2)", "ULN", ">=",
+    "<= 2.5 x", "100", "and", "or", "within", "(", ")", "total bilirubin (TBIL)", "TBIL", "(TB)",
+]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_define_answers_as_the_detector_on_random_texts(seed):
+    """Many short forms asked at once over texts long enough to be read in several stretches:
+    the stretches of different short forms overlap and are tokenized once for all."""
+    rng = random.Random(seed)
+    words = [rng.choice(_PIECES) if rng.random() < 0.4 else f"w{rng.randrange(50)}" for _ in range(rng.randrange(40, 400))]
+    text = " ".join(words)
+    whole = find_abbreviations(text)
+    every = {"ALT", "AST", "PLT", "eGFR", "BMI", "TBIL", "TB", "XYZ"}
+    for asked in (every, {"ALT"}, {"eGFR", "TB"}, set(rng.sample(sorted(every), 3))):
+        assert define(text, asked) == {s: whole[s] for s in asked if s in whole}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_bracket_index_finds_what_the_regexes_find(seed):
+    from criteria_nlp.abbreviations import _BracketIndex, _opens_by_regex
+
+    rng = random.Random(seed)
+    alphabet = ["(", ")", " ", "  ", "\n", "A", "L", "T", "e", "G", "F", "R", "1", "-", "/", "x"]
+    text = "".join(rng.choice(alphabet) for _ in range(3000))
+    index = _BracketIndex(text)
+    for short in ("ALT", "A L T", "eGFR", "T", "1-x", "AL(T", "GFR)", "x" * 30, " ", "LTx/1"):
+        assert index.opens(short) == _opens_by_regex(text, short), short
+
+
 def test_define_finds_a_definition_and_ignores_what_was_not_asked():
     text = "Eastern Cooperative Oncology Group (ECOG) status; body mass index (BMI) > 30"
     assert define(text, {"BMI"}) == {"BMI": "body mass index"}

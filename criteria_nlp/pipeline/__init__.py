@@ -26,6 +26,10 @@ BATCH_SIZE = 256
 # spaCy refuses texts over 1,000,000 characters (a guard for its parser and NER, which this
 # pipeline has not); every stage here is linear, so a longer criterion is read like any other.
 MAX_LENGTH = 100_000_000
+# No real record holds thousands of comparisons (the most in 8,120 ClinicalTrials.gov
+# studies is 89): an input that does is pasted data or many records run together. Reading
+# stops there, so that a megabyte of numbers and operators costs seconds, not minutes.
+MAX_RECORD_CONSTRAINTS = 2_000
 
 
 def build_pipeline() -> Language:
@@ -70,16 +74,30 @@ def _number_free_is_empty(nlp: Language) -> bool:
     return ok
 
 
+class ExtractedItems(list):
+    """The constraints of each item (a list of lists), and where reading stopped:
+    ``cut_at`` is the index of the first item not read because the record reached
+    ``max_record_constraints`` (None: every item was read)."""
+
+    cut_at: int | None = None
+
+
 def extract_items(
-    nlp: Language, items: Sequence, population: Population | None = None, repair: bool = True
-) -> list[list[Constraint]]:
+    nlp: Language,
+    items: Sequence,
+    population: Population | None = None,
+    repair: bool = True,
+    max_record_constraints: int | None = MAX_RECORD_CONSTRAINTS,
+) -> ExtractedItems:
     """Constraints of each segmented item (offsets index each item's ``text``).
 
     Each doc gets ``doc._.criterion_kind`` (the item's kind) and ``doc._.population``
     for the repair component; ``repair=False`` skips it and keeps a bare "=" as read.
     An item without any number gets no doc at all (every component skips such docs).
     Within an active :class:`~criteria_nlp.pipeline.memo.ItemMemo` of ``nlp`` (the batch
-    path), an item already read with the same context is not read again."""
+    path), an item already read with the same context is not read again. Items are read in
+    order, a slice at a time; once the record holds ``max_record_constraints`` (None: no
+    limit) the items after the one that reached it are not read (``cut_at``)."""
     from criteria_nlp.pipeline.lost_signs import PROFILE_KEY, TRACES_KEY, profile
     from criteria_nlp.pipeline.memo import SignHabits, current
 
@@ -92,43 +110,60 @@ def extract_items(
     if memo is not None:
         pop = population.model_dump_json() if population is not None else None
         context = (signs, pop, bool(repair), tuple(nlp.pipe_names))
-    out: list[list[Constraint]] = [[] for _ in items]
-    docs = []
-    wanted = []
-    keys = []
-    for i, (item, trace) in enumerate(zip(items, traces, strict=True)):
-        if skip and HAS_NUMBER_CHECK(item.text) is None:
-            continue
-        kind = getattr(item, "kind", None)
-        if memo is not None:
-            key = (item.text, kind, None if trace is None else tuple(sorted(trace)), context)
-            kept = memo.get(key)
-            if kept is not None:
-                out[i] = kept
+    out = ExtractedItems([] for _ in items)
+    disable = [REPAIR] if not repair and REPAIR in nlp.pipe_names else []
+    total = 0
+    for first in range(0, len(items), BATCH_SIZE):
+        docs = []
+        wanted = []
+        keys = []
+        for i in range(first, min(first + BATCH_SIZE, len(items))):
+            item, trace = items[i], traces[i]
+            if skip and HAS_NUMBER_CHECK(item.text) is None:
                 continue
-            keys.append(key)
-        doc = nlp.make_doc(item.text)
-        doc.user_data[PROFILE_KEY] = signs
-        if trace is not None:
-            doc.user_data[TRACES_KEY] = trace
-        doc._.criterion_kind = kind
-        doc._.population = population
-        docs.append(doc)
-        wanted.append(i)
-    if docs:
-        disable = [REPAIR] if not repair and REPAIR in nlp.pipe_names else []
-        with nlp.select_pipes(disable=disable):
-            for i, doc in zip(wanted, nlp.pipe(docs, batch_size=BATCH_SIZE), strict=True):
-                out[i] = list(doc._.constraints or [])
-        if memo is not None:
-            for key, i in zip(keys, wanted, strict=True):
-                memo.put(key, out[i])
+            kind = getattr(item, "kind", None)
+            if memo is not None:
+                key = (item.text, kind, None if trace is None else tuple(sorted(trace)), context)
+                kept = memo.get(key)
+                if kept is not None:
+                    out[i] = kept
+                    continue
+                keys.append(key)
+            doc = nlp.make_doc(item.text)
+            doc.user_data[PROFILE_KEY] = signs
+            if trace is not None:
+                doc.user_data[TRACES_KEY] = trace
+            doc._.criterion_kind = kind
+            doc._.population = population
+            docs.append(doc)
+            wanted.append(i)
+        if docs:
+            with nlp.select_pipes(disable=disable):
+                for i, doc in zip(wanted, nlp.pipe(docs, batch_size=BATCH_SIZE), strict=True):
+                    out[i] = list(doc._.constraints or [])
+            if memo is not None:
+                for key, i in zip(keys, wanted, strict=True):
+                    memo.put(key, out[i])
+        if max_record_constraints is None:
+            continue
+        for i in range(first, min(first + BATCH_SIZE, len(items))):
+            total += len(out[i])
+            if total >= max_record_constraints and i + 1 < len(items):
+                out.cut_at = i + 1
+                for j in range(i + 1, min(first + BATCH_SIZE, len(items))):
+                    out[j] = []
+                break
+        if out.cut_at is not None:
+            break
     if repair and REPAIR in nlp.pipe_names and any(out):
         from criteria_nlp.pipeline.lost_signs import record_pass
 
         pipe = nlp.get_pipe("criteria_constraints") if "criteria_constraints" in nlp.pipe_names else None
         data = getattr(pipe, "lost_sign_data", None)
-        out = record_pass(items, out, population, data)  # bare numbers of a record that lost its signs
+        cut = out.cut_at
+        passed = record_pass(items, list(out), population, data)  # bare numbers of a record that lost its signs
+        out = ExtractedItems(passed)
+        out.cut_at = cut
     return out
 
 

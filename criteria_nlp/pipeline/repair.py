@@ -249,6 +249,40 @@ def record_votes(
     return same_variable
 
 
+class _WrittenBounds:
+    """The constraints written with a real operator, by item kind and variable, reduced to
+    what :func:`record_votes` reads of them: for a '=' constraint of item ``i``, the first one
+    of another item with the same value, else the first one of another item. Each is found
+    by look-up: a record whose items bound one variable thousands of times was quadratic."""
+
+    def __init__(self) -> None:
+        self._any: dict[tuple, list] = {}  # (kind, variable) -> [first entry, first of another item]
+        self._by_value: dict[tuple, list] = {}  # (kind, variable, value) -> the same
+
+    @staticmethod
+    def _keep(firsts: list, entry: tuple[int, Constraint]) -> None:
+        if not firsts:
+            firsts.append(entry)
+        elif len(firsts) == 1 and entry[0] != firsts[0][0]:
+            firsts.append(entry)
+
+    def add(self, kind: str, n: int, o: Constraint) -> None:
+        self._keep(self._any.setdefault((kind, o.variable), []), (n, o))
+        if o.value == o.value:  # NaN equals nothing, not even itself
+            self._keep(self._by_value.setdefault((kind, o.variable, o.value), []), (n, o))
+
+    @staticmethod
+    def _other_item(firsts: list | None, i: int) -> list[Constraint]:
+        for n, o in firsts or ():
+            if n != i:
+                return [o]
+        return []
+
+    def others(self, kind: str, c: Constraint, i: int) -> list[Constraint]:
+        same = self._other_item(self._by_value.get((kind, c.variable, c.value)), i) if c.value == c.value else []
+        return same or self._other_item(self._any.get((kind, c.variable)), i)
+
+
 def item_probability(c: Constraint) -> float | None:
     """The calibrated P(>=) the item-level decision gave a '=' constraint (from its
     confidence, or from the lean a kept '==' states), or None."""
@@ -271,18 +305,18 @@ def harmonize_record(
     # one look-up per '=' constraint instead of a scan of the whole record (a record of many
     # items was quadratic). record_votes would pass over every other constraint anyway, and
     # this loop changes only '=' constraints, never these.
-    written: dict[tuple, list[tuple[int, Constraint]]] = {}
+    written = _WrittenBounds()
     for n, other in enumerate(record.criteria):
         for o in other.constraints:
             if o.variable is not None and o.written_operator != "=" and o.operator in UPPER_OPS | LOWER_OPS:
-                written.setdefault((other.kind, o.variable), []).append((n, o))
+                written.add(other.kind, n, o)
     for i, crit in enumerate(record.criteria):
         for j, c in enumerate(crit.constraints):
             if c.written_operator != "=":
                 continue
             if not ((c.repaired and c.operator in (GE, LE)) or (is_candidate(c) and c.operator == "==")):
                 continue
-            others = [o for n, o in written.get((crit.kind, c.variable), ()) if n != i]
+            others = written.others(crit.kind, c, i)
             votes = record_votes(c, crit.kind, others, rules)
             if learned:
                 p = item_probability(c)
