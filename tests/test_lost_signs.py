@@ -276,3 +276,12 @@ def test_corrupt_evaluation_includes_the_lost_sign_forms(nlp, tmp_path):
     assert forms["deleted_space"]["repaired"] >= 2
     assert report["clean"]["marked_repaired_by_lost_sign_forms"] == 0
     assert evaluate_lost_signs(tmp_path, nlp=nlp, part="train")["records_signed"] == 0
+
+
+def test_written_signs_are_counted_as_written():
+    from criteria_nlp.pipeline.lost_signs import profile
+
+    assert profile(["Age >= 18", "ANC =>1.5 and Hb </= 9", "ALT ≤ 3 x ULN"]).real_signs == 4
+    # a run of sign characters is one sign at most where it opens, none inside it
+    assert profile(["x <=> y", "a ==> b", "c >>= d", ">= at the start"]).real_signs == 2
+    assert profile(["Age = 18", "weight > 50 kg", "1 < 2", "a / = b"]).real_signs == 0
