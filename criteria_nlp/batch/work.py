@@ -75,9 +75,10 @@ def share_pipeline(nlp) -> None:
 
 def warm_up(nlp) -> None:
     """Build now what the pipeline otherwise builds on first need (medspaCy's ConText, the
-    repair's alias patterns, scispaCy's abbreviation tokenizer, the inclusion/exclusion
-    classifier): done once in the parent, forked workers inherit it instead of each
-    building its own."""
+    repair's alias patterns, scispaCy's abbreviation tokenizer): done once in the parent,
+    forked workers inherit it instead of each building its own. Not the inclusion/exclusion
+    classifier (50 MB; many runs never meet a list without headers): a worker loads it when
+    it needs it."""
     if "criteria_constraints" in nlp.pipe_names:
         getattr(nlp.get_pipe("criteria_constraints"), "context", None)
     if "criteria_repair" in nlp.pipe_names:
@@ -88,9 +89,6 @@ def warm_up(nlp) -> None:
         from criteria_nlp.abbreviations import _detector
 
         _detector()
-    from criteria_nlp.segment.classifier import default_model  # for lists without headers
-
-    default_model()
 
 
 def init_worker(model: str | None, repair: bool, memo: bool = True, share: bool = False) -> None:

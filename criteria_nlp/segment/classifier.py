@@ -190,6 +190,7 @@ class IncExcModel:
 
     def __post_init__(self) -> None:
         self._item = LinearTfidf(self.weights, self.intercept)  # built once, not per item
+        self.weights = self._item.weights  # the compact form: the dict it was built from can go
         self._gram_ids = GramIds(self._item, char_grams)
 
     def p_exclusion(self, text: str) -> float:
