@@ -154,7 +154,6 @@ def test_restatement_and_coordination_keep_their_readings(nlp):
     assert [(c.variable, c.mention) for c in found] == [("bilirubin", "Bilirubin"), ("creatinine", "creatinine")]
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: a window after a place ('to the pelvis') binds to the place")
 def test_a_window_after_a_place_binds_to_the_treatment(nlp):
     c = one(nlp, "No radiotherapy to the pelvis within 3 weeks before the first dose")
     assert c.mention.startswith("radiotherapy")

@@ -52,6 +52,8 @@ class Chunker:
         self.links_after = low("links_after")
         self.instruments = low("instruments")
         self.young = low("young")
+        self.relative_age = low("relative_age")
+        self.to_object_heads = low("to_object_heads")
         self.max_words = int(data.get("max_chunk_words", 6))
         # _kind depends on the word only (the word lists above are fixed), and the same
         # words come back for every bound of every item: each is classified once.
@@ -221,6 +223,10 @@ class Chunker:
         words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
         return bool(words) and words[-1] in self.person
 
+    def names_a_person(self, text: str, lo: int, hi: int) -> bool:
+        """A person word in ``[lo, hi)`` ("women undergoing IVF that are less than 40 years old")."""
+        return any(m.group(0).lower() in self.person for m in _TOKEN.finditer(text, lo, hi))
+
     def is_young(self, text: str, chunk: Chunk | None) -> bool:
         """A person whose age is counted in months, weeks or days ("infants", "neonates")."""
         if chunk is None:
@@ -230,6 +236,16 @@ class Chunker:
 
     def speaks_of_age(self, text: str, lo: int, hi: int) -> bool:
         return any(m.group(0).lower() in self.age for m in _TOKEN.finditer(text, lo, hi))
+
+    def age_of_a_thing(self, text: str, lo: int, hi: int, chunk: Chunk | None) -> bool:
+        """Whether the age words in ``[lo, hi)`` are only relative ones ("older", "old")
+        said of a thing, not a person: "ulcers older than 1 year", "a transplant less than
+        one year old" say how long the thing has lasted."""
+        if chunk is None or chunk.stray or self.is_person(text, chunk) or self.is_young(text, chunk):
+            return False
+        words = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, hi)]
+        spoken = [w for w in words if w in self.age]
+        return bool(spoken) and all(w in self.relative_age for w in spoken)
 
     # ------------------------------------------------------------------ phrases
 
@@ -254,10 +270,14 @@ class Chunker:
                 j -= 1  # "pain due to | tennis elbow"
                 joiner = True
                 j -= 1
+            elif j >= 1 and toks[j][2].lower() == "to" and toks[j - 1][2].lower() in self.to_object_heads:
+                break  # "response to | standard treatment", "prior to | surgery": the thing is after "to"
             elif j >= 0 and (toks[j][2].lower() in _JOINERS or toks[j][2] == ","):
                 joiner = True
                 other = other and toks[j][2].lower() in ("or", "and") and hops == 0
                 j -= 1
+                while j >= 1 and toks[j][2].lower() in ("or", "and", "and/or") and toks[j - 1][2].lower() in _PLACES:
+                    j -= 2  # "surgery on or near | the knee": two prepositions of one place
                 while j >= 0 and (toks[j][2] == "," or toks[j][2].lower() in _LIST_OPENERS):
                     j -= 1  # ", e.g.", "such as", ", including"
             if not joiner or j < 0:
@@ -301,8 +321,8 @@ class Chunker:
         """Whether the chunk is the anchor of another time phrase ("prior to | CPB",
         "before | surgery"), so a window after it bounds the thing before."""
         toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, chunk.start)]
-        while toks and toks[-1] in _DETERMINERS:
-            toks.pop()
+        while toks and (toks[-1] in _DETERMINERS or (_ED.search(toks[-1]) and toks[-1] not in _ED_NOUNS)):
+            toks.pop()  # "except for | treated | carcinoma in situ"
         if toks[-2:] in (["other", "than"], ["except", "for"], ["apart", "from"]) or (toks and toks[-1] in _EXCEPT):
             return True  # "steroids other than | aspirin": the exception is not the thing
         return bool(toks) and (toks[-1] in ("before", "after", "following") or toks[-2:] == ["prior", "to"])
@@ -313,9 +333,10 @@ _DETERMINERS = {
     "three", "both", "each", "either",
 }
 _JOINERS = {
-    "or", "and", "and/or", "with", "of", "on", "in", "into", "for", "at", "by", "from", "without", "nor",
+    "or", "and", "and/or", "with", "of", "on", "in", "into", "for", "at", "by", "from", "without", "nor", "to", "near",
     "e.g", "eg", "i.e", "ie", "including", "like", "involving", "affecting", "as", "around",
 }
+_PLACES = {"on", "in", "to", "into", "at", "around", "near", "over", "under", "above", "below", "behind"}
 _TO_JOINERS = {"due", "secondary", "related", "attributable"}
 _EXCEPT = {"except", "excluding", "besides", "but"}
 _LIST_OPENERS = {"such", "e.g", "eg", "i.e", "ie", "including", "like"}

@@ -71,16 +71,32 @@ class MentionAttachment:
                     ent = e
                     break
         chunk, verb = chunker.before(text, clause_start, start)
+        if (
+            ent is not None
+            and ent[2] == "age"
+            and timed
+            and chunker.age_of_a_thing(text, ent[0], ent[1], chunk)
+            and not chunker.names_a_person(text, clause_start, start)
+        ):
+            ent = None  # "transplants less than one year old": the thing's age, a window on it
         comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if timed and g("temp") else None
         if comma and chunk is None and verb is None:
             # "Major surgery, other than biopsy, within 2 weeks": the window after a comma
             clause_start = self._clause_start(text, start, prev_end, wide=True)
             chunk, verb = chunker.before(text, clause_start, comma.start())
-        if timed and chunk is not None and not chunk.stray and chunker.anchor_before(text, clause_start, chunk):
-            # "heparin therapy prior to CPB within 7 days": CPB anchors the other phrase
-            earlier, verb2 = chunker.before(text, clause_start, chunk.start, cross_comma=True)
-            if earlier is not None and not earlier.stray:
-                chunk, verb = earlier, verb2
+        excepted = None  # where an exception or an anchor phrase begins ("other than | aspirin")
+        if timed and chunk is not None and not chunk.stray:
+            phrase = chunker.phrase_back(text, clause_start, chunk)
+            anchored = next((c for c in (chunk, phrase) if chunker.anchor_before(text, clause_start, c)), None)
+            opened = text.rfind("(", clause_start, anchored.start) if anchored is not None else -1
+            if opened >= 0 and text.find(")", opened, start) < 0:
+                anchored = None  # "(except steroids for 3 months)": the window is the exception's own
+            if anchored is not None:
+                # "heparin therapy prior to CPB within 7 days": CPB anchors the other phrase;
+                # "malignancy except for treated carcinoma in situ in the past 5 years"
+                earlier, verb2 = chunker.before(text, clause_start, anchored.start, cross_comma=True)
+                if earlier is not None and not earlier.stray:
+                    chunk, verb, excepted = earlier, verb2, anchored.start
         if ent is not None:
             # "Age 18 to 70 years old", "CrCl >= 50 mL/min (Cockcroft-Gault)": the same
             # variable named before the bound names it first
@@ -90,8 +106,8 @@ class MentionAttachment:
         if ent is None:
             best = None
             for e in starting_in(ents, clause_start, start):
-                if clause_start <= e[0] and e[1] <= start:
-                    best = e
+                if clause_start <= e[0] and e[1] <= start and (excepted is None or e[1] <= excepted):
+                    best = e  # (not a name inside the exception or the anchor phrase)
             # the last lexicon name in the clause, unless another thing stands between
             # it and the bound ("HbA1c level of", but not "ALT ... and cancer within")
             if best is not None and (
@@ -186,7 +202,14 @@ class MentionAttachment:
         if ent is not None:
             return ent[2] == "age"
         tail_end = min(len(text), end + 15)
-        if chunker.speaks_of_age(text, start, tail_end) or self.age_cues.match(text[end:tail_end].lstrip(" ,")):
+        cue = self.age_cues.match(text[end:tail_end].lstrip(" ,"))
+        if (
+            (cue is None or cue.group(0).lower() in chunker.relative_age)
+            and chunker.age_of_a_thing(text, max(clause_start, start - 30), tail_end, chunk)
+            and not chunker.names_a_person(text, clause_start, start)
+        ):
+            return False  # "ulcers older than 1 year": how long a thing has lasted
+        if chunker.speaks_of_age(text, start, tail_end) or cue:
             return True
         if chunker.speaks_of_age(text, max(clause_start, start - 30), start):
             return True

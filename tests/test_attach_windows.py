@@ -1,0 +1,97 @@
+"""What a time window bounds (issue 11), by class of structure: a window after a place
+binds to the treatment given there, a name inside an exception or an anchor phrase is not
+the bounded thing (unless the window sits inside the exception's own brackets), and
+"older than" said of a thing is how long the thing has lasted, not an age. Sentences
+written for these tests (none is a corpus sentence)."""
+
+import pytest
+
+from criteria_nlp.pipeline import build_pipeline, extract_text
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def window(nlp, text, number):
+    """The one constraint whose value is ``number``, its mention checked against its offsets."""
+    found = [c for c in extract_text(nlp, text, repair=False) if c.value == number]
+    assert len(found) == 1, [(c.text, c.mention) for c in extract_text(nlp, text, repair=False)]
+    c = found[0]
+    if c.mention is not None:
+        assert text[c.mention_start : c.mention_end] == c.mention
+    return c
+
+
+# ---------------------------------------------------------------- a place after the treatment
+
+
+@pytest.mark.parametrize(
+    "text, head",
+    [
+        ("Irradiation to the left breast within 6 weeks of surgery", "Irradiation"),
+        ("Steroid injection to the painful knee in the last 8 weeks", "Steroid injection"),
+        ("Prior operation on or near the lumbar spine within 9 months", "operation"),
+    ],
+)
+def test_a_window_after_a_place_binds_to_what_was_done_there(nlp, text, head):
+    c = window(nlp, text, {"6": 6, "8": 8, "9": 9}[next(d for d in "689" if d in text)])
+    assert c.category == "temporal" and head in c.mention, c
+
+
+def test_after_a_relational_head_the_thing_is_what_follows_to(nlp):
+    c = window(nlp, "Poor response to induction chemotherapy within 4 weeks", 4)
+    assert c.mention.startswith("induction chemotherapy"), c
+
+
+# ---------------------------------------------------------------- exceptions and anchors
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [
+        ("Use of anticoagulants other than warfarin within 10 days", "anticoagulants"),
+        ("Any antiepileptic drug except for valproate in the preceding 3 months", "antiepileptic drug"),
+        ("History of malignancy, excluding treated basal cell carcinoma, in the past 4 years", "malignancy"),
+    ],
+)
+def test_a_lexicon_name_inside_an_exception_is_not_what_the_window_bounds(nlp, text, thing):
+    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    assert c.mention == thing, c
+
+
+def test_a_window_inside_the_exception_brackets_is_the_exceptions_own(nlp):
+    text = "Maintenance therapy allowed (except oral steroids for 2 months)"
+    c = window(nlp, text, 2)
+    assert "steroids" in c.mention, c
+
+
+# ---------------------------------------------------------------- how old a thing is
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [
+        ("Foot wounds older than 2 years", "Foot wounds"),
+        ("A kidney graft less than two years old", "kidney graft"),
+        ("Skin biopsy older than 8 weeks", "Skin biopsy"),
+    ],
+)
+def test_older_than_said_of_a_thing_is_a_window_on_the_thing(nlp, text, thing):
+    c = extract_text(nlp, text, repair=False)[0]
+    assert c.category == "temporal" and c.mention == thing and c.variable != "age", c
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Volunteers older than 21 years",
+        "Girls less than 12 years old",
+        "Patients of either sex older than 50 years",
+        "women receiving hormone therapy who are less than 45 years old",
+    ],
+)
+def test_older_than_said_of_a_person_stays_an_age(nlp, text):
+    c = extract_text(nlp, text, repair=False)[0]
+    assert c.category == "age" and c.variable == "age", c
