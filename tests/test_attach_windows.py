@@ -95,3 +95,48 @@ def test_older_than_said_of_a_thing_is_a_window_on_the_thing(nlp, text, thing):
 def test_older_than_said_of_a_person_stays_an_age(nlp, text):
     c = extract_text(nlp, text, repair=False)[0]
     assert c.category == "age" and c.variable == "age", c
+
+
+# ---------------------------------------------------------------- a window in brackets after a time word
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [
+        ("No recent (< 3 months) pulmonary embolism", "pulmonary embolism"),
+        ("On stable (4 weeks or more) antihypertensive medication", "antihypertensive medication"),
+        ("Prolonged (longer than the last 10 days) opioid therapy", "opioid therapy"),
+    ],
+)
+def test_a_bracketed_window_after_a_time_word_bounds_the_thing_after_the_bracket(nlp, text, thing):
+    c = extract_text(nlp, text, repair=False)[0]
+    assert c.category == "temporal" and c.mention == thing, c
+
+
+def test_a_bracket_after_another_word_is_not_read_so(nlp):
+    text = "Wound area (over 2 weeks) measured by photograph"
+    c = extract_text(nlp, text, repair=False)[0]
+    assert c.mention != "measured by photograph" and "photograph" not in (c.mention or ""), c
+
+
+# ---------------------------------------------------------------- abbreviations do not end a clause
+
+
+def test_the_full_stop_of_an_abbreviation_does_not_cut_the_phrase(nlp):
+    c = window(nlp, "Use of short-acting bronchodilators, e.g. salbutamol in the previous 5 days", 5)
+    assert c.mention.startswith("short-acting bronchodilators"), c
+
+
+# ---------------------------------------------------------------- during X and for N days after
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [
+        ("Agree to avoid egg donation during the trial and for 4 months after it ends", "egg donation"),
+        ("Must abstain from alcohol while on study and for 2 weeks after", "alcohol"),
+    ],
+)
+def test_a_window_continuing_a_period_bounds_what_holds_in_it(nlp, text, thing):
+    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    assert thing in c.mention, c

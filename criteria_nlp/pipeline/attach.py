@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_BRACKET_LEAD = re.compile(r"([^\W\d_][\w-]*)\s*\([^()\n]{0,25}$")
+_BRACKET_TAIL = re.compile(r"[^()\n]{0,20}?\)")
 # A word (letters, digits, inner hyphens, slashes, dots, apostrophes: "anti-PD-1", "AST/ALT",
 # "HbA1c", "e.g.") or one bracket / clause mark.
 _TOKEN = re.compile(r"[^\W_](?:[\w\-'+/.·^µ]*[\w+%])?|[()\[\],;:]|[<>=≥≤≧≦]")
@@ -54,6 +56,7 @@ class Chunker:
         self.young = low("young")
         self.relative_age = low("relative_age")
         self.to_object_heads = low("to_object_heads")
+        self.window_modifiers = low("window_modifiers")
         self.max_words = int(data.get("max_chunk_words", 6))
         # _kind depends on the word only (the word lists above are fixed), and the same
         # words come back for every bound of every item: each is classified once.
@@ -145,7 +148,7 @@ class Chunker:
                 fallback = Chunk(chunk.start, chunk.end, stray=True)
         return fallback, verb
 
-    def after(self, text: str, lo: int, hi: int, need_link: bool) -> Chunk | None:
+    def after(self, text: str, lo: int, hi: int, need_link: bool, joins: tuple[str, ...] = ("of",)) -> Chunk | None:
         """The noun chunk after a bound ("since | prior chemotherapy", "2 | lines of
         therapy"); with ``need_link`` only when a link word ("since", "of") leads to it."""
         toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, lo, hi)]
@@ -172,7 +175,7 @@ class Chunker:
             if kind == "content":
                 words += 1
                 last = i
-            elif w == "of" and not of_used and i + 1 < len(toks) and self._kind(toks[i + 1][2]) == "content":
+            elif w in joins and not of_used and i + 1 < len(toks) and self._kind(toks[i + 1][2]) == "content":
                 of_used = True  # "lines of therapy", "last dose of rituximab"
             else:
                 break
@@ -191,6 +194,18 @@ class Chunker:
             return None
         words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
         return chunk if any(w in self.instruments for w in words) else None
+
+    def after_bracket(self, text: str, start: int, end: int, hi: int) -> Chunk | None:
+        """The thing a bracketed window after a time word bounds: "recent (< 6 months) |
+        cardiac event", "stable (8 weeks or longer) | medication". The bound at
+        ``[start, end)`` must fill the bracket (a few words after it at most)."""
+        lead = _BRACKET_LEAD.search(text, max(0, start - 40), start)
+        if lead is None or lead.group(1).lower() not in self.window_modifiers:
+            return None
+        close = _BRACKET_TAIL.match(text, end)
+        if close is None:
+            return None
+        return self.after(text, close.end(), hi, need_link=False, joins=("of", "in", "with"))
 
     def counted(self, text: str, lo: int, hi: int) -> Chunk | None:
         """What a count counts, written right after it: "at least 2 | courses of therapy",
@@ -316,6 +331,14 @@ class Chunker:
             i = k
             hops += 1
         return Chunk(start, end)
+
+    def period_of(self, text: str, lo: int, chunk: Chunk) -> bool:
+        """Whether the chunk names a period something holds in ("during | treatment",
+        "throughout | the trial", "while on | study")."""
+        toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, chunk.start)]
+        while toks and toks[-1] in _DETERMINERS | {"of"}:
+            toks.pop()  # ("during of the study treatment")
+        return bool(toks) and (toks[-1] in ("during", "throughout") or toks[-2:] in (["while", "on"], ["while", "in"]))
 
     def anchor_before(self, text: str, lo: int, chunk: Chunk) -> bool:
         """Whether the chunk is the anchor of another time phrase ("prior to | CPB",

@@ -8,10 +8,13 @@ from criteria_nlp.pipeline.attach import Chunk
 from criteria_nlp.pipeline.entity_index import starting_in, touching
 
 _TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
-_CLAUSE_END = re.compile(r"[;\n•]|\.\s|,\s(?=[A-Za-z])")
-_CLAUSE_END_WIDE = re.compile(r"[;\n•]|\.\s")
+# a full stop ends a clause, not the one of an abbreviation ("e.g. oxycodone", "St. John's wort")
+_STOP = r"(?<![eE]\.[gG])(?<![iI]\.[eE])(?<!\b[vV]s)(?<!\bSt)(?<!\bDr)(?<!\bapprox)\.\s"
+_CLAUSE_END = re.compile(rf"[;\n•]|{_STOP}|,\s(?=[A-Za-z])")
+_CLAUSE_END_WIDE = re.compile(rf"[;\n•]|{_STOP}")
 _AGE_TEXT = re.compile(r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b")
 _COMMA_BEFORE = re.compile(r",\s*$")
+_AND_THEN = re.compile(r"(?i)\s*,?\s*(?:and|or|and/or)\s+(?:for\s+|in\s+|until\s+|up\s+to\s+)?")
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 _AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
 
@@ -88,6 +91,10 @@ class MentionAttachment:
         if timed and chunk is not None and not chunk.stray:
             phrase = chunker.phrase_back(text, clause_start, chunk)
             anchored = next((c for c in (chunk, phrase) if chunker.anchor_before(text, clause_start, c)), None)
+            if anchored is None and _AND_THEN.fullmatch(text, chunk.end, start) and chunker.period_of(text, clause_start, chunk):
+                # "contraception during treatment and for 30 days after": the period the
+                # earlier thing holds in, then the window it goes on for
+                anchored = chunk
             opened = text.rfind("(", clause_start, anchored.start) if anchored is not None else -1
             if opened >= 0 and text.find(")", opened, start) < 0:
                 anchored = None  # "(except steroids for 3 months)": the window is the exception's own
@@ -97,13 +104,19 @@ class MentionAttachment:
                 earlier, verb2 = chunker.before(text, clause_start, anchored.start, cross_comma=True)
                 if earlier is not None and not earlier.stray:
                     chunk, verb, excepted = earlier, verb2, anchored.start
+        ahead = chunker.after_bracket(text, start, end, clause_end) if timed else None
+        if ahead is not None and ent is None:
+            # "recent (< 6 months) cardiac event": the thing after the bracket (its lexicon
+            # name when the name is the whole thing: "change in body mass" is not the weight)
+            chunk, verb = ahead, None
+            ent = next((e for e in starting_in(ents, ahead.start, ahead.end) if (e[0], e[1]) == (ahead.start, ahead.end)), None)
         if ent is not None:
             # "Age 18 to 70 years old", "CrCl >= 50 mL/min (Cockcroft-Gault)": the same
             # variable named before the bound names it first
             for e in starting_in(ents, clause_start, start):
                 if clause_start <= e[0] and e[1] <= start and (e[2] == "age" == ent[2] or e[3] == ent[3]):
                     ent = e
-        if ent is None:
+        if ent is None and ahead is None:
             best = None
             for e in starting_in(ents, clause_start, start):
                 if clause_start <= e[0] and e[1] <= start and (excepted is None or e[1] <= excepted):
@@ -164,7 +177,8 @@ class MentionAttachment:
                     variable = text[span[0] : span[1]]  # "aspirin for > 7 days": its use, not its dose
                 if span is not None and span != verb and (ent is None or (ent[2] in ("dose", "other") and span[1] <= start)):
                     # the window bounds the whole phrase: "chemotherapy or radiotherapy",
-                    # "Treatment with probiotics or prebiotics", "surgery on the knee"
+                    # "Treatment with probiotics or prebiotics", "surgery on the knee",
+                    # "pain medications, e.g. oxycodone"
                     wide = self._clause_start(text, start, prev_end, wide=True)
                     phrase = chunker.phrase_back(text, wide, Chunk(*span))
                     span = (phrase.start, phrase.end)
