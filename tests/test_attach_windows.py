@@ -140,3 +140,52 @@ def test_the_full_stop_of_an_abbreviation_does_not_cut_the_phrase(nlp):
 def test_a_window_continuing_a_period_bounds_what_holds_in_it(nlp, text, thing):
     c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
     assert thing in c.mention, c
+
+
+# ---------------------------------------------------------------- a relative clause after the head
+
+
+@pytest.mark.parametrize(
+    "text, head",
+    [
+        ("Herbal remedies that may interact with tacrolimus within 2 weeks", "Herbal remedies"),
+        ("Any supplement which is known to affect bone density in the last 6 months", "supplement"),
+    ],
+)
+def test_a_window_after_a_relative_clause_bounds_the_head_it_describes(nlp, text, head):
+    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    assert head in c.mention and "tacrolimus" not in c.mention and "density" not in c.mention, c
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [
+        ("Volunteers who received a flu vaccine within 3 weeks", "flu vaccine"),
+        ("Lymphoma that has required radiotherapy in the past 2 years", "radiotherapy"),
+    ],
+)
+def test_the_event_inside_the_clause_stays_the_thing(nlp, text, thing):
+    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    assert thing in c.mention, c
+
+
+# ---------------------------------------------------------------- a measurement before its setting
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [
+        ("Mean ventricular rate at rest above 110 bpm", "ventricular rate"),
+        ("Endometrial thickness on transvaginal scan of at least 8 mm", "Endometrial thickness"),
+        ("Capillary oxygen saturation on room air below 88%", "oxygen saturation"),
+    ],
+)
+def test_a_value_read_in_a_setting_bounds_the_measurement_before_it(nlp, text, thing):
+    c = extract_text(nlp, text, repair=False)[0]
+    assert thing in c.mention, c
+
+
+def test_a_thing_based_on_a_measure_is_not_read_as_the_measure(nlp):
+    text = "Low red cell mass based on total blood volume below 4000 ml"
+    c = extract_text(nlp, text, repair=False)[0]
+    assert "red cell mass" not in (c.mention or ""), c

@@ -32,7 +32,20 @@ _CLAUSE = {",", ";", ":"}
 # "cancer | diagnosed within"), except a few nouns that end so.
 _ED = re.compile(r"[a-z]{3,}ed$")
 _MAX_CACHED_KINDS = 200_000
-_ED_NOUNS = {"need", "seed", "bleed", "breed", "speed", "feed", "weed", "steed", "creed", "bed", "red", "shed"}
+_ED_NOUNS = {
+    "need",
+    "seed",
+    "bleed",
+    "breed",
+    "speed",
+    "feed",
+    "weed",
+    "steed",
+    "creed",
+    "bed",
+    "red",
+    "shed",
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,10 @@ class Chunker:
         self.relative_age = low("relative_age")
         self.to_object_heads = low("to_object_heads")
         self.window_modifiers = low("window_modifiers")
+        self.relative_pronouns = low("relative_pronouns")
+        self.relative_verbs = low("relative_verbs")
+        self.setting_preps = low("setting_preps")
+        self.measure_heads = low("measure_heads")
         self.max_words = int(data.get("max_chunk_words", 6))
         # _kind depends on the word only (the word lists above are fixed), and the same
         # words come back for every bound of every item: each is classified once.
@@ -148,7 +165,9 @@ class Chunker:
                 fallback = Chunk(chunk.start, chunk.end, stray=True)
         return fallback, verb
 
-    def after(self, text: str, lo: int, hi: int, need_link: bool, joins: tuple[str, ...] = ("of",)) -> Chunk | None:
+    def after(
+        self, text: str, lo: int, hi: int, need_link: bool, joins: tuple[str, ...] = ("of",)
+    ) -> Chunk | None:
         """The noun chunk after a bound ("since | prior chemotherapy", "2 | lines of
         therapy"); with ``need_link`` only when a link word ("since", "of") leads to it."""
         toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, lo, hi)]
@@ -268,7 +287,10 @@ class Chunker:
         """The noun phrase a chunk ends: back over coordination ("chemotherapy or |
         radiotherapy") and prepositional modifiers ("Treatment with | prebiotics",
         "surgery on | the knee") to its first conjunct or head, within ``lo``."""
-        toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, _word_start(text, lo), chunk.start)]
+        toks = [
+            (m.start(), m.end(), m.group(0))
+            for m in _TOKEN.finditer(text, _word_start(text, lo), chunk.start)
+        ]
         start = chunk.start
         words = len(list(_TOKEN.finditer(text, chunk.start, chunk.end)))
         i = len(toks) - 1
@@ -291,7 +313,11 @@ class Chunker:
                 joiner = True
                 other = other and toks[j][2].lower() in ("or", "and") and hops == 0
                 j -= 1
-                while j >= 1 and toks[j][2].lower() in ("or", "and", "and/or") and toks[j - 1][2].lower() in _PLACES:
+                while (
+                    j >= 1
+                    and toks[j][2].lower() in ("or", "and", "and/or")
+                    and toks[j - 1][2].lower() in _PLACES
+                ):
                     j -= 2  # "surgery on or near | the knee": two prepositions of one place
                 while j >= 0 and (toks[j][2] == "," or toks[j][2].lower() in _LIST_OPENERS):
                     j -= 1  # ", e.g.", "such as", ", including"
@@ -332,13 +358,57 @@ class Chunker:
             hops += 1
         return Chunk(start, end)
 
+    def relative_head(self, text: str, lo: int, chunk: Chunk) -> Chunk | None:
+        """The head a relative clause holding ``chunk`` describes: "medications | that are
+        known to affect | sleep", "therapy with medication | that could interact with |
+        warfarin"; None when there is no such clause or its head is a person ("patients
+        who received chemotherapy": the event is in the clause)."""
+        toks = [(m.start(), m.group(0).lower()) for m in _TOKEN.finditer(text, lo, chunk.start)]
+        for k in range(len(toks) - 2, -1, -1):
+            w = toks[k][1]
+            if w in _CLAUSE or w in _OPEN or w in _CLOSE:
+                return None
+            nxt = [t[1] for t in toks[k + 1 : k + 3]]
+            if w in self.relative_pronouns and (
+                nxt[0] in self.relative_verbs
+                or (nxt[0] in ("is", "are") and nxt[1:] in (["known"], ["likely"]))
+            ):
+                head, _ = self.before(text, lo, toks[k][0], cross_comma=True)
+                if head is None or head.stray or self.is_person(text, head):
+                    return None
+                return head
+        return None
+
+    def setting_start(self, text: str, lo: int, chunk: Chunk) -> int | None:
+        """Where the setting preposition before ``chunk`` starts ("oxygen saturation | on
+        room air", "cervical length | on the transvaginal scan"), when only determiners
+        and participles stand between; else None."""
+        toks = [(m.start(), m.group(0).lower()) for m in _TOKEN.finditer(text, lo, chunk.start)]
+        while toks and (toks[-1][1] in _DETERMINERS or _participle(toks[-1][1], self.verbs)):
+            toks.pop()
+        if toks and toks[-1][1] in self.setting_preps:
+            return toks[-1][0]
+        return None
+
+    def measured_before(self, text: str, lo: int, hi: int) -> Chunk | None:
+        """A chunk ending right before ``hi`` whose last word names a measurement
+        ("cervical length", "central subfield thickness")."""
+        chunk, _ = self.before(text, lo, hi)
+        gap = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.end, hi)] if chunk is not None else []
+        if chunk is None or chunk.stray or any(w not in self.measure for w in gap):
+            return None
+        words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
+        return chunk if words and words[-1] in self.measure_heads else None
+
     def period_of(self, text: str, lo: int, chunk: Chunk) -> bool:
         """Whether the chunk names a period something holds in ("during | treatment",
         "throughout | the trial", "while on | study")."""
         toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, chunk.start)]
         while toks and toks[-1] in _DETERMINERS | {"of"}:
             toks.pop()  # ("during of the study treatment")
-        return bool(toks) and (toks[-1] in ("during", "throughout") or toks[-2:] in (["while", "on"], ["while", "in"]))
+        return bool(toks) and (
+            toks[-1] in ("during", "throughout") or toks[-2:] in (["while", "on"], ["while", "in"])
+        )
 
     def anchor_before(self, text: str, lo: int, chunk: Chunk) -> bool:
         """Whether the chunk is the anchor of another time phrase ("prior to | CPB",
@@ -346,18 +416,61 @@ class Chunker:
         toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, chunk.start)]
         while toks and (toks[-1] in _DETERMINERS or (_ED.search(toks[-1]) and toks[-1] not in _ED_NOUNS)):
             toks.pop()  # "except for | treated | carcinoma in situ"
-        if toks[-2:] in (["other", "than"], ["except", "for"], ["apart", "from"]) or (toks and toks[-1] in _EXCEPT):
+        if toks[-2:] in (["other", "than"], ["except", "for"], ["apart", "from"]) or (
+            toks and toks[-1] in _EXCEPT
+        ):
             return True  # "steroids other than | aspirin": the exception is not the thing
         return bool(toks) and (toks[-1] in ("before", "after", "following") or toks[-2:] == ["prior", "to"])
 
 
 _DETERMINERS = {
-    "the", "a", "an", "any", "all", "other", "their", "his", "her", "its", "minimum", "maximum", "least", "one", "two",
-    "three", "both", "each", "either",
+    "the",
+    "a",
+    "an",
+    "any",
+    "all",
+    "other",
+    "their",
+    "his",
+    "her",
+    "its",
+    "minimum",
+    "maximum",
+    "least",
+    "one",
+    "two",
+    "three",
+    "both",
+    "each",
+    "either",
 }
 _JOINERS = {
-    "or", "and", "and/or", "with", "of", "on", "in", "into", "for", "at", "by", "from", "without", "nor", "to", "near",
-    "e.g", "eg", "i.e", "ie", "including", "like", "involving", "affecting", "as", "around",
+    "or",
+    "and",
+    "and/or",
+    "with",
+    "of",
+    "on",
+    "in",
+    "into",
+    "for",
+    "at",
+    "by",
+    "from",
+    "without",
+    "nor",
+    "to",
+    "near",
+    "e.g",
+    "eg",
+    "i.e",
+    "ie",
+    "including",
+    "like",
+    "involving",
+    "affecting",
+    "as",
+    "around",
 }
 _PLACES = {"on", "in", "to", "into", "at", "around", "near", "over", "under", "above", "below", "behind"}
 _TO_JOINERS = {"due", "secondary", "related", "attributable"}
@@ -376,4 +489,6 @@ def _participle(word: str, verbs: set[str]) -> bool:
     """An adjectival "-ed" word inside a modifier ("in the | affected | shoulder")."""
     w = word.lower()
     return bool(_ED.search(w)) and w not in verbs and w not in _ED_NOUNS
+
+
 _MAX_PHRASE_WORDS = 40

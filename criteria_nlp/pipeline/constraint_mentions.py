@@ -12,9 +12,12 @@ _TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 _STOP = r"(?<![eE]\.[gG])(?<![iI]\.[eE])(?<!\b[vV]s)(?<!\bSt)(?<!\bDr)(?<!\bapprox)\.\s"
 _CLAUSE_END = re.compile(rf"[;\n•]|{_STOP}|,\s(?=[A-Za-z])")
 _CLAUSE_END_WIDE = re.compile(rf"[;\n•]|{_STOP}")
-_AGE_TEXT = re.compile(r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b")
+_AGE_TEXT = re.compile(
+    r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b"
+)
 _COMMA_BEFORE = re.compile(r",\s*$")
 _AND_THEN = re.compile(r"(?i)\s*,?\s*(?:and|or|and/or)\s+(?:for\s+|in\s+|until\s+|up\s+to\s+)?")
+_MEASURED = {"lab", "vital", "score", "anthropometric", "measurement"}
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 _AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
 
@@ -90,8 +93,14 @@ class MentionAttachment:
         excepted = None  # where an exception or an anchor phrase begins ("other than | aspirin")
         if timed and chunk is not None and not chunk.stray:
             phrase = chunker.phrase_back(text, clause_start, chunk)
-            anchored = next((c for c in (chunk, phrase) if chunker.anchor_before(text, clause_start, c)), None)
-            if anchored is None and _AND_THEN.fullmatch(text, chunk.end, start) and chunker.period_of(text, clause_start, chunk):
+            anchored = next(
+                (c for c in (chunk, phrase) if chunker.anchor_before(text, clause_start, c)), None
+            )
+            if (
+                anchored is None
+                and _AND_THEN.fullmatch(text, chunk.end, start)
+                and chunker.period_of(text, clause_start, chunk)
+            ):
                 # "contraception during treatment and for 30 days after": the period the
                 # earlier thing holds in, then the window it goes on for
                 anchored = chunk
@@ -104,20 +113,32 @@ class MentionAttachment:
                 earlier, verb2 = chunker.before(text, clause_start, anchored.start, cross_comma=True)
                 if earlier is not None and not earlier.stray:
                     chunk, verb, excepted = earlier, verb2, anchored.start
+        if timed and excepted is None and chunk is not None and not chunk.stray:
+            head = chunker.relative_head(text, clause_start, chunk)
+            if head is not None:
+                # "medications that may affect sleep within 2 weeks": the medications
+                chunk, verb, excepted = head, None, head.end
         ahead = chunker.after_bracket(text, start, end, clause_end) if timed else None
         if ahead is not None and ent is None:
             # "recent (< 6 months) cardiac event": the thing after the bracket (its lexicon
             # name when the name is the whole thing: "change in body mass" is not the weight)
             chunk, verb = ahead, None
-            ent = next((e for e in starting_in(ents, ahead.start, ahead.end) if (e[0], e[1]) == (ahead.start, ahead.end)), None)
+            ent = next(
+                (
+                    e
+                    for e in starting_in(ents, ahead.start, ahead.end)
+                    if (e[0], e[1]) == (ahead.start, ahead.end)
+                ),
+                None,
+            )
         if ent is not None:
             # "Age 18 to 70 years old", "CrCl >= 50 mL/min (Cockcroft-Gault)": the same
             # variable named before the bound names it first
             for e in starting_in(ents, clause_start, start):
                 if clause_start <= e[0] and e[1] <= start and (e[2] == "age" == ent[2] or e[3] == ent[3]):
                     ent = e
+        best = None
         if ent is None and ahead is None:
-            best = None
             for e in starting_in(ents, clause_start, start):
                 if clause_start <= e[0] and e[1] <= start and (excepted is None or e[1] <= excepted):
                     best = e  # (not a name inside the exception or the anchor phrase)
@@ -127,9 +148,33 @@ class MentionAttachment:
                 chunker.only_measure_words(text, best[1], start)
                 or chunk is None
                 or chunk.stray
-                or (chunk.start < best[1] and best[0] < chunk.end and chunker.only_measure_words(text, best[1], chunk.end))
+                or (
+                    chunk.start < best[1]
+                    and best[0] < chunk.end
+                    and chunker.only_measure_words(text, best[1], chunk.end)
+                )
             ):
                 ent = best  # (a chunk going on past the name heads elsewhere: "PDA diameter")
+        if ent is None and ahead is None and not timed and not dose and chunk is not None and not chunk.stray:
+            setting = chunker.setting_start(text, clause_start, chunk)
+            inside = text.count("(", clause_start, chunk.start) != text.count(")", clause_start, chunk.start)
+            if (
+                setting is not None
+                and not inside
+                and ")" not in text[chunk.end : start]
+                and chunker.only_measure_words(text, chunk.end, start)
+            ):
+                # "oxygen saturation on room air < 92%": the measurement, not where it was taken
+                gap = [w.lower() for w in text[best[1] : setting].split()] if best is not None else []
+                if (
+                    best is not None
+                    and best[1] <= setting
+                    and best[2] in _MEASURED
+                    and all(w in chunker.measure for w in gap)
+                ):
+                    ent = best
+                elif (measured := chunker.measured_before(text, clause_start, setting)) is not None:
+                    chunk = measured
         if ent is not None and dose and ent[2] not in ("dose", "other"):
             ent = None  # "steroid pulse therapy (>1.5mg/kg)": a dose, whatever word precedes
         since = timed and self._since.match(text, end)
@@ -149,13 +194,17 @@ class MentionAttachment:
             elif since and (after := chunker.after(text, end, clause_end, need_link=True)) is not None:
                 span = (after.start, after.end)  # "4 weeks since prior chemotherapy"
             elif (
-                unit is None and relative_to is None and (counted := chunker.counted(text, end, clause_end)) is not None
+                unit is None
+                and relative_to is None
+                and (counted := chunker.counted(text, end, clause_end)) is not None
             ):
                 span = (counted.start, counted.end)  # a count counts what follows it
             elif chunk is not None and not chunk.stray:
                 span = (chunk.start, chunk.end)
             elif (
-                after := chunker.after(text, end, clause_end, need_link=unit is not None or relative_to is not None)
+                after := chunker.after(
+                    text, end, clause_end, need_link=unit is not None or relative_to is not None
+                )
             ) is not None:
                 span = (after.start, after.end)  # counts: "at least 2 prior lines of therapy"
             elif timed and verb is not None and not chunker._stray(text, *verb):
@@ -175,7 +224,11 @@ class MentionAttachment:
                 category = "temporal"
                 if label == "dose" and span is not None:
                     variable = text[span[0] : span[1]]  # "aspirin for > 7 days": its use, not its dose
-                if span is not None and span != verb and (ent is None or (ent[2] in ("dose", "other") and span[1] <= start)):
+                if (
+                    span is not None
+                    and span != verb
+                    and (ent is None or (ent[2] in ("dose", "other") and span[1] <= start))
+                ):
                     # the window bounds the whole phrase: "chemotherapy or radiotherapy",
                     # "Treatment with probiotics or prebiotics", "surgery on the knee",
                     # "pain medications, e.g. oxycodone"
