@@ -9,7 +9,13 @@ from criteria_nlp.pipeline.entity_index import starting_in, touching
 
 _TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 # a full stop ends a clause, not the one of an abbreviation ("e.g. oxycodone", "St. John's wort")
-_STOP = r"(?<![eE]\.[gG])(?<![iI]\.[eE])(?<!\b[vV]s)(?<!\bSt)(?<!\bDr)(?<!\bapprox)\.\s"
+# (the dot first: the look-behinds are tried at dots only)
+_STOP = r"\.(?<![eE]\.[gG]\.)(?<![iI]\.[eE]\.)(?<!\b[vV]s\.)(?<!\bSt\.)(?<!\bDr\.)(?<!\bapprox\.)\s"
+# words that can open an exception or an anchor phrase (a cheap test before the phrase is read)
+_EXCEPT_OR_ANCHOR = re.compile(
+    r"(?i)\b(?:except|other\s+than|excluding|besides|apart|but|before|after|following|prior)\b"
+)
+_RELATIVE = re.compile(r"(?i)\b(?:that|which)\b")
 _CLAUSE_END = re.compile(rf"[;\n•]|{_STOP}|,\s(?=[A-Za-z])")
 _CLAUSE_END_WIDE = re.compile(rf"[;\n•]|{_STOP}")
 _AGE_TEXT = re.compile(
@@ -92,10 +98,12 @@ class MentionAttachment:
             chunk, verb = chunker.before(text, clause_start, comma.start())
         excepted = None  # where an exception or an anchor phrase begins ("other than | aspirin")
         if timed and chunk is not None and not chunk.stray:
-            phrase = chunker.phrase_back(text, clause_start, chunk)
-            anchored = next(
-                (c for c in (chunk, phrase) if chunker.anchor_before(text, clause_start, c)), None
-            )
+            anchored = None
+            if _EXCEPT_OR_ANCHOR.search(text, clause_start, chunk.start):
+                phrase = chunker.phrase_back(text, clause_start, chunk)
+                anchored = next(
+                    (c for c in (chunk, phrase) if chunker.anchor_before(text, clause_start, c)), None
+                )
             if (
                 anchored is None
                 and _AND_THEN.fullmatch(text, chunk.end, start)
@@ -113,7 +121,13 @@ class MentionAttachment:
                 earlier, verb2 = chunker.before(text, clause_start, anchored.start, cross_comma=True)
                 if earlier is not None and not earlier.stray:
                     chunk, verb, excepted = earlier, verb2, anchored.start
-        if timed and excepted is None and chunk is not None and not chunk.stray:
+        if (
+            timed
+            and excepted is None
+            and chunk is not None
+            and not chunk.stray
+            and _RELATIVE.search(text, clause_start, chunk.start)
+        ):
             head = chunker.relative_head(text, clause_start, chunk)
             if head is not None:
                 # "medications that may affect sleep within 2 weeks": the medications
@@ -271,15 +285,17 @@ class MentionAttachment:
         tail_end = min(len(text), end + 15)
         cue = self.age_cues.match(text[end:tail_end].lstrip(" ,"))
         if (
-            (cue is None or cue.group(0).lower() in chunker.relative_age)
-            and chunker.age_of_a_thing(text, max(clause_start, start - 30), tail_end, chunk)
-            and not chunker.names_a_person(text, clause_start, start)
+            chunker.speaks_of_age(text, start, tail_end)
+            or cue
+            or chunker.speaks_of_age(text, max(clause_start, start - 30), start)
         ):
-            return False  # "ulcers older than 1 year": how long a thing has lasted
-        if chunker.speaks_of_age(text, start, tail_end) or cue:
-            return True
-        if chunker.speaks_of_age(text, max(clause_start, start - 30), start):
-            return True
+            # an age, unless only "older"/"old" is said of a thing: "ulcers older than 1
+            # year" is how long the thing has lasted
+            return not (
+                (cue is None or cue.group(0).lower() in chunker.relative_age)
+                and chunker.age_of_a_thing(text, max(clause_start, start - 30), tail_end, chunk)
+                and not chunker.names_a_person(text, clause_start, start)
+            )
         if window_cue:
             return False  # "sexually active with males in the past 3 months": a window
         if chunker.is_person(text, chunk):
