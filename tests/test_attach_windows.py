@@ -189,3 +189,20 @@ def test_a_thing_based_on_a_measure_is_not_read_as_the_measure(nlp):
     text = "Low red cell mass based on total blood volume below 4000 ml"
     c = extract_text(nlp, text, repair=False)[0]
     assert "red cell mass" not in (c.mention or ""), c
+
+
+# ---------------------------------------------------------------- a window in half-lives
+
+
+def test_a_number_of_half_lives_is_a_window_on_the_drug(nlp):
+    text = "The last intake of any anticonvulsant at least 5 half-lives before baseline"
+    c = window(nlp, text, 5)
+    assert c.category == "temporal" and c.mention is not None and "anticonvulsant" in c.mention, c
+    assert "half" not in c.mention
+
+
+def test_a_second_window_joined_by_or_bounds_the_same_event(nlp):
+    text = "Any monoclonal antibody within 8 weeks or fewer than 4 half-lives before dosing"
+    found = [c for c in extract_text(nlp, text, repair=False) if c.category == "temporal"]
+    assert [c.value for c in found] == [8, 4] and found[0].mention == found[1].mention, found
+    assert "antibody" in found[1].mention

@@ -74,6 +74,8 @@ class Chunker:
         self.relative_verbs = low("relative_verbs")
         self.setting_preps = low("setting_preps")
         self.measure_heads = low("measure_heads")
+        words = sorted((re.escape(w) for w in low("time_measures")), key=len, reverse=True) or ["(?!)"]
+        self.time_measure = re.compile(rf"(?i)\s{{0,2}}(?:{'|'.join(words)})\b")
         self.max_words = int(data.get("max_chunk_words", 6))
         # _kind depends on the word only (the word lists above are fixed), and the same
         # words come back for every bound of every item: each is classified once.

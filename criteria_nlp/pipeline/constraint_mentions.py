@@ -63,7 +63,10 @@ class MentionAttachment:
                         break
         clause_end = self._clause_end(text, end)
         kind = self.grammar.unit_kind.get(unit or "", "")
-        timed = unit in _TIME_UNITS
+        # "greater than 5 half-lives": a window in a measure of time the grammar has no unit for
+        timed = unit in _TIME_UNITS or (
+            unit is None and relative_to is None and self.chunker.time_measure.match(text, end)
+        )
         dose = _is_dose(unit, kind)
         chunker = self.chunker
         ent = None
@@ -210,16 +213,21 @@ class MentionAttachment:
             elif (
                 unit is None
                 and relative_to is None
+                and not timed
                 and (counted := chunker.counted(text, end, clause_end)) is not None
             ):
                 span = (counted.start, counted.end)  # a count counts what follows it
             elif chunk is not None and not chunk.stray:
                 span = (chunk.start, chunk.end)
             elif (
-                after := chunker.after(
-                    text, end, clause_end, need_link=unit is not None or relative_to is not None
+                not (timed and unit is None)  # ("5 half-lives": the measure of time, not the thing)
+                and (
+                    after := chunker.after(
+                        text, end, clause_end, need_link=unit is not None or relative_to is not None
+                    )
                 )
-            ) is not None:
+                is not None
+            ):
                 span = (after.start, after.end)  # counts: "at least 2 prior lines of therapy"
             elif timed and verb is not None and not chunker._stray(text, *verb):
                 span = verb  # "treated within 4 weeks": the verb names the event
