@@ -206,3 +206,27 @@ def test_a_second_window_joined_by_or_bounds_the_same_event(nlp):
     found = [c for c in extract_text(nlp, text, repair=False) if c.category == "temporal"]
     assert [c.value for c in found] == [8, 4] and found[0].mention == found[1].mention, found
     assert "antibody" in found[1].mention
+
+
+# ---------------------------------------------------------------- counts and notes
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [("Endotoxin activity > 0.6 EAA/mL", "Endotoxin activity"), ("Leukocytosis > 25K", "Leukocytosis")],
+)
+def test_an_unknown_unit_after_a_bare_number_is_not_what_is_counted(nlp, text, thing):
+    (c,) = extract_text(nlp, text, repair=False)
+    assert c.mention == thing, c
+
+
+def test_a_count_still_counts_what_follows_it(nlp):
+    c = extract_text(nlp, "At least 2 prior regimens of chemotherapy", repair=False)[0]
+    assert "regimens" in c.mention, c
+
+
+def test_a_note_in_brackets_after_a_bound_does_not_name_the_next_bound(nlp):
+    text = "Whole brain radiotherapy (> 20 Gy (boost) or > 45 Gy (standard))"
+    found = extract_text(nlp, text, repair=False)
+    assert [c.value for c in found] == [20, 45], found
+    assert found[1].mention == found[0].mention and "radiotherapy" in found[0].mention, found

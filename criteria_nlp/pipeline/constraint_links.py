@@ -21,6 +21,7 @@ _FOR_GROUP = re.compile(
 _BRACKET_GAP = re.compile(
     r"\s*(?:\S*/\S*\s*)?\((?:[^()]|\([^()]*\))*\)[\s,]*(?:(?:for|during|over|in|within|the|last|past|a|of)\s+)*"
 )
+_NOTE_THEN_OR = re.compile(r"\s*(\([^()]{1,30}\))\s*,?\s*(?:or|and|and/or)\s*")
 _COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
 
 
@@ -114,6 +115,16 @@ class NeighbourSteps:
             and _COORDINATION.fullmatch(text[prev.end : c.start])
         ):
             return named_as(prev, c)  # "within 30 days or fewer than 5 half-lives": the same event
+        note = _NOTE_THEN_OR.fullmatch(text, prev.end, c.start)
+        if (
+            note
+            and prev.mention is not None
+            and c.mention_start is not None
+            and note.start(1) <= c.mention_start < note.end(1)
+        ):
+            # "TBI (> 500 cGy (single) or > 800 cGy (fractionated))": the note qualifies the
+            # first bound; the second bounds the same thing
+            return named_as(prev, c)
         if (
             c.category != "other"
             or prev.category == "other"

@@ -23,6 +23,9 @@ _AGE_TEXT = re.compile(
 )
 _COMMA_BEFORE = re.compile(r",\s*$")
 _AND_THEN = re.compile(r"(?i)\s*,?\s*(?:and|or|and/or)\s+(?:for\s+|in\s+|until\s+|up\s+to\s+)?")
+# a word right after a bare number that reads as a unit the grammar does not know
+# ("> 25 EU/ml", "> 750K", "> 1500 MFI"): not what is counted when a thing is named before
+_UNIT_LIKE = re.compile(r"[A-Za-zµ]{1,5}(?:/[A-Za-z0-9µ.]{1,6})+|[A-Z]{1,4}")
 _MEASURED = {"lab", "vital", "score", "anthropometric", "measurement"}
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 _AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
@@ -215,6 +218,11 @@ class MentionAttachment:
                 and relative_to is None
                 and not timed
                 and (counted := chunker.counted(text, end, clause_end)) is not None
+                and not (
+                    _UNIT_LIKE.fullmatch(text, counted.start, counted.end)
+                    and chunk is not None
+                    and not chunk.stray
+                )
             ):
                 span = (counted.start, counted.end)  # a count counts what follows it
             elif chunk is not None and not chunk.stray:
