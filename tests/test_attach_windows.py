@@ -230,3 +230,30 @@ def test_a_note_in_brackets_after_a_bound_does_not_name_the_next_bound(nlp):
     found = extract_text(nlp, text, repair=False)
     assert [c.value for c in found] == [20, 45], found
     assert found[1].mention == found[0].mention and "radiotherapy" in found[0].mention, found
+
+
+# ---------------------------------------------------------------- a share of a whole
+
+
+@pytest.mark.parametrize(
+    "text, whole",
+    [
+        ("Prior radiotherapy to more than 30% of the bone marrow", "bone marrow"),
+        ("Able to complete at least 80% of the diary entries", "diary entries"),
+    ],
+)
+def test_a_share_as_an_object_bounds_the_whole_it_is_of(nlp, text, whole):
+    c = extract_text(nlp, text, repair=False)[0]
+    assert c.mention == whole, c
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [
+        ("Unintended weight loss > 5% of body weight", "weight"),
+        ("Psoriasis plaques in more than 10% of the body surface", "Psoriasis plaques"),
+    ],
+)
+def test_a_share_said_of_a_thing_bounds_that_thing(nlp, text, thing):
+    c = extract_text(nlp, text, repair=False)[0]
+    assert thing in (c.mention or ""), c

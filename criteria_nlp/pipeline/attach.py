@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_SHARE_OF = re.compile(r"(?i)\s{0,2}of\s+(?:the\s+|their\s+|all\s+)?")
 _BRACKET_LEAD = re.compile(r"([^\W\d_][\w-]*)\s*\([^()\n]{0,25}$")
 _BRACKET_TAIL = re.compile(r"[^()\n]{0,20}?\)")
 # A word (letters, digits, inner hyphens, slashes, dots, apostrophes: "anti-PD-1", "AST/ALT",
@@ -74,6 +75,7 @@ class Chunker:
         self.relative_verbs = low("relative_verbs")
         self.setting_preps = low("setting_preps")
         self.measure_heads = low("measure_heads")
+        self.share_leads = low("share_leads")
         words = sorted((re.escape(w) for w in low("time_measures")), key=len, reverse=True) or ["(?!)"]
         self.time_measure = re.compile(rf"(?i)\s{{0,2}}(?:{'|'.join(words)})\b")
         self.max_words = int(data.get("max_chunk_words", 6))
@@ -401,6 +403,20 @@ class Chunker:
             return None
         words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
         return chunk if words and words[-1] in self.measure_heads else None
+
+    def share_of(self, text: str, lo: int, start: int, end: int, hi: int) -> Chunk | None:
+        """The whole a share is of, when the share is an object ("radiation to | more than
+        10% | of bone", "attend | 70% | of the sessions"), not a predicate of the thing
+        before it ("weight loss | > 10% of body weight")."""
+        of = _SHARE_OF.match(text, end)
+        if of is None:
+            return None
+        prev = [m.group(0) for m in _TOKEN.finditer(text, max(lo, start - 30), start)]
+        if prev and not (
+            prev[-1].lower() in self.share_leads or self._kind(prev[-1]) in ("verb", "clause", "open")
+        ):
+            return None
+        return self.after(text, of.end(), hi, need_link=False)
 
     def period_of(self, text: str, lo: int, chunk: Chunk) -> bool:
         """Whether the chunk names a period something holds in ("during | treatment",

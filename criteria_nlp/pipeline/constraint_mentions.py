@@ -197,6 +197,12 @@ class MentionAttachment:
                     chunk = measured
         if ent is not None and dose and ent[2] not in ("dose", "other"):
             ent = None  # "steroid pulse therapy (>1.5mg/kg)": a dose, whatever word precedes
+        if (
+            ent is None
+            and unit == "%"
+            and (share := chunker.share_of(text, clause_start, start, end, clause_end))
+        ):
+            chunk, verb = share, None  # "radiation to more than 10% of bone": the share of bone
         since = timed and self._since.match(text, end)
         instrument = None
         if not timed and not dose and (ent is None or ent[1] <= start):
