@@ -257,3 +257,37 @@ def test_a_share_as_an_object_bounds_the_whole_it_is_of(nlp, text, whole):
 def test_a_share_said_of_a_thing_bounds_that_thing(nlp, text, thing):
     c = extract_text(nlp, text, repair=False)[0]
     assert thing in (c.mention or ""), c
+
+
+# ---------------------------------------------------------------- scores, degrees and measurements
+
+
+@pytest.mark.parametrize(
+    "text, instrument",
+    [
+        ("Beck Depression Inventory for depression score >= 20", "Beck Depression Inventory"),
+        ("Epworth Sleepiness Scale, total score above 10", "Epworth Sleepiness Scale"),
+    ],
+)
+def test_a_score_named_after_its_instrument_bounds_the_instrument(nlp, text, instrument):
+    c = extract_text(nlp, text, repair=False)[0]
+    assert c.mention == instrument, c
+
+
+def test_a_score_without_an_instrument_before_stays_the_score(nlp):
+    c = extract_text(nlp, "Total symptom severity score of 12 or more", repair=False)[0]
+    assert "score" in c.mention, c
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [("Low (< 20%) expected completion rate", "completion rate"), ("Large (> 3 cm) wound dehiscence", "wound dehiscence")],
+)
+def test_a_bracketed_value_after_a_degree_word_bounds_the_thing_after_it(nlp, text, thing):
+    c = extract_text(nlp, text, repair=False)[0]
+    assert thing in (c.mention or ""), c
+
+
+def test_a_curvature_measured_in_a_place_is_the_curvature(nlp):
+    c = extract_text(nlp, "Lumbar curvature measured in the standing position above 50 degrees", repair=False)[0]
+    assert c.mention == "Lumbar curvature", c

@@ -71,6 +71,7 @@ class Chunker:
         self.relative_age = low("relative_age")
         self.to_object_heads = low("to_object_heads")
         self.window_modifiers = low("window_modifiers")
+        self.value_modifiers = low("value_modifiers")
         self.relative_pronouns = low("relative_pronouns")
         self.relative_verbs = low("relative_verbs")
         self.setting_preps = low("setting_preps")
@@ -218,12 +219,15 @@ class Chunker:
         words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
         return chunk if any(w in self.instruments for w in words) else None
 
-    def after_bracket(self, text: str, start: int, end: int, hi: int) -> Chunk | None:
+    def after_bracket(self, text: str, start: int, end: int, hi: int, timed: bool = True) -> Chunk | None:
         """The thing a bracketed window after a time word bounds: "recent (< 6 months) |
-        cardiac event", "stable (8 weeks or longer) | medication". The bound at
+        cardiac event", "stable (8 weeks or longer) | medication"; or a bracketed value
+        after a degree word ("elevated (> 2 x ULN) | liver enzymes"). The bound at
         ``[start, end)`` must fill the bracket (a few words after it at most)."""
         lead = _BRACKET_LEAD.search(text, max(0, start - 40), start)
-        if lead is None or lead.group(1).lower() not in self.window_modifiers:
+        if lead is None or lead.group(1).lower() not in (
+            self.window_modifiers if timed else self.value_modifiers
+        ):
             return None
         close = _BRACKET_TAIL.match(text, end)
         if close is None:
@@ -417,6 +421,24 @@ class Chunker:
         ):
             return None
         return self.after(text, of.end(), hi, need_link=False)
+
+    def instrument_before(self, text: str, lo: int, chunk: Chunk) -> Chunk | None:
+        """The instrument a score chunk is read on, named before it: "Patient Health
+        Questionnaire (PHQ-9) for | depression score", "Rating Scale, | total score"."""
+        words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
+        if not words or words[-1] not in ("score", "scores") or len(words) > 3:
+            return None
+        earlier, _ = self.before(text, lo, chunk.start, cross_comma=True)
+        if earlier is None or earlier.stray:
+            return None
+        gap = [m.group(0).lower() for m in _TOKEN.finditer(text, earlier.end, chunk.start)]
+        if any(
+            w not in ("for", "with", "a", "the", ",", "(", ")", "[", "]", "on", "of") and not w.isdigit()
+            for w in gap
+        ):
+            return None
+        named = [m.group(0).lower() for m in _TOKEN.finditer(text, earlier.start, earlier.end)]
+        return earlier if any(w in self.instruments and w not in ("score", "scores") for w in named) else None
 
     def period_of(self, text: str, lo: int, chunk: Chunk) -> bool:
         """Whether the chunk names a period something holds in ("during | treatment",

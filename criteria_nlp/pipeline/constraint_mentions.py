@@ -138,7 +138,12 @@ class MentionAttachment:
             if head is not None:
                 # "medications that may affect sleep within 2 weeks": the medications
                 chunk, verb, excepted = head, None, head.end
-        ahead = chunker.after_bracket(text, start, end, clause_end) if timed else None
+        ahead = chunker.after_bracket(text, start, end, clause_end, timed) if not dose else None
+        if ahead is None and not timed and not dose and ent is None and chunk is not None and not chunk.stray:
+            wide = self._clause_start(text, start, prev_end, wide=True)
+            instrument_first = chunker.instrument_before(text, min(wide, clause_start), chunk)
+            if instrument_first is not None:
+                chunk = ahead = instrument_first  # "Beck Depression Inventory for depression score >= 20"
         if ahead is not None and ent is None:
             # "recent (< 6 months) cardiac event": the thing after the bracket (its lexicon
             # name when the name is the whole thing: "change in body mass" is not the weight)
