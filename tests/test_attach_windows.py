@@ -291,3 +291,25 @@ def test_a_bracketed_value_after_a_degree_word_bounds_the_thing_after_it(nlp, te
 def test_a_curvature_measured_in_a_place_is_the_curvature(nlp):
     c = extract_text(nlp, "Lumbar curvature measured in the standing position above 50 degrees", repair=False)[0]
     assert c.mention == "Lumbar curvature", c
+
+
+# ---------------------------------------------------------------- a bracketed note before the window
+
+
+@pytest.mark.parametrize(
+    "text, thing",
+    [
+        ("Severe gout flare (requiring colchicine or prednisolone) within the last 8 weeks", "flare"),
+        ("Castrated (orchiectomy, or other; documented) at least 2 months before", "Castrated"),
+    ],
+)
+def test_a_bracketed_note_before_a_window_is_not_what_it_bounds(nlp, text, thing):
+    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    assert thing in c.mention and "colchicine" not in c.mention and "orchiectomy" not in c.mention, c
+
+
+def test_an_abbreviation_in_brackets_stays_with_its_name(nlp):
+    c = next(
+        c for c in extract_text(nlp, "Laser trabeculoplasty (SLT) within the past 3 months", repair=False) if c.category == "temporal"
+    )
+    assert "SLT" in c.mention and "trabeculoplasty" in c.mention, c

@@ -440,6 +440,12 @@ class Chunker:
         named = [m.group(0).lower() for m in _TOKEN.finditer(text, earlier.start, earlier.end)]
         return earlier if any(w in self.instruments and w not in ("score", "scores") for w in named) else None
 
+    def is_note(self, text: str, lo: int, hi: int) -> bool:
+        """Whether a bracket's words are a note (a list, a clause: "requiring steroids or
+        hospitalization", "e.g., cisplatin, carboplatin"), not a name's abbreviation or
+        expansion ("PRP", "Diabetic Ketoacidosis"), which belongs to the name."""
+        return any(self._kind(m.group(0)) != "content" for m in _TOKEN.finditer(text, lo, hi))
+
     def period_of(self, text: str, lo: int, chunk: Chunk) -> bool:
         """Whether the chunk names a period something holds in ("during | treatment",
         "throughout | the trial", "while on | study")."""

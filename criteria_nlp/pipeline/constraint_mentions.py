@@ -15,6 +15,7 @@ _STOP = r"\.(?<![eE]\.[gG]\.)(?<![iI]\.[eE]\.)(?<!\b[vV]s\.)(?<!\bSt\.)(?<!\bDr\
 _EXCEPT_OR_ANCHOR = re.compile(
     r"(?i)\b(?:except|other\s+than|excluding|besides|apart|but|before|after|following|prior)\b"
 )
+_NOTE_BEFORE = re.compile(r"\)\s*$")
 _RELATIVE = re.compile(r"(?i)\b(?:that|which)\b")
 _CLAUSE_END = re.compile(rf"[;\n•]|{_STOP}|,\s(?=[A-Za-z])")
 _CLAUSE_END_WIDE = re.compile(rf"[;\n•]|{_STOP}")
@@ -138,6 +139,24 @@ class MentionAttachment:
             if head is not None:
                 # "medications that may affect sleep within 2 weeks": the medications
                 chunk, verb, excepted = head, None, head.end
+        if (
+            timed
+            and excepted is None
+            and (note := _NOTE_BEFORE.search(text, clause_start, start)) is not None
+        ):
+            # "asthma exacerbation (requiring oral steroids) within 6 weeks": the bracket is a
+            # note on the thing before it, and a name inside it is not what the window bounds
+            opened = _opening(text, clause_start, note.start())
+            if (
+                opened is not None
+                and opened > clause_start
+                and chunker.is_note(text, opened + 1, note.start())
+            ):
+                earlier, verb2 = chunker.before(text, clause_start, opened)
+                if earlier is not None and not earlier.stray:
+                    chunk, verb, excepted = earlier, verb2, opened
+                elif verb2 is not None:
+                    chunk, verb, excepted = None, verb2, opened  # "Sterilised (tubal ligation) 3 months ago"
         ahead = chunker.after_bracket(text, start, end, clause_end, timed) if not dose else None
         if ahead is None and not timed and not dose and ent is None and chunk is not None and not chunk.stray:
             wide = self._clause_start(text, start, prev_end, wide=True)
@@ -357,6 +376,19 @@ class MentionAttachment:
             if chunk is not None and not chunk.stray and text[chunk.end : span[0] - 1].strip() == "":
                 return (chunk.start, span[1] + 1)
         return span
+
+
+def _opening(text: str, lo: int, close: int) -> int | None:
+    """The "(" the ")" at ``close`` closes, not before ``lo``."""
+    depth = 0
+    for i in range(close, lo - 1, -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
