@@ -313,3 +313,16 @@ def test_an_abbreviation_in_brackets_stays_with_its_name(nlp):
         c for c in extract_text(nlp, "Laser trabeculoplasty (SLT) within the past 3 months", repair=False) if c.category == "temporal"
     )
     assert "SLT" in c.mention and "trabeculoplasty" in c.mention, c
+
+
+# ---------------------------------------------------------------- a verb word heading a compound noun
+
+
+def test_a_compound_noun_ending_in_a_verb_word_is_a_conjunct(nlp):
+    c = window(nlp, "Any cannabis use or opioid misuse within the past 9 months", 9)
+    assert c.mention.startswith("cannabis use"), c
+
+
+def test_a_participle_is_not_read_as_a_compound_noun(nlp):
+    c = window(nlp, "Steroids given orally or topical retinoids within the past 9 months", 9)
+    assert not c.mention.startswith("Steroids given"), c

@@ -77,6 +77,7 @@ class Chunker:
         self.setting_preps = low("setting_preps")
         self.measure_heads = low("measure_heads")
         self.share_leads = low("share_leads")
+        self.compound_heads = low("compound_heads")
         words = sorted((re.escape(w) for w in low("time_measures")), key=len, reverse=True) or ["(?!)"]
         self.time_measure = re.compile(rf"(?i)\s{{0,2}}(?:{'|'.join(words)})\b")
         self.max_words = int(data.get("max_chunk_words", 6))
@@ -347,8 +348,15 @@ class Chunker:
                     k -= 1
                 if depth:
                     break
-            while k >= 0 and self._kind(toks[k][2]) == "content" and n < self.max_words:
-                k -= 1
+            while (
+                k >= 0
+                and n < self.max_words
+                and (
+                    self._kind(toks[k][2]) == "content"
+                    or (n == 0 and k >= 1 and _noun_compound(toks[k][2], toks[k - 1][2], self))
+                )
+            ):
+                k -= 1  # ("drug use or | alcohol abuse": a verb word ending a compound noun)
                 n += 1
             if n == 0 and self._kind(toks[j][2]) == "verb" and _ED.search(toks[j][2].lower()):
                 start = toks[j][0]  # "hospitalized for | AF": the event verb heads it
@@ -529,6 +537,16 @@ def _word_start(text: str, lo: int) -> int:
     while 0 < lo < len(text) and text[lo - 1].isalnum() and text[lo].isalnum():
         lo -= 1
     return lo
+
+
+def _noun_compound(word: str, before: str, chunker: Chunker) -> bool:
+    """A verb word heading a compound noun ("drug use", "nutritional drinks"): one of the
+    data's ``compound_heads``, right after a content word."""
+    return (
+        word.lower() in chunker.compound_heads
+        and chunker._kind(before) == "content"
+        and not before[0].isdigit()
+    )
 
 
 def _participle(word: str, verbs: set[str]) -> bool:
