@@ -158,7 +158,15 @@ class MentionAttachment:
                 elif verb2 is not None:
                     chunk, verb, excepted = None, verb2, opened  # "Sterilised (tubal ligation) 3 months ago"
         ahead = chunker.after_bracket(text, start, end, clause_end, timed) if not dose else None
-        if ahead is None and not timed and not dose and ent is None and chunk is not None and not chunk.stray:
+        if (
+            ahead is None
+            and not timed
+            and not dose
+            and ent is None
+            and chunk is not None
+            and not chunk.stray
+            and text[chunk.start : chunk.end].lower().endswith(("score", "scores"))
+        ):
             wide = self._clause_start(text, start, prev_end, wide=True)
             instrument_first = chunker.instrument_before(text, min(wide, clause_start), chunk)
             if instrument_first is not None:
