@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from criteria_nlp.pipeline.attach_structures import StructureReads
+
 # A word (letters, digits, inner hyphens, slashes, dots, apostrophes: "anti-PD-1", "AST/ALT",
 # "HbA1c", "e.g.") or one bracket / clause mark.
 _TOKEN = re.compile(r"[^\W_](?:[\w\-'+/.·^µ]*[\w+%])?|[()\[\],;:]|[<>=≥≤≧≦]")
@@ -30,7 +32,20 @@ _CLAUSE = {",", ";", ":"}
 # "cancer | diagnosed within"), except a few nouns that end so.
 _ED = re.compile(r"[a-z]{3,}ed$")
 _MAX_CACHED_KINDS = 200_000
-_ED_NOUNS = {"need", "seed", "bleed", "breed", "speed", "feed", "weed", "steed", "creed", "bed", "red", "shed"}
+_ED_NOUNS = {
+    "need",
+    "seed",
+    "bleed",
+    "breed",
+    "speed",
+    "feed",
+    "weed",
+    "steed",
+    "creed",
+    "bed",
+    "red",
+    "shed",
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +55,7 @@ class Chunk:
     stray: bool = False
 
 
-class Chunker:
+class Chunker(StructureReads):
     def __init__(self, data: dict):
         low = lambda key: {w.lower() for w in data.get(key, [])}  # noqa: E731
         self.boundary = low("boundary")
@@ -52,6 +67,18 @@ class Chunker:
         self.links_after = low("links_after")
         self.instruments = low("instruments")
         self.young = low("young")
+        self.relative_age = low("relative_age")
+        self.to_object_heads = low("to_object_heads")
+        self.window_modifiers = low("window_modifiers")
+        self.value_modifiers = low("value_modifiers")
+        self.relative_pronouns = low("relative_pronouns")
+        self.relative_verbs = low("relative_verbs")
+        self.setting_preps = low("setting_preps")
+        self.measure_heads = low("measure_heads")
+        self.share_leads = low("share_leads")
+        self.compound_heads = low("compound_heads")
+        words = sorted((re.escape(w) for w in low("time_measures")), key=len, reverse=True) or ["(?!)"]
+        self.time_measure = re.compile(rf"(?i)\s{{0,2}}(?:{'|'.join(words)})\b")
         self.max_words = int(data.get("max_chunk_words", 6))
         # _kind depends on the word only (the word lists above are fixed), and the same
         # words come back for every bound of every item: each is classified once.
@@ -143,7 +170,9 @@ class Chunker:
                 fallback = Chunk(chunk.start, chunk.end, stray=True)
         return fallback, verb
 
-    def after(self, text: str, lo: int, hi: int, need_link: bool) -> Chunk | None:
+    def after(
+        self, text: str, lo: int, hi: int, need_link: bool, joins: tuple[str, ...] = ("of",)
+    ) -> Chunk | None:
         """The noun chunk after a bound ("since | prior chemotherapy", "2 | lines of
         therapy"); with ``need_link`` only when a link word ("since", "of") leads to it."""
         toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, lo, hi)]
@@ -170,7 +199,7 @@ class Chunker:
             if kind == "content":
                 words += 1
                 last = i
-            elif w == "of" and not of_used and i + 1 < len(toks) and self._kind(toks[i + 1][2]) == "content":
+            elif w in joins and not of_used and i + 1 < len(toks) and self._kind(toks[i + 1][2]) == "content":
                 of_used = True  # "lines of therapy", "last dose of rituximab"
             else:
                 break
@@ -221,6 +250,10 @@ class Chunker:
         words = [m.group(0).lower() for m in _TOKEN.finditer(text, chunk.start, chunk.end)]
         return bool(words) and words[-1] in self.person
 
+    def names_a_person(self, text: str, lo: int, hi: int) -> bool:
+        """A person word in ``[lo, hi)`` ("women undergoing IVF that are less than 40 years old")."""
+        return any(m.group(0).lower() in self.person for m in _TOKEN.finditer(text, lo, hi))
+
     def is_young(self, text: str, chunk: Chunk | None) -> bool:
         """A person whose age is counted in months, weeks or days ("infants", "neonates")."""
         if chunk is None:
@@ -231,13 +264,14 @@ class Chunker:
     def speaks_of_age(self, text: str, lo: int, hi: int) -> bool:
         return any(m.group(0).lower() in self.age for m in _TOKEN.finditer(text, lo, hi))
 
-    # ------------------------------------------------------------------ phrases
-
     def phrase_back(self, text: str, lo: int, chunk: Chunk) -> Chunk:
         """The noun phrase a chunk ends: back over coordination ("chemotherapy or |
         radiotherapy") and prepositional modifiers ("Treatment with | prebiotics",
         "surgery on | the knee") to its first conjunct or head, within ``lo``."""
-        toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, _word_start(text, lo), chunk.start)]
+        toks = [
+            (m.start(), m.end(), m.group(0))
+            for m in _TOKEN.finditer(text, _word_start(text, lo), chunk.start)
+        ]
         start = chunk.start
         words = len(list(_TOKEN.finditer(text, chunk.start, chunk.end)))
         i = len(toks) - 1
@@ -254,10 +288,18 @@ class Chunker:
                 j -= 1  # "pain due to | tennis elbow"
                 joiner = True
                 j -= 1
+            elif j >= 1 and toks[j][2].lower() == "to" and toks[j - 1][2].lower() in self.to_object_heads:
+                break  # "response to | standard treatment", "prior to | surgery": the thing is after "to"
             elif j >= 0 and (toks[j][2].lower() in _JOINERS or toks[j][2] == ","):
                 joiner = True
                 other = other and toks[j][2].lower() in ("or", "and") and hops == 0
                 j -= 1
+                while (
+                    j >= 1
+                    and toks[j][2].lower() in ("or", "and", "and/or")
+                    and toks[j - 1][2].lower() in _PLACES
+                ):
+                    j -= 2  # "surgery on or near | the knee": two prepositions of one place
                 while j >= 0 and (toks[j][2] == "," or toks[j][2].lower() in _LIST_OPENERS):
                     j -= 1  # ", e.g.", "such as", ", including"
             if not joiner or j < 0:
@@ -278,8 +320,15 @@ class Chunker:
                     k -= 1
                 if depth:
                     break
-            while k >= 0 and self._kind(toks[k][2]) == "content" and n < self.max_words:
-                k -= 1
+            while (
+                k >= 0
+                and n < self.max_words
+                and (
+                    self._kind(toks[k][2]) == "content"
+                    or (n == 0 and k >= 1 and _noun_compound(toks[k][2], toks[k - 1][2], self))
+                )
+            ):
+                k -= 1  # ("drug use or | alcohol abuse": a verb word ending a compound noun)
                 n += 1
             if n == 0 and self._kind(toks[j][2]) == "verb" and _ED.search(toks[j][2].lower()):
                 start = toks[j][0]  # "hospitalized for | AF": the event verb heads it
@@ -301,21 +350,65 @@ class Chunker:
         """Whether the chunk is the anchor of another time phrase ("prior to | CPB",
         "before | surgery"), so a window after it bounds the thing before."""
         toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, chunk.start)]
-        while toks and toks[-1] in _DETERMINERS:
-            toks.pop()
-        if toks[-2:] in (["other", "than"], ["except", "for"], ["apart", "from"]) or (toks and toks[-1] in _EXCEPT):
+        while toks and (toks[-1] in _DETERMINERS or (_ED.search(toks[-1]) and toks[-1] not in _ED_NOUNS)):
+            toks.pop()  # "except for | treated | carcinoma in situ"
+        if toks[-2:] in (["other", "than"], ["except", "for"], ["apart", "from"]) or (
+            toks and toks[-1] in _EXCEPT
+        ):
             return True  # "steroids other than | aspirin": the exception is not the thing
         return bool(toks) and (toks[-1] in ("before", "after", "following") or toks[-2:] == ["prior", "to"])
 
 
 _DETERMINERS = {
-    "the", "a", "an", "any", "all", "other", "their", "his", "her", "its", "minimum", "maximum", "least", "one", "two",
-    "three", "both", "each", "either",
+    "the",
+    "a",
+    "an",
+    "any",
+    "all",
+    "other",
+    "their",
+    "his",
+    "her",
+    "its",
+    "minimum",
+    "maximum",
+    "least",
+    "one",
+    "two",
+    "three",
+    "both",
+    "each",
+    "either",
 }
 _JOINERS = {
-    "or", "and", "and/or", "with", "of", "on", "in", "into", "for", "at", "by", "from", "without", "nor",
-    "e.g", "eg", "i.e", "ie", "including", "like", "involving", "affecting", "as", "around",
+    "or",
+    "and",
+    "and/or",
+    "with",
+    "of",
+    "on",
+    "in",
+    "into",
+    "for",
+    "at",
+    "by",
+    "from",
+    "without",
+    "nor",
+    "to",
+    "near",
+    "e.g",
+    "eg",
+    "i.e",
+    "ie",
+    "including",
+    "like",
+    "involving",
+    "affecting",
+    "as",
+    "around",
 }
+_PLACES = {"on", "in", "to", "into", "at", "around", "near", "over", "under", "above", "below", "behind"}
 _TO_JOINERS = {"due", "secondary", "related", "attributable"}
 _EXCEPT = {"except", "excluding", "besides", "but"}
 _LIST_OPENERS = {"such", "e.g", "eg", "i.e", "ie", "including", "like"}
@@ -328,8 +421,20 @@ def _word_start(text: str, lo: int) -> int:
     return lo
 
 
+def _noun_compound(word: str, before: str, chunker: Chunker) -> bool:
+    """A verb word heading a compound noun ("drug use", "nutritional drinks"): one of the
+    data's ``compound_heads``, right after a content word."""
+    return (
+        word.lower() in chunker.compound_heads
+        and chunker._kind(before) == "content"
+        and not before[0].isdigit()
+    )
+
+
 def _participle(word: str, verbs: set[str]) -> bool:
     """An adjectival "-ed" word inside a modifier ("in the | affected | shoulder")."""
     w = word.lower()
     return bool(_ED.search(w)) and w not in verbs and w not in _ED_NOUNS
+
+
 _MAX_PHRASE_WORDS = 40

@@ -12,9 +12,16 @@ from criteria_nlp.schema import Constraint
 _RESTATE_OPEN = re.compile(r"\s*[(\[]\s*(?:(?:or|i\.e\.,?|approximately|approx\.?|about|ca\.?|~|≈)\s*)?")
 _RESTATE_SLASH = re.compile(r"\s*/\s*")
 _RESTATE_CLOSE = re.compile(r"\s*[)\]]")
-_DURATION_GAP = re.compile(r"(?i)[\s,)]*(?:for|during|over|in|within|since|lasting|the|last|past|previous|a|period|of|\s)*")
-_FOR_GROUP = re.compile(r"(?i)\s*(?:for|in|among)\s+(?:the\s+)?(?P<who>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*(?:,|and|or|;|,\s*and|,\s*or)\s*")
-_BRACKET_GAP = re.compile(r"\s*(?:\S*/\S*\s*)?\((?:[^()]|\([^()]*\))*\)[\s,]*(?:(?:for|during|over|in|within|the|last|past|a|of)\s+)*")
+_DURATION_GAP = re.compile(
+    r"(?i)[\s,)]*(?:for|during|over|in|within|since|lasting|the|last|past|previous|a|period|of|\s)*"
+)
+_FOR_GROUP = re.compile(
+    r"(?i)\s*(?:for|in|among)\s+(?:the\s+)?(?P<who>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*(?:,|and|or|;|,\s*and|,\s*or)\s*"
+)
+_BRACKET_GAP = re.compile(
+    r"\s*(?:\S*/\S*\s*)?\((?:[^()]|\([^()]*\))*\)[\s,]*(?:(?:for|during|over|in|within|the|last|past|a|of)\s+)*"
+)
+_NOTE_THEN_OR = re.compile(r"\s*(\([^()]{1,30}\))\s*,?\s*(?:or|and|and/or)\s*")
 _COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
 
 
@@ -54,7 +61,13 @@ class NeighbourSteps:
             category = c.category if c.category in ("temporal", "dose") else e[2]
             out.append(
                 c.model_copy(
-                    update={"variable": e[3], "mention": e[4], "mention_start": e[0], "mention_end": e[1], "category": category}
+                    update={
+                        "variable": e[3],
+                        "mention": e[4],
+                        "mention_start": e[0],
+                        "mention_end": e[1],
+                        "category": category,
+                    }
                 )
             )
         return out
@@ -95,7 +108,28 @@ class NeighbourSteps:
     def _continue_variable(self, prev: Constraint, c: Constraint, text: str, ents) -> Constraint:
         """'BMI < 18.5 or > 30 kg/m2': a second bound joined to the first by a conjunction,
         with no variable of its own, bounds the first one's variable."""
-        if c.category != "other" or prev.category == "other" or not _COORDINATION.fullmatch(text[prev.end : c.start]):
+        if (
+            c.category == "temporal" == prev.category
+            and c.mention is None
+            and prev.mention is not None
+            and _COORDINATION.fullmatch(text[prev.end : c.start])
+        ):
+            return named_as(prev, c)  # "within 30 days or fewer than 5 half-lives": the same event
+        note = _NOTE_THEN_OR.fullmatch(text, prev.end, c.start)
+        if (
+            note
+            and prev.mention is not None
+            and c.mention_start is not None
+            and note.start(1) <= c.mention_start < note.end(1)
+        ):
+            # "TBI (> 500 cGy (single) or > 800 cGy (fractionated))": the note qualifies the
+            # first bound; the second bounds the same thing
+            return named_as(prev, c)
+        if (
+            c.category != "other"
+            or prev.category == "other"
+            or not _COORDINATION.fullmatch(text[prev.end : c.start])
+        ):
             return c
         if c.unit != prev.unit and (c.unit is None or prev.unit is not None):
             # "= 5 for women up to the age of 50 years and = 4": a bare number after a
@@ -109,7 +143,11 @@ class NeighbourSteps:
     def _same_age(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
         """'Age >= 21 and <= 60 years', 'age > 21 or less than 2': the second bound of an
         age joined by a conjunction bounds the same age, named where the first was."""
-        if prev.category != "age" or prev.mention is None or not _COORDINATION.fullmatch(text[prev.end : c.start]):
+        if (
+            prev.category != "age"
+            or prev.mention is None
+            or not _COORDINATION.fullmatch(text[prev.end : c.start])
+        ):
             return c
         if c.category == "age" and c.mention_start is not None and c.mention_start >= c.start:
             update = {}  # its own age word or unit only: the first one's name is the name

@@ -8,10 +8,26 @@ from criteria_nlp.pipeline.attach import Chunk
 from criteria_nlp.pipeline.entity_index import starting_in, touching
 
 _TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
-_CLAUSE_END = re.compile(r"[;\n•]|\.\s|,\s(?=[A-Za-z])")
-_CLAUSE_END_WIDE = re.compile(r"[;\n•]|\.\s")
-_AGE_TEXT = re.compile(r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b")
+# a full stop ends a clause, not the one of an abbreviation ("e.g. oxycodone", "St. John's wort")
+# (the dot first: the look-behinds are tried at dots only)
+_STOP = r"\.(?<![eE]\.[gG]\.)(?<![iI]\.[eE]\.)(?<!\b[vV]s\.)(?<!\bSt\.)(?<!\bDr\.)(?<!\bapprox\.)\s"
+# words that can open an exception or an anchor phrase (a cheap test before the phrase is read)
+_EXCEPT_OR_ANCHOR = re.compile(
+    r"(?i)\b(?:except|other\s+than|excluding|besides|apart|but|before|after|following|prior)\b"
+)
+_NOTE_BEFORE = re.compile(r"\)\s*$")
+_RELATIVE = re.compile(r"(?i)\b(?:that|which)\b")
+_CLAUSE_END = re.compile(rf"[;\n•]|{_STOP}|,\s(?=[A-Za-z])")
+_CLAUSE_END_WIDE = re.compile(rf"[;\n•]|{_STOP}")
+_AGE_TEXT = re.compile(
+    r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b"
+)
 _COMMA_BEFORE = re.compile(r",\s*$")
+_AND_THEN = re.compile(r"(?i)\s*,?\s*(?:and|or|and/or)\s+(?:for\s+|in\s+|until\s+|up\s+to\s+)?")
+# a word right after a bare number that reads as a unit the grammar does not know
+# ("> 25 EU/ml", "> 750K", "> 1500 MFI"): not what is counted when a thing is named before
+_UNIT_LIKE = re.compile(r"[A-Za-zµ]{1,5}(?:/[A-Za-z0-9µ.]{1,6})+|[A-Z]{1,4}")
+_MEASURED = {"lab", "vital", "score", "anthropometric", "measurement"}
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 _AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
 
@@ -51,7 +67,10 @@ class MentionAttachment:
                         break
         clause_end = self._clause_end(text, end)
         kind = self.grammar.unit_kind.get(unit or "", "")
-        timed = unit in _TIME_UNITS
+        # "greater than 5 half-lives": a window in a measure of time the grammar has no unit for
+        timed = unit in _TIME_UNITS or (
+            unit is None and relative_to is None and self.chunker.time_measure.match(text, end)
+        )
         dose = _is_dose(unit, kind)
         chunker = self.chunker
         ent = None
@@ -71,38 +90,151 @@ class MentionAttachment:
                     ent = e
                     break
         chunk, verb = chunker.before(text, clause_start, start)
+        if (
+            ent is not None
+            and ent[2] == "age"
+            and timed
+            and chunker.age_of_a_thing(text, ent[0], ent[1], chunk)
+            and not chunker.names_a_person(text, clause_start, start)
+        ):
+            ent = None  # "transplants less than one year old": the thing's age, a window on it
         comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if timed and g("temp") else None
         if comma and chunk is None and verb is None:
             # "Major surgery, other than biopsy, within 2 weeks": the window after a comma
             clause_start = self._clause_start(text, start, prev_end, wide=True)
             chunk, verb = chunker.before(text, clause_start, comma.start())
-        if timed and chunk is not None and not chunk.stray and chunker.anchor_before(text, clause_start, chunk):
-            # "heparin therapy prior to CPB within 7 days": CPB anchors the other phrase
-            earlier, verb2 = chunker.before(text, clause_start, chunk.start, cross_comma=True)
-            if earlier is not None and not earlier.stray:
-                chunk, verb = earlier, verb2
+        excepted = None  # where an exception or an anchor phrase begins ("other than | aspirin")
+        if timed and chunk is not None and not chunk.stray:
+            anchored = None
+            if _EXCEPT_OR_ANCHOR.search(text, clause_start, chunk.start):
+                phrase = chunker.phrase_back(text, clause_start, chunk)
+                anchored = next(
+                    (c for c in (chunk, phrase) if chunker.anchor_before(text, clause_start, c)), None
+                )
+            if (
+                anchored is None
+                and _AND_THEN.fullmatch(text, chunk.end, start)
+                and chunker.period_of(text, clause_start, chunk)
+            ):
+                # "contraception during treatment and for 30 days after": the period the
+                # earlier thing holds in, then the window it goes on for
+                anchored = chunk
+            opened = text.rfind("(", clause_start, anchored.start) if anchored is not None else -1
+            if opened >= 0 and text.find(")", opened, start) < 0:
+                anchored = None  # "(except steroids for 3 months)": the window is the exception's own
+            if anchored is not None:
+                # "heparin therapy prior to CPB within 7 days": CPB anchors the other phrase;
+                # "malignancy except for treated carcinoma in situ in the past 5 years"
+                earlier, verb2 = chunker.before(text, clause_start, anchored.start, cross_comma=True)
+                if earlier is not None and not earlier.stray:
+                    chunk, verb, excepted = earlier, verb2, anchored.start
+        if (
+            timed
+            and excepted is None
+            and chunk is not None
+            and not chunk.stray
+            and _RELATIVE.search(text, clause_start, chunk.start)
+        ):
+            head = chunker.relative_head(text, clause_start, chunk)
+            if head is not None:
+                # "medications that may affect sleep within 2 weeks": the medications
+                chunk, verb, excepted = head, None, head.end
+        if (
+            timed
+            and excepted is None
+            and (note := _NOTE_BEFORE.search(text, clause_start, start)) is not None
+        ):
+            # "asthma exacerbation (requiring oral steroids) within 6 weeks": the bracket is a
+            # note on the thing before it, and a name inside it is not what the window bounds
+            opened = _opening(text, clause_start, note.start())
+            if (
+                opened is not None
+                and opened > clause_start
+                and chunker.is_note(text, opened + 1, note.start())
+            ):
+                earlier, verb2 = chunker.before(text, clause_start, opened)
+                if earlier is not None and not earlier.stray:
+                    chunk, verb, excepted = earlier, verb2, opened
+                elif verb2 is not None:
+                    chunk, verb, excepted = None, verb2, opened  # "Sterilised (tubal ligation) 3 months ago"
+        ahead = chunker.after_bracket(text, start, end, clause_end, timed) if not dose else None
+        if (
+            ahead is None
+            and not timed
+            and not dose
+            and ent is None
+            and chunk is not None
+            and not chunk.stray
+            and text[chunk.start : chunk.end].lower().endswith(("score", "scores"))
+        ):
+            wide = self._clause_start(text, start, prev_end, wide=True)
+            instrument_first = chunker.instrument_before(text, min(wide, clause_start), chunk)
+            if instrument_first is not None:
+                chunk = ahead = instrument_first  # "Beck Depression Inventory for depression score >= 20"
+        if ahead is not None and ent is None:
+            # "recent (< 6 months) cardiac event": the thing after the bracket (its lexicon
+            # name when the name is the whole thing: "change in body mass" is not the weight)
+            chunk, verb = ahead, None
+            ent = next(
+                (
+                    e
+                    for e in starting_in(ents, ahead.start, ahead.end)
+                    if (e[0], e[1]) == (ahead.start, ahead.end)
+                ),
+                None,
+            )
         if ent is not None:
             # "Age 18 to 70 years old", "CrCl >= 50 mL/min (Cockcroft-Gault)": the same
             # variable named before the bound names it first
             for e in starting_in(ents, clause_start, start):
                 if clause_start <= e[0] and e[1] <= start and (e[2] == "age" == ent[2] or e[3] == ent[3]):
                     ent = e
-        if ent is None:
-            best = None
+        best = None
+        if ent is None and ahead is None:
             for e in starting_in(ents, clause_start, start):
-                if clause_start <= e[0] and e[1] <= start:
-                    best = e
+                if clause_start <= e[0] and e[1] <= start and (excepted is None or e[1] <= excepted):
+                    best = e  # (not a name inside the exception or the anchor phrase)
             # the last lexicon name in the clause, unless another thing stands between
             # it and the bound ("HbA1c level of", but not "ALT ... and cancer within")
             if best is not None and (
                 chunker.only_measure_words(text, best[1], start)
                 or chunk is None
                 or chunk.stray
-                or (chunk.start < best[1] and best[0] < chunk.end and chunker.only_measure_words(text, best[1], chunk.end))
+                or (
+                    chunk.start < best[1]
+                    and best[0] < chunk.end
+                    and chunker.only_measure_words(text, best[1], chunk.end)
+                )
             ):
                 ent = best  # (a chunk going on past the name heads elsewhere: "PDA diameter")
+        if ent is None and ahead is None and not timed and not dose and chunk is not None and not chunk.stray:
+            setting = chunker.setting_start(text, clause_start, chunk)
+            inside = text.count("(", clause_start, chunk.start) != text.count(")", clause_start, chunk.start)
+            if (
+                setting is not None
+                and not inside
+                and ")" not in text[chunk.end : start]
+                and chunker.only_measure_words(text, chunk.end, start)
+            ):
+                # "oxygen saturation on room air < 92%": the measurement, not where it was taken
+                gap = [w.lower() for w in text[best[1] : setting].split()] if best is not None else []
+                if (
+                    best is not None
+                    and best[1] <= setting
+                    and best[2] in _MEASURED
+                    and all(w in chunker.measure for w in gap)
+                ):
+                    ent = best
+                elif (measured := chunker.measured_before(text, clause_start, setting)) is not None:
+                    chunk = measured
         if ent is not None and dose and ent[2] not in ("dose", "other"):
             ent = None  # "steroid pulse therapy (>1.5mg/kg)": a dose, whatever word precedes
+        if (
+            ent is None
+            and unit == "%"
+            and (share := chunker.share_of(text, clause_start, start, end, clause_end))
+        ):
+            chunk, verb = share, None  # "radiation to more than 10% of bone": the share of bone
         since = timed and self._since.match(text, end)
         instrument = None
         if not timed and not dose and (ent is None or ent[1] <= start):
@@ -120,14 +252,28 @@ class MentionAttachment:
             elif since and (after := chunker.after(text, end, clause_end, need_link=True)) is not None:
                 span = (after.start, after.end)  # "4 weeks since prior chemotherapy"
             elif (
-                unit is None and relative_to is None and (counted := chunker.counted(text, end, clause_end)) is not None
+                unit is None
+                and relative_to is None
+                and not timed
+                and (counted := chunker.counted(text, end, clause_end)) is not None
+                and not (
+                    _UNIT_LIKE.fullmatch(text, counted.start, counted.end)
+                    and chunk is not None
+                    and not chunk.stray
+                )
             ):
                 span = (counted.start, counted.end)  # a count counts what follows it
             elif chunk is not None and not chunk.stray:
                 span = (chunk.start, chunk.end)
             elif (
-                after := chunker.after(text, end, clause_end, need_link=unit is not None or relative_to is not None)
-            ) is not None:
+                not (timed and unit is None)  # ("5 half-lives": the measure of time, not the thing)
+                and (
+                    after := chunker.after(
+                        text, end, clause_end, need_link=unit is not None or relative_to is not None
+                    )
+                )
+                is not None
+            ):
                 span = (after.start, after.end)  # counts: "at least 2 prior lines of therapy"
             elif timed and verb is not None and not chunker._stray(text, *verb):
                 span = verb  # "treated within 4 weeks": the verb names the event
@@ -146,9 +292,14 @@ class MentionAttachment:
                 category = "temporal"
                 if label == "dose" and span is not None:
                     variable = text[span[0] : span[1]]  # "aspirin for > 7 days": its use, not its dose
-                if span is not None and span != verb and (ent is None or (ent[2] in ("dose", "other") and span[1] <= start)):
+                if (
+                    span is not None
+                    and span != verb
+                    and (ent is None or (ent[2] in ("dose", "other") and span[1] <= start))
+                ):
                     # the window bounds the whole phrase: "chemotherapy or radiotherapy",
-                    # "Treatment with probiotics or prebiotics", "surgery on the knee"
+                    # "Treatment with probiotics or prebiotics", "surgery on the knee",
+                    # "pain medications, e.g. oxycodone"
                     wide = self._clause_start(text, start, prev_end, wide=True)
                     phrase = chunker.phrase_back(text, wide, Chunk(*span))
                     span = (phrase.start, phrase.end)
@@ -186,10 +337,19 @@ class MentionAttachment:
         if ent is not None:
             return ent[2] == "age"
         tail_end = min(len(text), end + 15)
-        if chunker.speaks_of_age(text, start, tail_end) or self.age_cues.match(text[end:tail_end].lstrip(" ,")):
-            return True
-        if chunker.speaks_of_age(text, max(clause_start, start - 30), start):
-            return True
+        cue = self.age_cues.match(text[end:tail_end].lstrip(" ,"))
+        if (
+            chunker.speaks_of_age(text, start, tail_end)
+            or cue
+            or chunker.speaks_of_age(text, max(clause_start, start - 30), start)
+        ):
+            # an age, unless only "older"/"old" is said of a thing: "ulcers older than 1
+            # year" is how long the thing has lasted
+            return not (
+                (cue is None or cue.group(0).lower() in chunker.relative_age)
+                and chunker.age_of_a_thing(text, max(clause_start, start - 30), tail_end, chunk)
+                and not chunker.names_a_person(text, clause_start, start)
+            )
         if window_cue:
             return False  # "sexually active with males in the past 3 months": a window
         if chunker.is_person(text, chunk):
@@ -224,6 +384,19 @@ class MentionAttachment:
             if chunk is not None and not chunk.stray and text[chunk.end : span[0] - 1].strip() == "":
                 return (chunk.start, span[1] + 1)
         return span
+
+
+def _opening(text: str, lo: int, close: int) -> int | None:
+    """The "(" the ")" at ``close`` closes, not before ``lo``."""
+    depth = 0
+    for i in range(close, lo - 1, -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
