@@ -276,3 +276,51 @@ def test_corrupt_evaluation_includes_the_lost_sign_forms(nlp, tmp_path):
     assert forms["deleted_space"]["repaired"] >= 2
     assert report["clean"]["marked_repaired_by_lost_sign_forms"] == 0
     assert evaluate_lost_signs(tmp_path, nlp=nlp, part="train")["records_signed"] == 0
+
+
+# --------------------------------------------------------------------------- a record that lost its signs
+
+
+def _record(nlp, text):
+    from criteria_nlp.readers.base import CriteriaText, RawRecord
+    from criteria_nlp.records import structure_raw
+
+    record = structure_raw(RawRecord(source="t", source_format="text", criteria=[CriteriaText(text=text)]), nlp)
+    found = [c for crit in record.criteria for c in crit.constraints]
+    for c in found:
+        assert text[c.start : c.end] == c.text
+    return {c.text: c for c in found}
+
+
+def test_vital_sign_of_the_disease_in_a_record_that_lost_its_signs(nlp):
+    # space collapsed: no trace, the record's other bounds bare too; an oxygen saturation
+    # an inclusion item asks for is a ceiling (the disease lowers it)
+    text = (
+        "Inclusion Criteria:\n1. Admitted to hospital with pneumonia\n"
+        "2. Peripheral oxygen saturation 92% on room air\n3. Respiratory rate 24 breaths per minute\n"
+        "Exclusion Criteria:\n1. Estimated glomerular filtration rate 25 mL/min\n"
+    )
+    found = _record(nlp, text)
+    spo2 = found["92%"]
+    assert spo2.repaired and spo2.operator == "<=" and spo2.written_operator is None
+    assert "deleted" in spo2.repair_reason and 0.5 < spo2.confidence < 1.0
+    assert found["24 breaths per minute"].operator == ">="
+    assert found["25 mL/min"].operator == "<="
+
+
+def test_two_bare_ends_of_one_variable(nlp):
+    # "19 and 32 kg/m2" with both signs deleted: the smaller a floor, the larger a ceiling
+    text = "Inclusion Criteria:\n- Women 40 and 75 years of age\n- Body mass index 19 and 32 kg/m2\n"
+    found = _record(nlp, text)
+    assert found["19"].repaired and found["19"].operator == ">="
+    assert found["32 kg/m2"].repaired and found["32 kg/m2"].operator == "<="
+
+
+def test_plain_counts_of_a_record_without_signs_stay(nlp):
+    text = (
+        "Inclusion Criteria:\n- Aged 30 to 60 years\n- Two previous courses of steroid treatment\n"
+        "- Received 3 doses of the influenza vaccine\nExclusion Criteria:\n"
+        "- Surgery in the 6 weeks before the first visit\n- Took part in 2 other studies last year\n"
+    )
+    for c in _record(nlp, text).values():
+        assert not c.repaired, c

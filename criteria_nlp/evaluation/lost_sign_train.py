@@ -70,8 +70,9 @@ def collect(nlp, signed, plain):
         gold_n[f"clean_bare_{corpus}"] += sum(D.is_deleted_candidate(c) for c in got)
         for c in got:
             if (c.repair_reason or "").startswith(D.MARK):
-                rows.append({"f": feats[int(c.repair_reason[len(D.MARK):])], "y": "none", "trial": trial,
-                             "corpus": corpus, "src": "plain", "ctx": _ctx(text, c)})
+                got_row = feats[int(c.repair_reason[len(D.MARK):])]
+                rows.append({**got_row, "y": "none", "trial": trial, "corpus": corpus, "src": "plain",
+                             "ctx": _ctx(text, c)})
     for corpus, trial, text in signed:
         clean = _run(nlp, text)
         gold_n["clean_bare"] += sum(D.is_deleted_candidate(c) for c in clean)
@@ -89,8 +90,8 @@ def collect(nlp, signed, plain):
                 if not (c.repair_reason or "").startswith(D.MARK):
                     continue
                 y = want.get((c.end, c.value), "none")
-                rows.append({"f": feats[int(c.repair_reason[len(D.MARK):])], "y": y, "trial": trial,
-                             "corpus": corpus, "src": form, "ctx": _ctx(new, c)})
+                got_row = feats[int(c.repair_reason[len(D.MARK):])]
+                rows.append({**got_row, "y": y, "trial": trial, "corpus": corpus, "src": form, "ctx": _ctx(new, c)})
     return rows, gold_n
 
 
@@ -187,7 +188,10 @@ def score(rows, probs, ab, threshold, gold_n, threshold_trace=None):
     for r, p in zip(rows, probs, strict=True):
         op, q = _chosen(p)
         q = _cal(q, ab)
-        read = q >= (threshold_trace if threshold_trace is not None and "trace" in r["f"] else threshold)
+        # a number the run-time gates keep from the decision is never read (rows of older
+        # caches, without the flag, count as readable)
+        bar = threshold_trace if threshold_trace is not None and "trace" in r["f"] else threshold
+        read = r.get("readable", True) and q >= bar
         if r["src"] == "plain":
             clean["bare"] += 1
             clean[("bare", r["corpus"])] += 1
@@ -211,15 +215,18 @@ def score(rows, probs, ab, threshold, gold_n, threshold_trace=None):
 
 def operating_point(rows, probs, gold_n, threshold_trace):
     """(Platt scaling, threshold, scores): the scaling fitted on the out-of-fold readings,
-    the threshold the most recovery whose out-of-fold false alarms on clean records stay
-    under MAX_FALSE (a number after a trace read at ``threshold_trace`` when set)."""
+    the threshold (0.5 or more) the most recovery whose out-of-fold false alarms on clean
+    records stay under MAX_FALSE (a number after a trace read at ``threshold_trace`` when
+    set). Numbers the run-time gates keep from the decision are never read."""
     pairs = []
     for r, p in zip(rows, probs, strict=True):
-        op, q = _chosen(p)
-        pairs.append((q, op == r["y"]))
+        if r.get("readable", True):  # the confidence is given to the numbers the gates let through
+            op, q = _chosen(p)
+            pairs.append((q, op == r["y"]))
     ab = fit_platt(pairs)
     ok = []
-    for t in [x / 100 for x in range(30, 100)]:
+    # from 0.5 up: a bound is read only where it is likelier right than wrong
+    for t in [x / 100 for x in range(50, 100)]:
         _, clean = score(rows, probs, ab, t, gold_n)
         if clean["read"] / max(1, clean["bare"]) <= MAX_FALSE:
             ok.append(t)

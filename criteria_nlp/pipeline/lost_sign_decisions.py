@@ -200,21 +200,24 @@ def _candidates(cs: list[Constraint]) -> list[int]:
     return [j for j, c in enumerate(cs) if is_deleted_candidate(c)]
 
 
-# Training (criteria_nlp.evaluation.lost_sign_train) sets this to a list: the candidates'
-# features are collected there, each candidate marked by its index, and nothing is read.
+# Training (criteria_nlp.evaluation.lost_sign_train) sets this to a list: each candidate's
+# features and whether the run-time gates let it be read at all (``readable``) are collected
+# there, each candidate marked by its index, and nothing is read.
 COLLECT: list | None = None
 MARK = "lost-sign candidate #"
 
 
 def _evidence_enough(c: Constraint, kind: str | None, words, rec, feats) -> bool:
-    """Without a trace of its own a number is read as a bound only where the record shows
-    it lost signs (two numbers that need a bound, or traces; an age right after the word
-    'age' in an inclusion item is enough alone), and not where its words place it ('before
-    age 12'). Gates at run time, as the rules before the learned decision had them: the
-    training records are whole criteria texts, never one line read alone."""
+    """Without a trace of its own a number is read as a bound only where its words do not
+    place it ('before age 12'), and, in a record of one or two bare numbers, only where the
+    record shows it lost signs (two numbers that need a bound, or traces; an age right after
+    the word 'age' in an inclusion item is enough alone). Gates at run time: the training
+    records are whole criteria texts, never one line read alone; in a record of three bare
+    numbers or more the learned decision weighs the record's evidence itself (its false
+    alarms on clean records are measured out of fold with these gates in place)."""
     if words[2]:
         return False
-    if rec.needing + rec.traces >= 2:
+    if rec.candidates >= 3 or rec.needing + rec.traces >= 2:
         return True
     return kind == "inclusion" and c.category == "age" and any(k.endswith(":age_word") for k in feats)
 
@@ -279,12 +282,15 @@ def decide_deleted(
             c, text, kinds[i], rec, trace=trace, side=side, entry=entry, needs_bound=needs[i, j],
             bound_words=words, near=near[i], item_candidates=per_item[i], votes=votes,
         )
+        readable = trace or _evidence_enough(c, kinds[i], words, rec, feats)
         if COLLECT is not None:
             out[i][j] = c.model_copy(update={"repair_reason": f"{MARK}{len(COLLECT)}"})
-            COLLECT.append(feats)
+            COLLECT.append({"f": feats, "readable": readable})
+            continue
+        if not readable:
             continue
         op, p = model.read(feats, trace)
-        if op not in (">=", "<=") or (not trace and not _evidence_enough(c, kinds[i], words, rec, feats)):
+        if op not in (">=", "<="):
             continue
         why = "a double space where a sign was" if trace else "a bare number where a bound is expected"
         out[i][j] = c.model_copy(
