@@ -324,3 +324,19 @@ def test_plain_counts_of_a_record_without_signs_stay(nlp):
     )
     for c in _record(nlp, text).values():
         assert not c.repaired, c
+
+
+def test_bounds_without_a_lexicon_side_in_a_record_of_bare_numbers(nlp):
+    # none of these variables has an abnormal side in the lexicon; in a record of three
+    # bare numbers or more the learned decision weighs the record's evidence itself
+    text = (
+        "Inclusion Criteria:\n- Life expectancy 12 weeks\n- Measurable lesion 10 mm in longest diameter\n"
+        "- Karnofsky score 70\nExclusion Criteria:\n- Prior chemotherapy in the last 4 weeks\n"
+    )
+    found = _record(nlp, text)
+    for bare in ("12 weeks", "10 mm", "70"):
+        assert found[bare].repaired and found[bare].operator == ">=" and found[bare].written_operator is None
+    assert not found["in the last 4 weeks"].repaired
+    # alone, the same line has too little evidence of a lost sign
+    alone = _record(nlp, "Inclusion Criteria:\n- Life expectancy 12 weeks\n")
+    assert not alone["12 weeks"].repaired and alone["12 weeks"].operator == "=="
