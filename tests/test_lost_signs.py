@@ -340,3 +340,24 @@ def test_bounds_without_a_lexicon_side_in_a_record_of_bare_numbers(nlp):
     # alone, the same line has too little evidence of a lost sign
     alone = _record(nlp, "Inclusion Criteria:\n- Life expectancy 12 weeks\n")
     assert not alone["12 weeks"].repaired and alone["12 weeks"].operator == "=="
+
+
+def test_bound_after_of_in_a_record_that_lost_its_signs(nlp):
+    # "of" before the number places it less than "at", "until", "before" do: "a creatinine
+    # clearance of 50 mL/min" lost its sign as often as not, and the decision weighs it
+    text = (
+        "Inclusion Criteria:\n- Left ventricular ejection fraction of 40%\n"
+        "- Creatinine clearance of 50 mL/min\n- A haemoglobin of 9 g/dL\n"
+    )
+    found = _record(nlp, text)
+    for bare in ("40%", "50 mL/min", "9 g/dL"):
+        assert found[bare].repaired and found[bare].operator == ">=" and found[bare].written_operator is None
+    # the other placing words still keep a number from the decision
+    placed = _record(nlp, "Inclusion Criteria:\n- Diagnosed before age 40\n- Treated until day 50\n- Seen at 9 sites\n")
+    assert not any(c.repaired for c in placed.values())
+
+
+def test_two_bare_numbers_are_weighed_by_the_record(nlp):
+    found = _record(nlp, "Inclusion Criteria:\n- Life expectancy 12 weeks\n- Karnofsky score 70\n")
+    assert found["12 weeks"].repaired and found["12 weeks"].operator == ">="
+    assert found["70"].repaired and found["70"].operator == ">="
