@@ -5,6 +5,7 @@ Every sentence here is written for the test; none comes from a corpus."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 import spacy
@@ -81,3 +82,58 @@ def test_folder_saved_without_the_files_keeps_the_package_ones(tmp_path):
 def test_non_standard_named_references_are_the_sign(nlp, text, op):
     c = extract_text(nlp, text)[0]
     assert c.operator == op and c.repaired and c.written_operator.startswith("&")
+
+
+# --------------------------------------------------------------------------- training scheme
+
+
+def _row(y, src, feats, trial):
+    return {"f": {"bias": 1.0, **feats}, "y": y, "trial": trial, "corpus": "sim", "src": src, "ctx": ""}
+
+
+def test_clean_records_weigh_more_in_the_fit():
+    # a word seen before lost bounds and before clean bare numbers alike: weighted, the
+    # clean records' reading wins (the false alarms are counted on them)
+    pytest.importorskip("sklearn")
+    from criteria_nlp.evaluation import lost_sign_train as T
+
+    rows = [_row(">=", "deleted_collapsed", {"w-1:level": 1.0}, f"d{n}") for n in range(12)]
+    rows += [_row("none", "plain", {"w-1:level": 1.0}, f"p{n}") for n in range(4)]
+    rows += [_row("none", "deleted_collapsed", {"w-1:dose": 1.0}, f"d{n}") for n in range(6)]
+    rows += [_row("<=", "deleted_collapsed", {"w-1:upto": 1.0}, f"d{n}") for n in range(6)]
+    probe = [{"f": {"bias": 1.0, "w-1:level": 1.0}}]
+    old = T.PLAIN_WEIGHT
+    try:
+        T.PLAIN_WEIGHT = 1.0
+        even = T._predict(*T._fit(rows, 1.0), probe)[0]
+        T.PLAIN_WEIGHT = 25.0
+        weighted = T._predict(*T._fit(rows, 1.0), probe)[0]
+    finally:
+        T.PLAIN_WEIGHT = old
+    assert even[">="] > even["none"]
+    assert weighted["none"] > weighted[">="]
+
+
+def test_threshold_is_the_lowest_under_the_false_alarm_budget():
+    from criteria_nlp.evaluation import lost_sign_train as T
+
+    # 400 clean bare numbers: 3 read at 0.9 (0.75%), 1 more at 0.6; lost bounds at 0.95 and 0.7
+    rows, probs = [], []
+    for n in range(400):
+        rows.append(_row("none", "plain", {}, f"p{n}"))
+        up = 0.9 if n < 3 else 0.6 if n == 3 else 0.05
+        probs.append({"none": 1 - up, ">=": up, "<=": 0.0})
+    for n in range(40):
+        rows.append(_row(">=", "deleted_collapsed", {}, f"d{n}"))
+        up = 0.95 if n < 20 else 0.7
+        probs.append({"none": 1 - up, ">=": up, "<=": 0.0})
+    gold = Counter({"clean_bare": 400, "deleted_collapsed": 40})
+    ab, threshold, final = T.operating_point(rows, probs, gold, None)
+
+    def clean_read(t):
+        return sum(T._cal(p[">="], ab) >= t for r, p in zip(rows, probs, strict=True) if r["src"] == "plain")
+
+    assert clean_read(threshold) == 3  # 0.75% of the clean bare numbers: the budget, not more
+    assert clean_read(threshold - 0.01) == 4  # one step lower reads the fourth
+    # the lowest such threshold reads the lost bounds at 0.7 too (above the fourth clean number)
+    assert final["deleted_collapsed"] == 1.0

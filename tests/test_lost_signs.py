@@ -285,3 +285,88 @@ def test_written_signs_are_counted_as_written():
     # a run of sign characters is one sign at most where it opens, none inside it
     assert profile(["x <=> y", "a ==> b", "c >>= d", ">= at the start"]).real_signs == 2
     assert profile(["Age = 18", "weight > 50 kg", "1 < 2", "a / = b"]).real_signs == 0
+
+
+# --------------------------------------------------------------------------- a record that lost its signs
+
+
+def _record(nlp, text):
+    from criteria_nlp.readers.base import CriteriaText, RawRecord
+    from criteria_nlp.records import structure_raw
+
+    record = structure_raw(RawRecord(source="t", source_format="text", criteria=[CriteriaText(text=text)]), nlp)
+    found = [c for crit in record.criteria for c in crit.constraints]
+    for c in found:
+        assert text[c.start : c.end] == c.text
+    return {c.text: c for c in found}
+
+
+def test_vital_sign_of_the_disease_in_a_record_that_lost_its_signs(nlp):
+    # space collapsed: no trace, the record's other bounds bare too; an oxygen saturation
+    # an inclusion item asks for is a ceiling (the disease lowers it)
+    text = (
+        "Inclusion Criteria:\n1. Admitted to hospital with pneumonia\n"
+        "2. Peripheral oxygen saturation 92% on room air\n3. Respiratory rate 24 breaths per minute\n"
+        "Exclusion Criteria:\n1. Estimated glomerular filtration rate 25 mL/min\n"
+    )
+    found = _record(nlp, text)
+    spo2 = found["92%"]
+    assert spo2.repaired and spo2.operator == "<=" and spo2.written_operator is None
+    assert "deleted" in spo2.repair_reason and 0.5 < spo2.confidence < 1.0
+    assert found["24 breaths per minute"].operator == ">="
+    assert found["25 mL/min"].operator == "<="
+
+
+def test_two_bare_ends_of_one_variable(nlp):
+    # "19 and 32 kg/m2" with both signs deleted: the smaller a floor, the larger a ceiling
+    text = "Inclusion Criteria:\n- Women 40 and 75 years of age\n- Body mass index 19 and 32 kg/m2\n"
+    found = _record(nlp, text)
+    assert found["19"].repaired and found["19"].operator == ">="
+    assert found["32 kg/m2"].repaired and found["32 kg/m2"].operator == "<="
+
+
+def test_plain_counts_of_a_record_without_signs_stay(nlp):
+    text = (
+        "Inclusion Criteria:\n- Aged 30 to 60 years\n- Two previous courses of steroid treatment\n"
+        "- Received 3 doses of the influenza vaccine\nExclusion Criteria:\n"
+        "- Surgery in the 6 weeks before the first visit\n- Took part in 2 other studies last year\n"
+    )
+    for c in _record(nlp, text).values():
+        assert not c.repaired, c
+
+
+def test_bounds_without_a_lexicon_side_in_a_record_of_bare_numbers(nlp):
+    # none of these variables has an abnormal side in the lexicon; in a record of three
+    # bare numbers or more the learned decision weighs the record's evidence itself
+    text = (
+        "Inclusion Criteria:\n- Life expectancy 12 weeks\n- Measurable lesion 10 mm in longest diameter\n"
+        "- Karnofsky score 70\nExclusion Criteria:\n- Prior chemotherapy in the last 4 weeks\n"
+    )
+    found = _record(nlp, text)
+    for bare in ("12 weeks", "10 mm", "70"):
+        assert found[bare].repaired and found[bare].operator == ">=" and found[bare].written_operator is None
+    assert not found["in the last 4 weeks"].repaired
+    # alone, the same line has too little evidence of a lost sign
+    alone = _record(nlp, "Inclusion Criteria:\n- Life expectancy 12 weeks\n")
+    assert not alone["12 weeks"].repaired and alone["12 weeks"].operator == "=="
+
+
+def test_bound_after_of_in_a_record_that_lost_its_signs(nlp):
+    # "of" before the number places it less than "at", "until", "before" do: "a creatinine
+    # clearance of 50 mL/min" lost its sign as often as not, and the decision weighs it
+    text = (
+        "Inclusion Criteria:\n- Left ventricular ejection fraction of 40%\n"
+        "- Creatinine clearance of 50 mL/min\n- A haemoglobin of 9 g/dL\n"
+    )
+    found = _record(nlp, text)
+    for bare in ("40%", "50 mL/min", "9 g/dL"):
+        assert found[bare].repaired and found[bare].operator == ">=" and found[bare].written_operator is None
+    # the other placing words still keep a number from the decision
+    placed = _record(nlp, "Inclusion Criteria:\n- Diagnosed before age 40\n- Treated until day 50\n- Seen at 9 sites\n")
+    assert not any(c.repaired for c in placed.values())
+
+
+def test_two_bare_numbers_are_weighed_by_the_record(nlp):
+    found = _record(nlp, "Inclusion Criteria:\n- Life expectancy 12 weeks\n- Karnofsky score 70\n")
+    assert found["12 weeks"].repaired and found["12 weeks"].operator == ">="
+    assert found["70"].repaired and found["70"].operator == ">="

@@ -55,6 +55,11 @@ _PLACED_BEFORE = re.compile(
     r"\b(?:before|after|until|since|by|from|at|on|of|to)\s{1,3}(?:(?:the\s{1,3})?age\s{1,3})?$|\d\s{0,2},\s{0,2}$", re.I
 )
 
+# "of" alone before the number places it less than the other words do: "an ejection
+# fraction of 50%" lost its sign as often as not, so the learned decision weighs it
+# (``placed_before`` stays one of its features).
+_OF_BEFORE = re.compile(r"\bof\s{1,3}$", re.I)
+
 
 # Words right before the number that bound it already, even where the value grammar did
 # not join them to it ("at\n          least 1,500/mm3", "greater that 3,000", "± 2").
@@ -200,21 +205,24 @@ def _candidates(cs: list[Constraint]) -> list[int]:
     return [j for j, c in enumerate(cs) if is_deleted_candidate(c)]
 
 
-# Training (criteria_nlp.evaluation.lost_sign_train) sets this to a list: the candidates'
-# features are collected there, each candidate marked by its index, and nothing is read.
+# Training (criteria_nlp.evaluation.lost_sign_train) sets this to a list: each candidate's
+# features and whether the run-time gates let it be read at all (``readable``) are collected
+# there, each candidate marked by its index, and nothing is read.
 COLLECT: list | None = None
 MARK = "lost-sign candidate #"
 
 
-def _evidence_enough(c: Constraint, kind: str | None, words, rec, feats) -> bool:
-    """Without a trace of its own a number is read as a bound only where the record shows
-    it lost signs (two numbers that need a bound, or traces; an age right after the word
-    'age' in an inclusion item is enough alone), and not where its words place it ('before
-    age 12'). Gates at run time, as the rules before the learned decision had them: the
-    training records are whole criteria texts, never one line read alone."""
-    if words[2]:
+def _evidence_enough(c: Constraint, kind: str | None, placed: bool, rec, feats) -> bool:
+    """Without a trace of its own a number is read as a bound only where its words do not
+    place it (``placed``: 'before age 12'), and, when it is the record's only bare number,
+    only where the record shows it lost signs (traces; an age right after the word 'age' in
+    an inclusion item). Gates at run time: the training records are whole criteria texts,
+    never one line read alone; in a record of two bare numbers or more the learned decision
+    weighs the record's evidence itself (its false alarms on clean records are measured out
+    of fold with these gates in place)."""
+    if placed:
         return False
-    if rec.needing + rec.traces >= 2:
+    if rec.candidates >= 2 or rec.needing + rec.traces >= 2:
         return True
     return kind == "inclusion" and c.category == "age" and any(k.endswith(":age_word") for k in feats)
 
@@ -279,12 +287,16 @@ def decide_deleted(
             c, text, kinds[i], rec, trace=trace, side=side, entry=entry, needs_bound=needs[i, j],
             bound_words=words, near=near[i], item_candidates=per_item[i], votes=votes,
         )
+        placed = words[2] and _OF_BEFORE.search(before) is None
+        readable = trace or _evidence_enough(c, kinds[i], placed, rec, feats)
         if COLLECT is not None:
             out[i][j] = c.model_copy(update={"repair_reason": f"{MARK}{len(COLLECT)}"})
-            COLLECT.append(feats)
+            COLLECT.append({"f": feats, "readable": readable})
+            continue
+        if not readable:
             continue
         op, p = model.read(feats, trace)
-        if op not in (">=", "<=") or (not trace and not _evidence_enough(c, kinds[i], words, rec, feats)):
+        if op not in (">=", "<="):
             continue
         why = "a double space where a sign was" if trace else "a bare number where a bound is expected"
         out[i][j] = c.model_copy(
