@@ -103,7 +103,8 @@ def extract_items(
 
     traces = [getattr(item, "lost_sign_traces", None) for item in items]
     # how the record writes its signs, as the items' docs read it
-    signs = SignHabits.of(profile([item.text for item in items], traces))
+    record_profile = profile([item.text for item in items], traces)
+    signs = SignHabits.of(record_profile)
     skip = _number_free_is_empty(nlp)
     memo = current(nlp)
     context = None
@@ -161,7 +162,8 @@ def extract_items(
         pipe = nlp.get_pipe("criteria_constraints") if "criteria_constraints" in nlp.pipe_names else None
         data = getattr(pipe, "lost_sign_data", None)
         cut = out.cut_at
-        passed = record_pass(items, list(out), population, data)  # bare numbers of a record that lost its signs
+        # bare numbers of a record that lost its signs
+        passed = record_pass(items, list(out), population, data, record_profile)
         out = ExtractedItems(passed)
         out.cut_at = cut
     return out

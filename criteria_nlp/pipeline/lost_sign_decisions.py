@@ -311,11 +311,14 @@ def decide_deleted(
     return out
 
 
-def record_pass(items, found: list[list[Constraint]], population=None, data: Data | None = None) -> list[list[Constraint]]:
-    """The bare numbers of a whole record that lost their signs (see :func:`decide_deleted`)."""
+def record_pass(
+    items, found: list[list[Constraint]], population=None, data: Data | None = None, prof=None
+) -> list[list[Constraint]]:
+    """The bare numbers of a whole record that lost their signs (see :func:`decide_deleted`);
+    ``prof``: the record's :func:`profile` when the caller has it already."""
     texts = [it.text for it in items]
     traces = [getattr(it, "lost_sign_traces", None) for it in items]
-    prof = profile(texts, traces)
+    prof = prof if prof is not None else profile(texts, traces)
     if not prof.may_have_deleted:
         return found
     kinds = [getattr(it, "kind", None) for it in items]

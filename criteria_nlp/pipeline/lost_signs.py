@@ -342,11 +342,13 @@ _FORM_REASON = {
 # --------------------------------------------------------------------------- hooks
 
 
-def record_pass(items, found: list[list[Constraint]], population=None, data: Data | None = None) -> list[list[Constraint]]:
+def record_pass(
+    items, found: list[list[Constraint]], population=None, data: Data | None = None, prof: Profile | None = None
+) -> list[list[Constraint]]:
     """The record-level reading of bare numbers (see :mod:`criteria_nlp.pipeline.lost_sign_decisions`)."""
     from criteria_nlp.pipeline.lost_sign_decisions import record_pass as run
 
-    return run(items, found, population, data)
+    return run(items, found, population, data, prof)
 
 
 def finish(
