@@ -91,6 +91,24 @@ def _item_examples(nlp, items, gold_of_item, corpus: str, trial: str, out: list[
             )
 
 
+def _gold_matches(it, found, gold, found_for, named):
+    """(group, thing spans in item offsets, index of the constraint) for each gold comparison of
+    item ``it`` that a constraint of ``found`` was found for (``found_for(g, c, start, end)``,
+    the constraint's span in record offsets), each constraint used once, in gold order; a gold
+    comparison that ``named`` says names no thing takes its constraint but gives no example."""
+    used: set[int] = set()
+    for g in gold:
+        if not (it.start <= g.start < it.end):
+            continue
+        for k, c in enumerate(found):
+            if k in used or not found_for(g, c, c.start + it.start, c.end + it.start):
+                continue
+            used.add(k)
+            if named(g):
+                yield g.group, [(a - it.start, b - it.start) for a, b in g.things], k
+            break
+
+
 def collect_lct(nlp, lct_dir) -> list[Example]:
     from criteria_nlp.evaluation.lct import _numbers, _overlaps, _same_numbers, document_items, load_lct
 
@@ -102,17 +120,12 @@ def collect_lct(nlp, lct_dir) -> list[Example]:
         gold = [g for g in doc.gold if g.values]
 
         def gold_of_item(it, found, gold=gold):
-            used: set[int] = set()
-            for g in gold:
-                if not (it.start <= g.start < it.end):
-                    continue
-                for k, c in enumerate(found):
-                    s, e = c.start + it.start, c.end + it.start
-                    if k not in used and _overlaps(g.start, g.end, s, e) and _same_numbers(g.values, _numbers(c)):
-                        used.add(k)
-                        if g.things:
-                            yield g.group, [(a - it.start, b - it.start) for a, b in g.things], k
-                        break
+            return _gold_matches(
+                it, found, gold,
+                found_for=lambda comp, c, s, e: _overlaps(comp.start, comp.end, s, e)
+                and _same_numbers(comp.values, _numbers(c)),
+                named=lambda comp: bool(comp.things),
+            )
 
         _item_examples(nlp, items, gold_of_item, "lct", doc.doc_id, out)
     return out
@@ -129,21 +142,15 @@ def collect_chia(nlp, chia_dir) -> list[Example]:
         text, gold = _chia_gold(path)
         items = _line_items(text)
 
-        def gold_of_item(it, found, gold=gold):
-            used: set[int] = set()
-            for g in gold:
-                if not (it.start <= g.start < it.end):
-                    continue
-                for k, c in enumerate(found):
-                    if k in used or not overlaps(g.start, g.end, c.start + it.start, c.end + it.start):
-                        continue
-                    nums = [c.value] + ([c.upper] if c.upper is not None else [])
-                    if any(_same(a, b) for a in nums for b in g.numbers):
-                        used.add(k)
-                        if g.group == "rest" and g.types == ("Person",):
-                            break  # "Hb < 11.5 g/dL for women": Chia names the women; we, the Hb
-                        yield g.group, [(a - it.start, b - it.start) for a, b in g.things], k
-                        break
+        def found_for(comp, c, s, e):
+            nums = [c.value] + ([c.upper] if c.upper is not None else [])
+            return overlaps(comp.start, comp.end, s, e) and any(_same(a, b) for a in nums for b in comp.numbers)
+
+        def gold_of_item(it, found, gold=gold, found_for=found_for):
+            # "Hb < 11.5 g/dL for women": Chia names the women; we, the Hb
+            return _gold_matches(
+                it, found, gold, found_for, named=lambda comp: not (comp.group == "rest" and comp.types == ("Person",))
+            )
 
         _item_examples(nlp, items, gold_of_item, "chia", trial, out)
     return out
