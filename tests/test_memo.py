@@ -300,3 +300,6 @@ def test_the_log_keeps_only_what_some_worker_lacks():
     assert log.outgoing() == (2, [("c", b"3")]) and len(log) == 1  # both have a and b
     log.new_workers()  # a restarted pool: its workers hold nothing, what is kept is sent
     assert log.outgoing() == (2, [("c", b"3")])
+    bounded = SharedMemoLog(workers=2, max_entries=2)  # a worker that never reports
+    bounded.incoming(SharedChunk([], [("a", b"1"), ("b", b"2"), ("c", b"3")], worker=11, applied=0))
+    assert bounded.outgoing() == (1, [("b", b"2"), ("c", b"3")]) and len(bounded) == 2

@@ -27,11 +27,17 @@ class SharedChunk:
     applied: int  # log position up to which the worker has taken in the others' entries
 
 
-class SharedMemoLog:
-    """The parent's side: the log of entries and how far each worker has taken it in."""
+MAX_LOG = 20_000  # entries kept for workers that lag behind; older ones they read again themselves
 
-    def __init__(self, workers: int):
+
+class SharedMemoLog:
+    """The parent's side: the log of entries and how far each worker has taken it in. It
+    holds at most ``max_entries`` (a worker that lags further behind misses the oldest: it
+    reads those items itself, as without sharing)."""
+
+    def __init__(self, workers: int, max_entries: int = MAX_LOG):
         self.workers = workers
+        self.max_entries = max_entries
         self._entries: list = []
         self._base = 0  # log position of self._entries[0]
         self._applied: dict[int, int] = {}
@@ -45,8 +51,8 @@ class SharedMemoLog:
         """Note what a worker handed back; returns its results."""
         self._applied[shared.worker] = max(self._applied.get(shared.worker, 0), shared.applied)
         self._entries.extend(shared.fresh)
-        behind = self._behind()
-        if behind > self._base:  # every worker has taken these in
+        behind = max(self._behind(), self._base + len(self._entries) - self.max_entries)
+        if behind > self._base:  # every worker has taken these in (or lags too far behind)
             del self._entries[: behind - self._base]
             self._base = behind
         return shared.results
