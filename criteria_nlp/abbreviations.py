@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from functools import lru_cache
 
 import spacy
@@ -62,26 +63,6 @@ _RUN = re.compile(r"\S+")
 _UNSURE = object()
 
 
-def _pairs(doc, opens_at: set[int] | None = None) -> list[tuple[int, int, int]]:
-    """The detector's "(" ... ")" matches with at most 8 tokens inside, brackets removed, in
-    the order of its Matcher (by end, the later start first); only "(" tokens at the
-    character offsets ``opens_at`` when given."""
-    opens: list[int] = []
-    matches: list[tuple[int, int, int]] = []
-    for j, token in enumerate(doc):
-        orth = token.text
-        if orth == "(":
-            if opens_at is None or token.idx in opens_at:
-                opens.append(j)
-        elif orth == ")":
-            for i in reversed(opens):
-                if j - i - 1 > 8:
-                    break
-                if j >= i + 2:
-                    matches.append((0, i + 1, j))
-    return matches
-
-
 class _Brackets:
     """The "(" and ")" tokens of a doc, found once: the pairs of each short form's brackets
     are then read from them alone (a scan of every token per short form was quadratic)."""
@@ -97,12 +78,14 @@ class _Brackets:
             elif orth == ")":
                 self.closes.append(j)
 
-    def pairs(self, opens_at) -> list[tuple[int, int, int]]:
-        """``_pairs(doc, set(opens_at))``: the same matches in the same order."""
+    def pairs(self, opens_at: Iterable[int] | None = None) -> list[tuple[int, int, int]]:
+        """The detector's "(" ... ")" matches with at most 8 tokens inside, brackets removed,
+        in the order of its Matcher (by end, the later start first); only "(" tokens at the
+        character offsets ``opens_at`` when given."""
         found: list[tuple[int, int]] = []
         closes = self.closes
-        for offset in opens_at:
-            i = self.open_token.get(offset)
+        starts = self.open_token.values() if opens_at is None else (self.open_token.get(p) for p in opens_at)
+        for i in starts:
             if i is None:
                 continue
             # a ")" at most 8 tokens on, with at least one token between
@@ -136,7 +119,7 @@ def _whole(text: str, shorts: set[str]) -> dict[str, str]:
     doc = _detector().make_doc(text)
     accepted: dict[str, str] = {}
     seen_long: set[str] = set()
-    for _, _, short, long in _candidates(doc, _pairs(doc)):
+    for _, _, short, long in _candidates(doc, _Brackets(doc).pairs()):
         if long is None or long in seen_long or short in accepted:
             continue
         seen_long.add(long)

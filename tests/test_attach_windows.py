@@ -24,6 +24,11 @@ def window(nlp, text, number):
     return c
 
 
+def first_window(nlp, text):
+    """The first time window found in ``text``."""
+    return next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+
+
 # ---------------------------------------------------------------- a place after the treatment
 
 
@@ -57,7 +62,7 @@ def test_after_a_relational_head_the_thing_is_what_follows_to(nlp):
     ],
 )
 def test_a_lexicon_name_inside_an_exception_is_not_what_the_window_bounds(nlp, text, thing):
-    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    c = first_window(nlp, text)
     assert c.mention == thing, c
 
 
@@ -138,7 +143,7 @@ def test_the_full_stop_of_an_abbreviation_does_not_cut_the_phrase(nlp):
     ],
 )
 def test_a_window_continuing_a_period_bounds_what_holds_in_it(nlp, text, thing):
-    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    c = first_window(nlp, text)
     assert thing in c.mention, c
 
 
@@ -153,7 +158,7 @@ def test_a_window_continuing_a_period_bounds_what_holds_in_it(nlp, text, thing):
     ],
 )
 def test_a_window_after_a_relative_clause_bounds_the_head_it_describes(nlp, text, head):
-    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    c = first_window(nlp, text)
     assert head in c.mention and "tacrolimus" not in c.mention and "density" not in c.mention, c
 
 
@@ -165,7 +170,7 @@ def test_a_window_after_a_relative_clause_bounds_the_head_it_describes(nlp, text
     ],
 )
 def test_the_event_inside_the_clause_stays_the_thing(nlp, text, thing):
-    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    c = first_window(nlp, text)
     assert thing in c.mention, c
 
 
@@ -304,7 +309,7 @@ def test_a_curvature_measured_in_a_place_is_the_curvature(nlp):
     ],
 )
 def test_a_bracketed_note_before_a_window_is_not_what_it_bounds(nlp, text, thing):
-    c = next(c for c in extract_text(nlp, text, repair=False) if c.category == "temporal")
+    c = first_window(nlp, text)
     assert thing in c.mention and "colchicine" not in c.mention and "orchiectomy" not in c.mention, c
 
 

@@ -301,6 +301,11 @@ def _record(nlp, text):
     return {c.text: c for c in found}
 
 
+def _read_as_deleted_lower_bounds(found, bares):
+    for bare in bares:
+        assert found[bare].repaired and found[bare].operator == ">=" and found[bare].written_operator is None, bare
+
+
 def test_vital_sign_of_the_disease_in_a_record_that_lost_its_signs(nlp):
     # space collapsed: no trace, the record's other bounds bare too; an oxygen saturation
     # an inclusion item asks for is a ceiling (the disease lowers it)
@@ -343,8 +348,7 @@ def test_bounds_without_a_lexicon_side_in_a_record_of_bare_numbers(nlp):
         "- Karnofsky score 70\nExclusion Criteria:\n- Prior chemotherapy in the last 4 weeks\n"
     )
     found = _record(nlp, text)
-    for bare in ("12 weeks", "10 mm", "70"):
-        assert found[bare].repaired and found[bare].operator == ">=" and found[bare].written_operator is None
+    _read_as_deleted_lower_bounds(found, ("12 weeks", "10 mm", "70"))
     assert not found["in the last 4 weeks"].repaired
     # alone, the same line has too little evidence of a lost sign
     alone = _record(nlp, "Inclusion Criteria:\n- Life expectancy 12 weeks\n")
@@ -359,8 +363,7 @@ def test_bound_after_of_in_a_record_that_lost_its_signs(nlp):
         "- Creatinine clearance of 50 mL/min\n- A haemoglobin of 9 g/dL\n"
     )
     found = _record(nlp, text)
-    for bare in ("40%", "50 mL/min", "9 g/dL"):
-        assert found[bare].repaired and found[bare].operator == ">=" and found[bare].written_operator is None
+    _read_as_deleted_lower_bounds(found, ("40%", "50 mL/min", "9 g/dL"))
     # the other placing words still keep a number from the decision
     placed = _record(nlp, "Inclusion Criteria:\n- Diagnosed before age 40\n- Treated until day 50\n- Seen at 9 sites\n")
     assert not any(c.repaired for c in placed.values())

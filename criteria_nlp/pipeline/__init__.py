@@ -115,10 +115,11 @@ def extract_items(
     disable = [REPAIR] if not repair and REPAIR in nlp.pipe_names else []
     total = 0
     for first in range(0, len(items), BATCH_SIZE):
+        last = min(first + BATCH_SIZE, len(items))
         docs = []
         wanted = []
         keys = []
-        for i in range(first, min(first + BATCH_SIZE, len(items))):
+        for i in range(first, last):
             item, trace = items[i], traces[i]
             if skip and HAS_NUMBER_CHECK(item.text) is None:
                 continue
@@ -147,11 +148,11 @@ def extract_items(
                     memo.put(key, out[i])
         if max_record_constraints is None:
             continue
-        for i in range(first, min(first + BATCH_SIZE, len(items))):
+        for i in range(first, last):
             total += len(out[i])
             if total >= max_record_constraints and i + 1 < len(items):
                 out.cut_at = i + 1
-                for j in range(i + 1, min(first + BATCH_SIZE, len(items))):
+                for j in range(i + 1, last):
                     out[j] = []
                 break
         if out.cut_at is not None:
@@ -161,11 +162,8 @@ def extract_items(
 
         pipe = nlp.get_pipe("criteria_constraints") if "criteria_constraints" in nlp.pipe_names else None
         data = getattr(pipe, "lost_sign_data", None)
-        cut = out.cut_at
-        # bare numbers of a record that lost its signs
-        passed = record_pass(items, list(out), population, data, record_profile)
-        out = ExtractedItems(passed)
-        out.cut_at = cut
+        # bare numbers of a record that lost its signs (in place: ``cut_at`` stays)
+        out[:] = record_pass(items, list(out), population, data, record_profile)
     return out
 
 

@@ -168,8 +168,7 @@ class ItemMemo:
         blob = pickle.dumps(list(constraints), protocol=pickle.HIGHEST_PROTOCOL)
         self._entries[key] = blob
         self._entries.move_to_end(key)
-        while len(self._entries) > self.max_items:
-            self._entries.popitem(last=False)
+        self._trim()
         if self._fresh is not None:
             self._fresh.append((key, blob))
 
@@ -199,9 +198,13 @@ class ItemMemo:
             if key not in self._entries:
                 self._entries[key] = blob
                 new += 1
+        self._trim()
+        return new
+
+    def _trim(self) -> None:
+        """At most ``max_items`` entries: the least recently used go first."""
         while len(self._entries) > self.max_items:
             self._entries.popitem(last=False)
-        return new
 
     @property
     def lookups(self) -> int:

@@ -90,13 +90,8 @@ def features(text: str, first_words: bool | None = None) -> list[str]:
     each word padded with spaces (like scikit-learn's ``char_wb``) and, with
     ``FIRST_WORDS``, the first word and first two words ("No history ..." against
     "History of ...")."""
-    low = text.lower()
-    words = _WORD.findall(low)
-    out = ["w:" + w for w in words]
-    if (FIRST_WORDS if first_words is None else first_words) and words:
-        out += ["f:" + words[0]] + (["f2:" + words[0] + " " + words[1]] if len(words) > 1 else [])
-    out += ["b:" + a + " " + b for a, b in zip(words, words[1:], strict=False)]
-    for token in low.split():
+    out, tokens = _word_parts(text, FIRST_WORDS if first_words is None else first_words)
+    for token in tokens:
         out += char_grams(token)
     return out
 

@@ -63,9 +63,6 @@ class LinearTfidf:
         index = self._index
         return [index[f] for f in feats if f in index]
 
-    def id_of(self, feat: str) -> int | None:
-        return self._index.get(feat)
-
     def logit(self, feats: Sequence[str]) -> float:
         return self.logit_ids(self.ids(feats))
 
