@@ -17,6 +17,7 @@ from spacy.tokens import Doc, Span
 
 from criteria_nlp.pipeline.numbers import has_number
 from criteria_nlp.pipeline.overlap import prune_overlaps as prune_overlapping_matches  # medspaCy's result
+from criteria_nlp.pipeline.phrases import alias_tokens, phrase_pattern
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 LEXICON_FILE = "variables.jsonl"
@@ -109,7 +110,8 @@ class VariableMatcher:
 
     The TargetMatcher itself builds one pattern doc per alias by running the pipeline on
     it and matches case-sensitive aliases with a token Matcher; on 6,500 aliases that was
-    most of the build time and a third of the run time."""
+    most of the build time and a third of the run time. The PhraseMatchers are given each
+    alias's token hashes, from token texts that are cached (``phrases.py``): no Doc is made."""
 
     def __init__(self, nlp: Language, name: str, only_with_numbers: bool = True):
         self.nlp = nlp
@@ -126,15 +128,15 @@ class VariableMatcher:
         self.folded = PhraseMatcher(vocab, attr="LOWER")
         self.exact = PhraseMatcher(vocab, attr="ORTH")
         self._label: dict[int, tuple[str, str]] = {}
-        tokenizer = self.nlp.tokenizer
-        for matcher, aliases in zip((self.folded, self.exact), _alias_keys(entries), strict=True):
-            names = [n for n, a in aliases.items() if a]
-            texts = [a for n in names for a in aliases[n]]
-            docs = iter(tokenizer.pipe(texts, batch_size=1000))
-            for n in names:
+        folded, exact = _alias_keys(entries)
+        tokens = alias_tokens(self.nlp.tokenizer, [a for aliases in (folded, exact) for n in aliases for a in aliases[n]])
+        for matcher, aliases, lowercase in ((self.folded, folded, True), (self.exact, exact, False)):
+            for n, texts in aliases.items():
+                if not texts:
+                    continue
                 key = vocab.strings.add(n)
                 self._label[key] = (self.entries[n]["category"], n)
-                matcher.add(n, [next(docs) for _ in aliases[n]])
+                matcher.add(n, [phrase_pattern(tokens[text], lowercase) for text in texts])
 
     def __call__(self, doc: Doc) -> Doc:
         if self.only_with_numbers and not has_number(doc):
