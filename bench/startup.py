@@ -14,7 +14,7 @@ exclusion, so that the tokenizer, the variable matcher, the value grammar, ConTe
 repair (with its alias patterns) and the abbreviation teaching all run once. The
 environment is this process's (``PYTHONDONTWRITEBYTECODE=1`` if set: the project's own
 modules are then compiled from source in every process, as in a fresh checkout), and the
-compiled-pattern cache (``pipeline/compiled.py``) is whatever it holds: the first run after
+compiled-pattern cache (``criteria_nlp/compiled.py``) is whatever it holds: the first run after
 a change of the patterns fills it, so the first run is reported apart and left out of the
 median. The issue's target is a wall time of 1.5 s on a quiet machine; on a busy one the
 CPU time (user + sys of the child, ``wait4``) is the steadier figure, and ``--floor`` gives

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from criteria_nlp.pipeline import compiled
+from criteria_nlp import compiled
 
 # letters that fold to ASCII under re.IGNORECASE (Kelvin sign, long s, dotless i, ...)
 FOLDS = "Kſıİµ"

@@ -9,8 +9,9 @@ import sys
 import pytest
 
 import criteria_nlp
+from criteria_nlp import compiled
 from criteria_nlp.abbreviations import define, find_abbreviations
-from criteria_nlp.pipeline import compiled, extract_items
+from criteria_nlp.pipeline import extract_items
 from criteria_nlp.pipeline.overlap import prune_overlaps
 from criteria_nlp.segment.base import Item
 
@@ -174,8 +175,10 @@ START = """
 import json, sys
 import criteria_nlp
 record = criteria_nlp.structure("Inclusion Criteria:\\n1. Age >= 18 years\\n2. Not pregnant, no HbA1c > 9%\\n")
+context = criteria_nlp._default_nlp().get_pipe("criteria_constraints")._context
 print(json.dumps({"constraints": [[c.variable, c.negated] for cr in record.criteria for c in cr.constraints],
-                  "loaded": sorted(m for m in ("medspacy", "scispacy", "nltk", "scipy") if m in sys.modules)}))
+                  "context": type(context).__module__ if context is not None else None,
+                  "loaded": sorted(m for m in ("medspacy", "PyRuSH", "scispacy", "nltk", "scipy") if m in sys.modules)}))
 """
 
 
@@ -183,7 +186,21 @@ def test_a_fresh_process_loads_medspacy_and_scispacy_only_when_a_record_needs_th
     out = subprocess.run([sys.executable, "-c", START], capture_output=True, text=True, check=True)
     first = json.loads(out.stdout.strip().splitlines()[-1])
     assert first["constraints"] == [["age", False], ["HbA1c", True]]
-    assert first["loaded"] == ["medspacy"]  # ConText ran (the "no" negates HbA1c), without NLTK or SciPy
+    # ConText ran (the "no" negates HbA1c), without medspaCy's package start (which loads
+    # its sentence splitter and every component), NLTK or SciPy
+    assert first["context"] == "medspacy.context.context" and first["loaded"] == []
     plain = START.replace("2. Not pregnant, no HbA1c > 9%", "2. HbA1c > 9%")
     out = subprocess.run([sys.executable, "-c", plain], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1])["loaded"] == []
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"constraints": [["age", False], ["HbA1c", False]], "context": None, "loaded": []}
+
+
+def test_medspacy_imported_after_our_context_is_the_whole_package():
+    code = START + (
+        "import medspacy\n"
+        "nlp = medspacy.load()\n"
+        "doc = nlp('No evidence of pneumonia.')\n"
+        "print(json.dumps([nlp.pipe_names, medspacy.context.ConText.__name__]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    pipes, context = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "medspacy_pyrush" in pipes and "medspacy_context" in pipes and context == "ConText"

@@ -1,10 +1,12 @@
-"""Start-up work kept for the next process (pipeline/textcache.py) gives what building gives.
+"""Start-up work kept for the next process (criteria_nlp/textcache.py) gives what building gives.
 (The start-up time itself is measured by bench/startup.py by hand, never here.)"""
 
+import os
 import subprocess
 import sys
 
-from criteria_nlp.pipeline import repair_rules, textcache, trie
+from criteria_nlp import textcache
+from criteria_nlp.pipeline import repair_rules, trie
 
 
 def test_a_built_text_is_read_back_and_a_damaged_one_rebuilt(monkeypatch, tmp_path):
@@ -107,3 +109,27 @@ def test_the_repair_weights_load_the_same_from_the_cache(monkeypatch, tmp_path):
         assert "weights.json" in str(exc)
     else:
         raise AssertionError("a broken weights file must be a clear error")
+
+
+def test_a_start_keeps_every_compiled_pattern_it_loads(tmp_path):
+    """A fresh process that structures records of every kind fills the cache once; a second
+    one finds every pattern there and writes nothing (the cache keeps more files than a
+    process loads), and medspaCy's package start was not run for ConText."""
+    record = (
+        "Inclusion Criteria:\\n1. Age = 18 years\\n2. ANC >= 1.5 x 10^9/L\\n"
+        "Exclusion Criteria:\\n1. No stroke within 6 months; no chemotherapy\\n"
+    )
+    code = (
+        "import os, sys, criteria_nlp; from criteria_nlp import compiled; "
+        f"criteria_nlp.structure('{record}'); "
+        "criteria_nlp.structure('Age 18-65; HbA1c 7 to 10% (inclusive); not pregnant'); "
+        "print(len(compiled._MEMORY), compiled.KEEP, 'PyRuSH' in sys.modules)"
+    )
+    env = {**os.environ, "CRITERIA_NLP_CACHE": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    loaded, keep, rush = first.stdout.split()
+    assert 10 < int(loaded) < int(keep) / 2 and rush == "False"
+    files = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    assert len([f for f in files if f.startswith("re-")]) == int(loaded)
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == files

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 
-from criteria_nlp.pipeline import compiled
+from criteria_nlp import compiled
 
 try:  # Python 3.11+
     import re._parser as _sre_parse

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from criteria_nlp.pipeline import compiled
+from criteria_nlp import compiled, textcache
+from criteria_nlp.pipeline import trie
 from criteria_nlp.pipeline.numbers import NUMBER_WORDS, ROMAN, ROMAN_BEFORE
 from criteria_nlp.pipeline.trie import alternation, first_chars, fold, trie_regex
 
@@ -121,7 +122,11 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             if _norm(f) not in unit_map:
                 unit_map[_norm(f)] = ucum
                 ci_forms.append(f)
-    unit_alt = unit_alternation(cs_forms, ci_forms)
+    # the units' trie (1,700 forms) takes 20 ms to write out: kept for the next process
+    unit_alt = textcache.built(
+        "grammar-units", "\x01".join(cs_forms) + "\x00" + "\x01".join(ci_forms),
+        lambda: unit_alternation(cs_forms, ci_forms), [__file__, trie.__file__],
+    )
     pre = alternation(list(before))
     post = alternation(list(after))
     temp = alternation(list(temporal))

@@ -6,7 +6,7 @@ attributes) for each of their 4,800 words, about a quarter of a second. A Phrase
 only needs each pattern's attribute values, which ``PhraseMatcher.add`` also takes as a
 sequence of string hashes: :func:`phrase_pattern` gives them from the token texts, and
 :func:`alias_tokens` reads the token texts from the cache folder of
-:mod:`criteria_nlp.pipeline.compiled`, so that a start tokenizes nothing. The matches are
+:mod:`criteria_nlp.compiled`, so that a start tokenizes nothing. The matches are
 the same (``tests/test_phrases.py`` compares both ways of building on random texts).
 """
 
@@ -19,7 +19,8 @@ from pathlib import Path
 import spacy
 from spacy.strings import get_string_id
 
-from criteria_nlp.pipeline import affixes, textcache
+from criteria_nlp import textcache
+from criteria_nlp.pipeline import affixes
 from criteria_nlp.pipeline import tokenizer as criteria_tokenizer
 
 # the modules whose code decides how a text is split (an edit of either tokenizes afresh)

@@ -66,7 +66,7 @@ class OperatorModel:
     def load(cls, path: str | Path) -> "OperatorModel":
         """The weights of a JSON file; parsed once, then read back from the cache folder
         (``textcache.parsed``, keyed on the file's bytes)."""
-        from criteria_nlp.pipeline import textcache
+        from criteria_nlp import textcache
 
         path = Path(path)
         try:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from criteria_nlp.pipeline import compiled, textcache, trie
+from criteria_nlp import compiled, textcache
+from criteria_nlp.pipeline import trie
 from criteria_nlp.pipeline.repair_model import OperatorModel
 from criteria_nlp.pipeline.trie import alternation
 from criteria_nlp.schema import Constraint

@@ -14,8 +14,9 @@ from spacy.lang.char_classes import ALPHA
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
-from spacy.util import compile_infix_regex, compile_prefix_regex, registry
+from spacy.util import registry
 
+from criteria_nlp import compiled
 from criteria_nlp.pipeline.affixes import SuffixSearch, long_runs
 from criteria_nlp.pipeline.numbers import HAS_NUMBER, HAS_NUMBER_KEY, TEXT_KEY
 
@@ -53,7 +54,17 @@ _PROTECTED = [
 
 
 def _token_match(extra: list[str]):
-    return re.compile("^(?:" + "|".join(_PROTECTED + extra) + ")$").match
+    return compiled.compile("^(?:" + "|".join(_PROTECTED + extra) + ")$").match
+
+
+# spaCy's compile_prefix_regex and compile_infix_regex (the same expressions), loaded in
+# compiled form: the infix pattern alone took 25 ms to compile at every start.
+def compile_prefix_regex(entries: list[str]) -> re.Pattern:
+    return compiled.compile("|".join("^" + piece for piece in entries if piece.strip()))
+
+
+def compile_infix_regex(entries: list[str]) -> re.Pattern:
+    return compiled.compile("|".join(piece for piece in entries if piece.strip()))
 
 
 class LinearTokenizer(Tokenizer):

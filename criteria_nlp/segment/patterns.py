@@ -1,4 +1,5 @@
-"""The segmenter's rules, compiled from ``patterns.json`` (rules are data, not code)."""
+"""The segmenter's rules, compiled from ``patterns.json`` (rules are data, not code), and
+loaded in compiled form (``criteria_nlp/compiled.py``: 20 ms of every start otherwise)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from criteria_nlp import compiled
 
 _RULES_PATH = Path(__file__).with_name("patterns.json")
 
@@ -56,7 +59,7 @@ def _any_of(patterns: list[str]) -> re.Pattern[str] | None:
     if not patterns:
         return None
     try:
-        return re.compile("|".join(f"(?:{rx})" for rx in patterns), re.IGNORECASE)
+        return compiled.compile("|".join(f"(?:{rx})" for rx in patterns), re.IGNORECASE)
     except re.error:
         return None
 
@@ -67,7 +70,7 @@ def rules() -> Rules:
     inc = [w.lower() for w in data["header_keywords"]["inclusion"]]
     exc = [w.lower() for w in data["header_keywords"]["exclusion"]]
     kw = _alternation(inc + exc)
-    header_line = re.compile(
+    header_line = compiled.compile(
         rf"(?P<pre>(?:{data['header_prefix_word']}\s+){{0,{data['header_max_prefix_words']}}}?)"
         rf"(?P<kw>{kw})(?:\s*(?:&|and|/|or|,)\s*(?P<kw2>{kw}))?"
         r"(?P<crit>\s+criteri(?:a|on|as)(?![^\W_]))?"
@@ -77,7 +80,7 @@ def rules() -> Rules:
         re.IGNORECASE,
     )
     # A label: "1." "1)" "(1)" "1-" "a." "(a)" "iv." "A)"; digits may be glued to the text ("1.Age").
-    label = re.compile(
+    label = compiled.compile(
         r"(?P<open>\()?(?P<tok>\d{1,3}|[ivx]{1,4}|[IVX]{1,4}|[A-Za-z])"
         r"(?P<punct>(?(open)\)|[.)]))"
         r"(?:(?=[ \t\r\n\f\v]|$)|(?<=\d[.)])(?=[^\W\d_]))"
@@ -86,7 +89,7 @@ def rules() -> Rules:
     # A number inside a line: after a space, or glued to the end of the item before it
     # ("received.,2. A subject"; not after a digit: "1,2."); followed by a space, or glued
     # to the word it numbers ("2.Histologically"; a digit after it is a decimal: "1.5 mg").
-    inline_number = re.compile(
+    inline_number = compiled.compile(
         r"(?:(?<=\s)|(?<=[^\d\s][,;.]))(?P<open>\()?(?P<tok>\d{1,3})(?P<punct>(?(open)\)|[.)]))"
         r"(?=[ \t]+\S|(?<=\d[.)])[^\W\d_])"
     )
@@ -94,22 +97,22 @@ def rules() -> Rules:
     return Rules(
         header_phrase_any=_any_of(phrases),
         inline_header_words=required_words(data["inline_header"]),
-        inline_number_hint=re.compile(r"[.)](?<=\d[.)])"),
+        inline_number_hint=compiled.compile(r"[.)](?<=\d[.)])"),
         header_line=header_line,
         header_known_prefix=frozenset(data["header_known_prefix"]),
         header_sentence_words=frozenset(data["header_sentence_words"]),
         header_brackets=dict(data["header_brackets"]),
         header_phrases=tuple(
-            (re.compile(rx, re.IGNORECASE), kind)
+            (compiled.compile(rx, re.IGNORECASE), kind)
             for kind in ("exclusion", "inclusion")
             for rx in data["header_phrases"][kind]
         ),
-        inline_header=re.compile(data["inline_header"]),
+        inline_header=compiled.compile(data["inline_header"]),
         inclusion_words=frozenset(re.sub(r"\s+", " ", w) for w in inc),
         exclusion_words=frozenset(re.sub(r"\s+", " ", w) for w in exc),
-        preamble_exclusion=re.compile(data["preamble_exclusion"], re.IGNORECASE),
-        preamble_inclusion=re.compile(data["preamble_inclusion"], re.IGNORECASE),
-        preamble_cue=re.compile(data["preamble_cue"], re.IGNORECASE),
+        preamble_exclusion=compiled.compile(data["preamble_exclusion"], re.IGNORECASE),
+        preamble_inclusion=compiled.compile(data["preamble_inclusion"], re.IGNORECASE),
+        preamble_cue=compiled.compile(data["preamble_cue"], re.IGNORECASE),
         label=label,
         inline_number=inline_number,
         bullets=frozenset(data["bullets"]),

@@ -185,7 +185,10 @@ def compile(pattern: str, flags: int = 0, prefilter: bool = False) -> re.Pattern
     return compiled
 
 
-KEEP = 16  # compiled files kept: each rule edit makes a new one, the oldest go
+# Compiled files kept: each rule edit makes a new one, the oldest go. A process loads about
+# 30 (tests/test_startup.py checks that one run needs well under this): fewer kept than
+# loaded would have every start evict and rewrite its own patterns.
+KEEP = 96
 
 
 def store(path: Path, data: bytes, siblings: str, keep: int) -> None:

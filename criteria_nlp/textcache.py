@@ -1,5 +1,5 @@
 """Texts that take long to build (a trie pattern over thousands of aliases), built once,
-then read back from the cache folder of :mod:`criteria_nlp.pipeline.compiled`.
+then read back from the cache folder of :mod:`criteria_nlp.compiled`.
 
 ``built(name, inputs, build, sources)`` returns ``build()``; the first call stores the
 text under a hash of ``name``, ``inputs`` (everything the text is made from, as one string),
@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from criteria_nlp.pipeline.compiled import cache_dir, store
+from criteria_nlp.compiled import cache_dir, store
 
 KEEP = 8  # files kept per name: each lexicon edit makes a new one, the oldest go
 
