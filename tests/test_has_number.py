@@ -63,3 +63,21 @@ def test_every_roman_numeral_the_grammar_reads_is_a_hit(grammar, pieces):
             if m.group(group) is not None:
                 hit = HAS_NUMBER.search(text, m.start(group))
                 assert hit is not None and hit.start() == m.start(group), (text, m.group(group))
+
+
+# Letters of the number words and numerals, digits and number signs, word breaks and the
+# characters a numeral may follow: the places where the two-part test could differ.
+_ALPHABET = "onetwhivfsxdzlgryucIVXabcABC 0123456789½Ⅳⅸ_-/<=≥\t\nKſé"
+_WORDS = ["one", "Twice", "ninety", "IV", "iii", "Ⅻ", "seventeen", "half", "x", "V", "IXb", "sixty-"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet=_ALPHABET, max_size=6), st.sampled_from(_WORDS)), max_size=12))
+def test_number_at_and_text_has_number_answer_as_the_whole_pattern(parts):
+    from criteria_nlp.pipeline.numbers import number_at, text_has_number
+
+    text = "".join(parts)
+    assert text_has_number(text) == (HAS_NUMBER.search(text) is not None)
+    for pos in range(len(text) + 1):
+        whole = HAS_NUMBER.search(text, pos)
+        assert number_at(text, pos) == (whole.start() if whole else None), (text, pos)

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 import spacy
 from spacy.language import Language
 
-from criteria_nlp.pipeline.numbers import HAS_NUMBER
+from criteria_nlp.pipeline.numbers import text_has_number
 from criteria_nlp.schema import Constraint, Population
 
 TOKENIZER = "criteria_nlp.tokenizer.v1"
 # The cheap test the components run first: text without any number holds no constraint.
-HAS_NUMBER_CHECK = HAS_NUMBER.search
+HAS_NUMBER_CHECK = text_has_number
 COMPONENTS = ("criteria_variables", "criteria_constraints")
 REPAIR = "criteria_repair"
 BATCH_SIZE = 256
@@ -121,7 +121,7 @@ def extract_items(
         keys = []
         for i in range(first, last):
             item, trace = items[i], traces[i]
-            if skip and HAS_NUMBER_CHECK(item.text) is None:
+            if skip and not HAS_NUMBER_CHECK(item.text):
                 continue
             kind = getattr(item, "kind", None)
             if memo is not None:

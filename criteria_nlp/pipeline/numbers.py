@@ -91,12 +91,40 @@ ROMAN_BEFORE = r"[\s\-–－~/<>=≥≤]"
 # numeral cannot hold a numeric constraint. It finds every roman numeral the grammar reads
 # ("stage IVa", "class iii", "grade X"), or that item would hold no constraint at all.
 # The number words form a trie: this check runs on every item, most of which hold no number.
-HAS_NUMBER = re.compile(
-    rf"\d|[⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾Ⅰ-Ⅻⅰ-ⅹ]"
-    rf"|(?i:{alternation(NUMBER_WORDS.split('|') + ['twice', 'once', 'single', 'double', 'half', 'dozen'])})"
+_NUMBER_CHARACTERS = "[\\d⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾Ⅰ-Ⅻⅰ-ⅹ]"
+_NUMBER_WORDS = (
+    rf"(?i:{alternation(NUMBER_WORDS.split('|') + ['twice', 'once', 'single', 'double', 'half', 'dozen'])})"
     r"|\b(?:I{1,3}|IV|VI{0,3}|IX|ii|iii|iv)\b"
     rf"|(?<={ROMAN_BEFORE}){ROMAN}(?!\w)"
 )
+HAS_NUMBER = re.compile(f"{_NUMBER_CHARACTERS}|{_NUMBER_WORDS}")
+# The same test in two parts, much faster: the engine finds a character of a class with
+# one scan, while the whole pattern tries every branch at every position. Most texts with
+# a number hold a digit; the words and numerals are then looked for before it only.
+_CHARACTER = re.compile(_NUMBER_CHARACTERS).search
+_WORD = re.compile(_NUMBER_WORDS).search
+
+
+def number_at(text: str, pos: int = 0) -> int | None:
+    """Where ``HAS_NUMBER.search(text, pos)`` would start (None: no number from ``pos``)."""
+    char = _CHARACTER(text, pos)
+    if char is None:
+        word = _WORD(text, pos)
+        return None if word is None else word.start()
+    at = char.start()
+    if at > pos:
+        # A word or numeral match is made of letters, so one before ``at`` ends before it;
+        # the search sees the character at ``at`` for the look-aheads at such an end.
+        word = _WORD(text, pos, at + 1)
+        if word is not None and word.start() < at:
+            return word.start()
+    return at
+
+
+def text_has_number(text: str) -> bool:
+    """``HAS_NUMBER.search(text) is not None``."""
+    return _CHARACTER(text) is not None or _WORD(text) is not None
+
 
 # The criteria tokenizer stores the check's answer on each doc, and the text of docs with
 # a number: it has the string at hand, while ``doc.text`` rebuilds it from the tokens.
@@ -108,7 +136,7 @@ def has_number(doc) -> bool:  # noqa: ANN001 - a spaCy Doc
     """Whether ``doc`` may hold a numeric constraint (cached in ``doc.user_data``)."""
     flag = doc.user_data.get(HAS_NUMBER_KEY)
     if flag is None:
-        flag = doc.user_data[HAS_NUMBER_KEY] = HAS_NUMBER.search(doc.text) is not None
+        flag = doc.user_data[HAS_NUMBER_KEY] = text_has_number(doc.text)
     return flag
 
 

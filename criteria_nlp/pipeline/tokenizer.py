@@ -18,7 +18,7 @@ from spacy.util import registry
 
 from criteria_nlp import compiled
 from criteria_nlp.pipeline.affixes import SuffixSearch, long_runs
-from criteria_nlp.pipeline.numbers import HAS_NUMBER, HAS_NUMBER_KEY, TEXT_KEY
+from criteria_nlp.pipeline.numbers import HAS_NUMBER_KEY, TEXT_KEY, text_has_number
 
 # Comparison characters as they appear in criteria (full-width and slanted forms included).
 OPERATOR_CHARS = "<>=≥≤＞＜⩾⩽≧≦~～×≠±"
@@ -118,7 +118,7 @@ class CriteriaTokenizer(LinearTokenizer):
 
     def __call__(self, text: str) -> Doc:
         doc = super().__call__(text)
-        found = doc.user_data[HAS_NUMBER_KEY] = HAS_NUMBER.search(text) is not None
+        found = doc.user_data[HAS_NUMBER_KEY] = text_has_number(text)
         if found:
             doc.user_data[TEXT_KEY] = text
         return doc
