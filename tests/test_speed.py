@@ -204,3 +204,29 @@ def test_medspacy_imported_after_our_context_is_the_whole_package():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     pipes, context = json.loads(out.stdout.strip().splitlines()[-1])
     assert "medspacy_pyrush" in pipes and "medspacy_context" in pipes and context == "ConText"
+
+
+def _item_text_by_runs(text, content, end):
+    """The segmenter's item text built run by run (its general path)."""
+    import re
+
+    chunk, parts, pieces, n = text[content:end], [], [], 0
+    for m in re.finditer(r"\S+(?: \S+)*", chunk):
+        if parts:
+            n += 1
+        pieces.append((n, content + m.start(), m.end() - m.start()))
+        parts.append(m.group(0))
+        n += m.end() - m.start()
+    return " ".join(parts), pieces
+
+
+def test_an_item_text_taken_as_it_stands_is_the_one_built_run_by_run():
+    from criteria_nlp.segment.segmenter import _item_text
+
+    rng = random.Random(5)
+    alphabet = ["a", "b", "1", ".", " ", " ", "  ", "\n", "\r\n", "\t", "\xa0", "\u2028", "\x00", "\xad", "é"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        start = rng.randint(0, len(text))
+        end = rng.randint(start, len(text))
+        assert _item_text(text, start, end) == _item_text_by_runs(text, start, end), (text, start, end)

@@ -419,6 +419,12 @@ class Scanner(HeaderLines):
 def _item_text(text: str, content: int, end: int) -> tuple[str, list[tuple[int, int, int]]]:
     """Item text with every whitespace run made one space, and its offset map."""
     chunk = text[content:end]
+    # Most items are one line whose words are single-spaced: the line as it stands, without
+    # its line end. (Every white-space character but the space is unprintable, and rstrip
+    # strips what the loop's \s skips: the loop's answer.)
+    body = chunk.rstrip()
+    if body.isprintable() and "  " not in body and body[:1] not in ("", " "):
+        return body, [(0, content, len(body))]
     parts: list[str] = []
     pieces: list[tuple[int, int, int]] = []
     n = 0
