@@ -230,3 +230,18 @@ def test_an_item_text_taken_as_it_stands_is_the_one_built_run_by_run():
         start = rng.randint(0, len(text))
         end = rng.randint(start, len(text))
         assert _item_text(text, start, end) == _item_text_by_runs(text, start, end), (text, start, end)
+
+
+def test_a_one_line_item_places_offsets_as_its_source_span_does():
+    from criteria_nlp.readers.base import CriteriaText
+    from criteria_nlp.records import _placer
+
+    text = "Inclusion Criteria:\n1. Age >= 18 years and HbA1c < 9%\n"
+    item = Item("inclusion", "1.", "Age >= 18 years and HbA1c < 9%", 20, 54, pieces=[(0, 23, 31)])
+    fast = _placer(item, CriteriaText(text=text))
+    assert fast.__name__ == "place_in_line"
+    for i in range(0, 35):
+        for j in range(0, 36):
+            a, b = item.source_span(i, j)
+            assert fast(i, j) == (a, b), (i, j)
+    assert text[slice(*fast(0, 15))] == "Age >= 18 years"
