@@ -99,11 +99,18 @@ class MentionAttachment:
         ):
             ent = None  # "transplants less than one year old": the thing's age, a window on it
         comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if timed and g("temp") else None
+        excepted = None  # where an exception or an anchor phrase begins ("other than | aspirin")
         if comma and chunk is None and verb is None:
             # "Major surgery, other than biopsy, within 2 weeks": the window after a comma
             clause_start = self._clause_start(text, start, prev_end, wide=True)
             chunk, verb = chunker.before(text, clause_start, comma.start())
-        excepted = None  # where an exception or an anchor phrase begins ("other than | aspirin")
+            aside = chunker.aside_start(text, clause_start, comma.start())
+            if aside is not None:
+                # "an infection, as judged by the investigator, within 2 months": the aside
+                # says how the thing before it is known, the window bounds that thing
+                earlier, verb2 = chunker.before(text, clause_start, aside)
+                if earlier is not None and not earlier.stray:
+                    chunk, verb, excepted = earlier, verb2, aside
         if timed and chunk is not None and not chunk.stray:
             anchored = None
             if _EXCEPT_OR_ANCHOR.search(text, clause_start, chunk.start):
@@ -139,6 +146,7 @@ class MentionAttachment:
             if head is not None:
                 # "medications that may affect sleep within 2 weeks": the medications
                 chunk, verb, excepted = head, None, head.end
+        noted = False
         if (
             timed
             and excepted is None
@@ -155,8 +163,20 @@ class MentionAttachment:
                 earlier, verb2 = chunker.before(text, clause_start, opened)
                 if earlier is not None and not earlier.stray:
                     chunk, verb, excepted = earlier, verb2, opened
+                    noted = True
                 elif verb2 is not None:
                     chunk, verb, excepted = None, verb2, opened  # "Sterilised (tubal ligation) 3 months ago"
+        if timed and chunk is not None and not chunk.stray and (excepted is None or noted):
+            # "pneumonia requiring antibiotics within 10 days", "heart failure controlled on
+            # medication for 6 weeks": the event that needed the treatment, the thing whose
+            # state has lasted, not the treatment named after the verb
+            head = (
+                chunker.need_head(text, clause_start, chunk)
+                or chunker.state_head(text, clause_start, chunk)
+                or chunker.route_head(text, clause_start, chunk)
+            )
+            if head is not None:
+                chunk, verb, excepted = head, None, head.end
         ahead = chunker.after_bracket(text, start, end, clause_end, timed) if not dose else None
         if (
             ahead is None
@@ -190,7 +210,8 @@ class MentionAttachment:
                 if clause_start <= e[0] and e[1] <= start and (e[2] == "age" == ent[2] or e[3] == ent[3]):
                     ent = e
         best = None
-        if ent is None and ahead is None:
+        counts_ahead = unit is None and relative_to is None and not timed and chunker.counts_after(text, end)
+        if ent is None and ahead is None and not counts_ahead:
             for e in starting_in(ents, clause_start, start):
                 if clause_start <= e[0] and e[1] <= start and (excepted is None or e[1] <= excepted):
                     best = e  # (not a name inside the exception or the anchor phrase)
@@ -251,6 +272,7 @@ class MentionAttachment:
                 span = _strip_span(text, *mention_hint)
             elif since and (after := chunker.after(text, end, clause_end, need_link=True)) is not None:
                 span = (after.start, after.end)  # "4 weeks since prior chemotherapy"
+
             elif (
                 unit is None
                 and relative_to is None
