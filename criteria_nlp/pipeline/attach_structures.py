@@ -168,9 +168,12 @@ class StructureReads:
         within 1 year": the hospitalization). None when no need verb leads to the chunk or
         its subject is a person or names nothing."""
         toks = [(m.start(), m.group(0).lower()) for m in _a._TOKEN.finditer(text, max(lo, chunk.start - 80), chunk.start)]
-        if len(toks) < 2 or toks[-1][1] not in _SIBLING_DETERMINERS or toks[-2][1] not in ("or", "and", "and/or"):
+        n = len(toks)
+        while n and toks[n - 1][1] in _SIBLING_DETERMINERS:
+            n -= 1
+        if n == len(toks) or n == 0 or toks[n - 1][1] not in ("or", "and", "and/or"):
             return None  # "disease requiring hospitalization within 1 year": the hospitalization
-        for k in range(len(toks) - 3, max(-1, len(toks) - 14), -1):
+        for k in range(n - 2, max(-1, n - 14), -1):
             w = toks[k][1]
             verb = w in self.need_verbs or (
                 k >= 1 and w in ("to", "in") and f"{toks[k - 1][1]} {w}" in self.need_verbs
