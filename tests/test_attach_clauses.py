@@ -139,3 +139,24 @@ def test_a_window_after_a_verb_led_conjunct_bounds_every_conjunct(nlp, text, num
 def test_a_new_criterion_after_comma_or_is_not_a_conjunct(nlp):
     c = bound(nlp, "Allergy to penicillin, or receiving any antibiotic within 7 days", 7)
     assert "Allergy" not in c.mention and "antibiotic" in c.mention, c
+
+
+# ---------------------------------------------------------------- where the window's cue is
+
+
+@pytest.mark.parametrize(
+    "text, number, thing",
+    [
+        ("Use of topical retinoids or benzoyl peroxide, 10 days before the first visit", 10, "retinoids"),
+        ("Sun exposure or tanning beds, 2 weeks prior to the biopsy", 2, "Sun exposure"),
+    ],
+)
+def test_an_anchor_after_the_number_lets_the_window_bound_the_thing_before_the_comma(nlp, text, number, thing):
+    c = bound(nlp, text, number)
+    assert c.category == "temporal" and thing in c.mention, c
+
+
+def test_a_window_before_a_list_bounds_the_listed_things(nlp):
+    text = "Any of the following within the 6 months before randomisation: stroke, myocardial infarction or unstable angina"
+    c = bound(nlp, text, 6)
+    assert c.mention_start > text.index(":") and c.mention.startswith("stroke"), c

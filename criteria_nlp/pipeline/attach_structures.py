@@ -22,6 +22,9 @@ _MAX_ASIDE_WORDS = 8
 _TRAILING_ASIDES = {"regardless", "irrespective"}  # an aside that needs no comma before it
 _SIBLING_DETERMINERS = {"any", "other", "another"}  # "... or | any other | infection"
 _ROUTE_GLUE = {"or", "and", "and/or", "by", "via", "through", "in", "any", "the", "a", "an", ",", "(", ")", "/"}
+_FOLLOWING = re.compile(r"(?i)\bthe\s+following\s*$")
+_SIBLING_BEFORE = re.compile(r"(?i)\b(?:or|and|and/or)\s+(?:(?:any|other|another)\s+)+$")
+_LAST_WORD = re.compile(r"([\w.\-]*\w)\W*$")
 _STATE_PREPS = {"on", "with", "by", "under", "in"}
 
 
@@ -167,6 +170,8 @@ class StructureReads:
         window right after what was needed bounds that ("disease requiring hospitalization
         within 1 year": the hospitalization). None when no need verb leads to the chunk or
         its subject is a person or names nothing."""
+        if not _SIBLING_BEFORE.search(text, max(lo, chunk.start - 30), chunk.start):
+            return None  # (the common case, tested cheaply)
         toks = [(m.start(), m.group(0).lower()) for m in _a._TOKEN.finditer(text, max(lo, chunk.start - 80), chunk.start)]
         n = len(toks)
         while n and toks[n - 1][1] in _SIBLING_DETERMINERS:
@@ -215,6 +220,9 @@ class StructureReads:
         subcutaneous or intravenous route | within 4 weeks", "corticosteroids | orally or
         intravenously |", "methotrexate | by mouth or by injection |": the chunk and the
         words back to the drug are ``route_words``, glue words and event verbs only."""
+        last = _LAST_WORD.search(text, chunk.start, chunk.end)
+        if last is None or last.group(1).lower() not in self.route_words:
+            return None  # (the common case, tested cheaply)
         toks = [(m.start(), m.group(0)) for m in _a._TOKEN.finditer(text, max(lo, chunk.start - 100), chunk.end)]
         i = len(toks) - 1
         routed = False
@@ -231,6 +239,17 @@ class StructureReads:
         if head is None or head.stray or self.is_person(text, head):
             return None
         return head
+
+    def listed_after(self, text: str, lo: int, start: int, end: int) -> Chunk | None:
+        """The first thing of a list a window introduces: "any of the following | within
+        the 6 months before randomisation |: stroke, ...": "the following" before the
+        window, a colon after it; the list's first chunk."""
+        if not _FOLLOWING.search(text, max(lo, start - 40), start):
+            return None
+        colon = text.find(":", end, end + 80)
+        if colon < 0 or any(c in text[end:colon] for c in ";\n"):
+            return None
+        return self.after(text, colon + 1, min(len(text), colon + 120), need_link=False)
 
     def period_of(self, text: str, lo: int, chunk: Chunk) -> bool:
         """Whether the chunk names a period something holds in ("during | treatment",

@@ -23,6 +23,7 @@ _AGE_TEXT = re.compile(
     r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b"
 )
 _COMMA_BEFORE = re.compile(r",\s*$")
+_ANCHOR_AFTER = re.compile(r"(?i)\s{0,3}(?:before|after|prior\s+to|following|preceding)\b")
 _AND_THEN = re.compile(r"(?i)\s*,?\s*(?:and|or|and/or)\s+(?:for\s+|in\s+|until\s+|up\s+to\s+)?")
 # a word right after a bare number that reads as a unit the grammar does not know
 # ("> 25 EU/ml", "> 750K", "> 1500 MFI"): not what is counted when a thing is named before
@@ -98,7 +99,10 @@ class MentionAttachment:
             and not chunker.names_a_person(text, clause_start, start)
         ):
             ent = None  # "transplants less than one year old": the thing's age, a window on it
-        comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if timed and g("temp") else None
+        # a window cue before the number ("within"), or an anchor after it ("15 days before
+        # the test"): either way a window after a comma may bound the thing before the comma
+        cued = timed and (g("temp") or _ANCHOR_AFTER.match(text, end))
+        comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if cued else None
         excepted = None  # where an exception or an anchor phrase begins ("other than | aspirin")
         if comma and chunk is None and verb is None:
             # "Major surgery, other than biopsy, within 2 weeks": the window after a comma
@@ -177,6 +181,8 @@ class MentionAttachment:
             )
             if head is not None:
                 chunk, verb, excepted = head, None, head.end
+        if timed and (chunk is None or chunk.stray) and (listed := chunker.listed_after(text, clause_start, start, end)):
+            chunk, verb = listed, None  # "any of the following within 6 months: stroke, ..."
         ahead = chunker.after_bracket(text, start, end, clause_end, timed) if not dose else None
         if (
             ahead is None
