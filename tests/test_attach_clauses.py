@@ -160,3 +160,8 @@ def test_a_window_before_a_list_bounds_the_listed_things(nlp):
     text = "Any of the following within the 6 months before randomisation: stroke, myocardial infarction or unstable angina"
     c = bound(nlp, text, 6)
     assert c.mention_start > text.index(":") and c.mention.startswith("stroke"), c
+
+
+def test_a_bound_between_a_determiner_and_a_noun_modifies_the_noun(nlp):
+    c = bound(nlp, "Women with a greater than 20% lifetime risk of ovarian cancer", 20)
+    assert c.mention.startswith("lifetime risk"), c

@@ -23,6 +23,7 @@ _AGE_TEXT = re.compile(
     r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b"
 )
 _COMMA_BEFORE = re.compile(r",\s*$")
+_DETERMINER_BEFORE = re.compile(r"(?i)\b(?:a|an|the)\s+$")
 _ANCHOR_AFTER = re.compile(r"(?i)\s{0,3}(?:before|after|prior\s+to|following|preceding)\b")
 _AND_THEN = re.compile(r"(?i)\s*,?\s*(?:and|or|and/or)\s+(?:for\s+|in\s+|until\s+|up\s+to\s+)?")
 # a word right after a bare number that reads as a unit the grammar does not know
@@ -291,6 +292,12 @@ class MentionAttachment:
                 )
             ):
                 span = (counted.start, counted.end)  # a count counts what follows it
+            elif (
+                _DETERMINER_BEFORE.search(text, max(clause_start, start - 6), start)
+                and (held := chunker.after(text, end, clause_end, need_link=False)) is not None
+                and held.start - end <= 2
+            ):
+                span = (held.start, held.end)  # "women with a > 20% | lifetime risk": the bound is its modifier
             elif chunk is not None and not chunk.stray:
                 span = (chunk.start, chunk.end)
             elif (
