@@ -82,6 +82,8 @@ class Chunker(StructureReads):
         self.count_leads = low("count_leads")
         self.state_words = low("state_words")
         self.state_nouns = low("state_nouns")
+        states = sorted((re.escape(w) for w in self.state_words | self.state_nouns), key=len, reverse=True) or ["(?!)"]
+        self.state_word = re.compile(rf"(?i)\b(?:{'|'.join(states)})\b")
         self.route_words = low("route_words")
         words = sorted((re.escape(w) for w in low("time_measures")), key=len, reverse=True) or ["(?!)"]
         self.time_measure = re.compile(rf"(?i)\s{{0,2}}(?:{'|'.join(words)})\b")

@@ -198,6 +198,8 @@ class StructureReads:
         medication for 6 weeks", "hypertension | under | control for 2 months": the state
         word (``state_words``), an optional preposition, then the chunk; None when the
         thing before the state word is a person or names nothing."""
+        if not self.state_word.search(text, max(lo, chunk.start - 30), chunk.end):
+            return None  # (the common case, tested cheaply)
         words = [m.group(0).lower() for m in _a._TOKEN.finditer(text, chunk.start, chunk.end)]
         toks = [(m.start(), m.group(0).lower()) for m in _a._TOKEN.finditer(text, max(lo, chunk.start - 60), chunk.start)]
         while toks and toks[-1][1] in _a._DETERMINERS:
