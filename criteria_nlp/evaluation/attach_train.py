@@ -54,6 +54,7 @@ class Example:
     text: str = ""
     bound: tuple[int, int] = (0, 0)
     cls: str = ""  # attach_candidates.rule_class: the bound's kind and what the rules named
+    things: list[tuple[int, int]] | None = None  # the gold thing's spans in ``text``
 
 
 def _item_examples(nlp, items, gold_of_item, corpus: str, trial: str, out: list[Example]) -> None:
@@ -86,7 +87,7 @@ def _item_examples(nlp, items, gold_of_item, corpus: str, trial: str, out: list[
                 Example(
                     corpus, trial, group, [x.feats for x in cands], labels, [x.rule for x in cands],
                     [(x.start, x.end) for x in cands], doc.text, (found[k].start, found[k].end),
-                    rule_class(found[k], ents),
+                    rule_class(found[k], ents), things,
                 )
             )
 
@@ -253,6 +254,28 @@ def cross_validate(examples: list[Example], c_value: float, margin: float, folds
     return gated(examples, picks, {ex.cls for ex in examples})
 
 
+def write_misses(examples: list[Example], choose, path: str) -> int:
+    """The training examples ``choose`` gets wrong, one JSON line each with the trial's CV fold
+    (to read the misses of some folds and measure a rule on the others)."""
+    n = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for ex in examples:
+            k = choose(ex)
+            if k is not None and ex.labels[k]:
+                continue
+            pick = ex.spans[k] if k is not None and ex.spans else None
+            row = {
+                "corpus": ex.corpus, "trial": ex.trial, "fold": cv_fold(ex.trial), "group": ex.group, "cls": ex.cls,
+                "text": ex.text, "bound": ex.text[ex.bound[0] : ex.bound[1]],
+                "mention": ex.text[pick[0] : pick[1]] if pick else None,
+                "gold": " | ".join(ex.text[s:e] for s, e in ex.things or []),
+                "candidate_right": any(ex.labels),
+            }
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lct", required=True)
@@ -262,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--c", type=float, default=0.3)
     ap.add_argument("--margin", type=float, default=0.0)
     ap.add_argument("--all-classes", action="store_true", help="fit and cross-validate on every rule class")
+    ap.add_argument("--misses", help="write the training examples the out-of-fold choice gets wrong here (JSONL)")
     args = ap.parse_args(argv)
     from criteria_nlp.pipeline import build_pipeline
 
@@ -297,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     # figures over every example (the rules' choice outside the gate), out of fold
     oof_of = {id(ex): k for ex, k in zip(examples, oof[key], strict=True)}
     report["cv_gated"] = score(everything, lambda ex: oof_of[id(ex)] if ex.cls in gate and id(ex) in oof_of else rule_choice(ex))
+    if args.misses:
+        write_misses(everything, lambda ex: oof_of[id(ex)] if ex.cls in gate and id(ex) in oof_of else rule_choice(ex), args.misses)
     weights, bias = _fit([ex for ex in examples if any(ex.labels)], c_value)
     report["training_fit"] = score(everything, lambda ex: _pick(weights, margin, ex) if ex.cls in gate else rule_choice(ex))
     out = Path(args.out)

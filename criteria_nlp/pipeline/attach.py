@@ -77,6 +77,14 @@ class Chunker(StructureReads):
         self.measure_heads = low("measure_heads")
         self.share_leads = low("share_leads")
         self.compound_heads = low("compound_heads")
+        self.aside_openers = low("aside_openers")
+        self.need_verbs = low("need_verbs")
+        self.count_leads = low("count_leads")
+        self.state_words = low("state_words")
+        self.state_nouns = low("state_nouns")
+        states = sorted((re.escape(w) for w in self.state_words | self.state_nouns), key=len, reverse=True) or ["(?!)"]
+        self.state_word = re.compile(rf"(?i)\b(?:{'|'.join(states)})\b")
+        self.route_words = low("route_words")
         words = sorted((re.escape(w) for w in low("time_measures")), key=len, reverse=True) or ["(?!)"]
         self.time_measure = re.compile(rf"(?i)\s{{0,2}}(?:{'|'.join(words)})\b")
         self.max_words = int(data.get("max_chunk_words", 6))
@@ -153,7 +161,9 @@ class Chunker(StructureReads):
                         break
                     depth -= 1
                 elif depth == 0:
-                    adjective = kind == "verb" and words > 0 and _participle(toks[i][2], self.verbs)
+                    adjective = kind == "verb" and words > 0 and (
+                        _participle(toks[i][2], self.verbs) or _determined_participle(toks, i)
+                    )
                     if (kind != "content" and not adjective) or words >= self.max_words:
                         break  # ("acute decompensated | HF": a participle inside a chunk)
                     words += 1
@@ -223,8 +233,8 @@ class Chunker(StructureReads):
         """What a count counts, written right after it: "at least 2 | courses of therapy",
         "one | of the following criteria"."""
         toks = [m.group(0).lower() for m in _TOKEN.finditer(text, lo, min(hi, lo + 40))]
-        if not toks or not (self._kind(toks[0]) == "content" or toks[0] == "of"):
-            return None
+        if not toks or not (self._kind(toks[0]) == "content" or toks[0] == "of" or toks[0] in self.count_leads):
+            return None  # ("at least 2 | previous regimens": a lead word before what is counted)
         chunk = self.after(text, lo, hi, need_link=False)
         if chunk is not None and toks[0] == "of":
             # "one | of the following criteria": what follows "of", determiners included
@@ -281,9 +291,16 @@ class Chunker(StructureReads):
             j = i
             joiner = False
             other = False
-            while j >= 0 and (toks[j][2].lower() in _DETERMINERS or _participle(toks[j][2], self.verbs)):
+            while j >= 0 and (
+                toks[j][2].lower() in _DETERMINERS
+                or _participle(toks[j][2], self.verbs)
+                or _determined_participle(toks, j)
+            ):
                 other = other or toks[j][2].lower() == "other"
                 j -= 1
+            verb_led = self._conjunct_lead(toks, j)
+            if verb_led is not None:
+                j = verb_led  # "drug study or | undergoing any | procedure": a conjunct led by a verb
             if j >= 1 and toks[j][2].lower() == "to" and toks[j - 1][2].lower() in _TO_JOINERS:
                 j -= 1  # "pain due to | tennis elbow"
                 joiner = True
@@ -300,6 +317,8 @@ class Chunker(StructureReads):
                     and toks[j - 1][2].lower() in _PLACES
                 ):
                     j -= 2  # "surgery on or near | the knee": two prepositions of one place
+                if toks[j + 1][2].lower() in ("or", "and", "and/or") and j >= 1 and toks[j][2].lower() in _DANGLING:
+                    j -= 1  # "exposure to or | ingestion of": the first conjunct's preposition
                 while j >= 0 and (toks[j][2] == "," or toks[j][2].lower() in _LIST_OPENERS):
                     j -= 1  # ", e.g.", "such as", ", including"
             if not joiner or j < 0:
@@ -345,6 +364,22 @@ class Chunker(StructureReads):
             i = k
             hops += 1
         return Chunk(start, end)
+
+    def _conjunct_lead(self, toks, j: int) -> int | None:
+        """The index of the coordinator before a conjunct led by a verb (or a verb and
+        "of"), when ``toks[j]`` ends such a lead: "study or | undergoing any |",
+        "stroke or | have had a |", "rituximab, or | use of any |"; else None."""
+        verb = False
+        for v in range(j, max(-1, j - 5), -1):
+            w = toks[v][2].lower()
+            if w in ("or", "and", "and/or"):
+                # (", or receiving ...", ", or be postmenopausal": a new criterion, not a conjunct)
+                return v if verb and v >= 1 and toks[v - 1][2] != "," else None
+            if (self._kind(toks[v][2]) == "verb" or w in self.verbs) and w not in _NOT_EVENTS:
+                verb = True
+            elif w not in _AUXILIARIES and w != "of" and w not in _DETERMINERS:
+                return None
+        return None
 
     def anchor_before(self, text: str, lo: int, chunk: Chunk) -> bool:
         """Whether the chunk is the anchor of another time phrase ("prior to | CPB",
@@ -409,6 +444,9 @@ _JOINERS = {
     "around",
 }
 _PLACES = {"on", "in", "to", "into", "at", "around", "near", "over", "under", "above", "below", "behind"}
+_DANGLING = {"to", "of", "with", "for", "from", "in", "on"}
+_AUXILIARIES = {"have", "has", "had", "been", "be", "being", "is", "are", "was", "were"}
+_NOT_EVENTS = {"be", "become", "became", "must", "need", "needs", "able", "unable", "willing", "agree", "agrees"}
 _TO_JOINERS = {"due", "secondary", "related", "attributable"}
 _EXCEPT = {"except", "excluding", "besides", "but"}
 _LIST_OPENERS = {"such", "e.g", "eg", "i.e", "ie", "including", "like"}
@@ -435,6 +473,12 @@ def _participle(word: str, verbs: set[str]) -> bool:
     """An adjectival "-ed" word inside a modifier ("in the | affected | shoulder")."""
     w = word.lower()
     return bool(_ED.search(w)) and w not in verbs and w not in _ED_NOUNS
+
+
+def _determined_participle(toks, i: int) -> bool:
+    """An event verb's participle right after a determiner is an adjective ("to the |
+    treated | eye", "into the | injected | knee"), whatever the verb list says."""
+    return i >= 1 and bool(_ED.search(toks[i][2].lower())) and toks[i - 1][2].lower() in ("the", "a", "an", "this", "that")
 
 
 _MAX_PHRASE_WORDS = 40

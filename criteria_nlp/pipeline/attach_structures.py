@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 _SHARE_OF = re.compile(r"(?i)\s{0,2}of\s+(?:the\s+|their\s+|all\s+)?")
 _BRACKET_LEAD = re.compile(r"([^\W\d_][\w-]*)\s*\([^()\n]{0,25}$")
 _BRACKET_TAIL = re.compile(r"[^()\n]{0,20}?\)")
+_MAX_ASIDE_WORDS = 8
+_TRAILING_ASIDES = {"regardless", "irrespective"}  # an aside that needs no comma before it
+_SIBLING_DETERMINERS = {"any", "other", "another"}  # "... or | any other | infection"
+_ROUTE_GLUE = {"or", "and", "and/or", "by", "via", "through", "in", "any", "the", "a", "an", ",", "(", ")", "/"}
+_FOLLOWING = re.compile(r"(?i)\bthe\s+following\s*$")
+_SIBLING_BEFORE = re.compile(r"(?i)\b(?:or|and|and/or)\s+(?:(?:any|other|another)\s+)+$")
+_LAST_WORD = re.compile(r"([\w.\-]*\w)\W*$")
+_STATE_PREPS = {"on", "with", "by", "under", "in"}
 
 
 class StructureReads:
@@ -133,6 +141,117 @@ class StructureReads:
         hospitalization", "e.g., cisplatin, carboplatin"), not a name's abbreviation or
         expansion ("PRP", "Diabetic Ketoacidosis"), which belongs to the name."""
         return any(self._kind(m.group(0)) != "content" for m in _a._TOKEN.finditer(text, lo, hi))
+
+    def aside_start(self, text: str, lo: int, comma: int) -> int | None:
+        """Where an aside set off by commas before ``comma`` begins (its opening comma), when
+        its first word opens one: a verb or participle, or an ``aside_openers`` word ("an
+        infection, | as judged by the investigator |, within", "malignancy, | treated or
+        untreated |, in the past 5 years"). A window after it bounds the thing before it."""
+        opened = text.rfind(",", lo, comma)
+        words = [m for m in _a._TOKEN.finditer(text, max(opened + 1, lo, comma - 120), comma)]
+        trailing = next((m.start() for m in words if m.group(0).lower() in _TRAILING_ASIDES), None)
+        if trailing is not None:
+            return trailing  # "antifungals | regardless of indication |, within 8 weeks"
+        if opened < 0 or not words or len(words) > _MAX_ASIDE_WORDS:
+            return None
+        first = words[0].group(0)
+        return opened if first.lower() in self.aside_openers or self._kind(first) == "verb" else None
+
+    def counts_after(self, text: str, end: int) -> bool:
+        """Whether a bare count is followed by a lead word and what it counts ("at least 1 |
+        prior | course of chemotherapy"): the count bounds that, not a name before it."""
+        m = _a._TOKEN.search(text, end, min(len(text), end + 20))
+        return m is not None and m.group(0).lower() in self.count_leads and not text[end : m.start()].strip()
+
+    def need_head(self, text: str, lo: int, chunk: Chunk) -> Chunk | None:
+        """The thing a need verb is said of, when the chunk before a window is its sibling
+        rather than what it needed: "pneumonia | requiring | antibiotics or | any other |
+        serious infection within 10 days" bounds the pneumonia (and the other infection). A
+        window right after what was needed bounds that ("disease requiring hospitalization
+        within 1 year": the hospitalization). None when no need verb leads to the chunk or
+        its subject is a person or names nothing."""
+        if not _SIBLING_BEFORE.search(text, max(lo, chunk.start - 30), chunk.start):
+            return None  # (the common case, tested cheaply)
+        toks = [(m.start(), m.group(0).lower()) for m in _a._TOKEN.finditer(text, max(lo, chunk.start - 80), chunk.start)]
+        n = len(toks)
+        while n and toks[n - 1][1] in _SIBLING_DETERMINERS:
+            n -= 1
+        if n == len(toks) or n == 0 or toks[n - 1][1] not in ("or", "and", "and/or"):
+            return None  # "disease requiring hospitalization within 1 year": the hospitalization
+        for k in range(n - 2, max(-1, n - 14), -1):
+            w = toks[k][1]
+            verb = w in self.need_verbs or (
+                k >= 1 and w in ("to", "in") and f"{toks[k - 1][1]} {w}" in self.need_verbs
+            )
+            if verb:
+                start = toks[k - 1][0] if w in ("to", "in") else toks[k][0]
+                head, _ = self.before(text, lo, start)
+                if head is None or head.stray or self.is_person(text, head):
+                    return None
+                return head
+            if w in _a._CLAUSE and w != "," or w in self.relative_pronouns:
+                return None
+        return None
+
+    def state_head(self, text: str, lo: int, chunk: Chunk) -> Chunk | None:
+        """The thing whose state a duration bounds: "heart failure | controlled on |
+        medication for 6 weeks", "hypertension | under | control for 2 months": the state
+        word (``state_words``), an optional preposition, then the chunk; None when the
+        thing before the state word is a person or names nothing."""
+        if not self.state_word.search(text, max(lo, chunk.start - 30), chunk.end):
+            return None  # (the common case, tested cheaply)
+        words = [m.group(0).lower() for m in _a._TOKEN.finditer(text, chunk.start, chunk.end)]
+        toks = [(m.start(), m.group(0).lower()) for m in _a._TOKEN.finditer(text, max(lo, chunk.start - 60), chunk.start)]
+        while toks and toks[-1][1] in _a._DETERMINERS:
+            toks.pop()
+        if len(words) == 1 and words[0] in self.state_nouns and toks and toks[-1][1] in _STATE_PREPS:
+            at = toks[-1][0]  # "under | control", "in | remission": the chunk is the state
+        else:
+            if toks and toks[-1][1] in _STATE_PREPS:
+                toks.pop()
+            if not toks or toks[-1][1] not in self.state_words:
+                return None
+            at = toks[-1][0]
+        head, _ = self.before(text, lo, at)
+        if head is None or head.stray or self.is_person(text, head):
+            return None
+        return head
+
+    def route_head(self, text: str, lo: int, chunk: Chunk) -> Chunk | None:
+        """The drug a route or form after it belongs to: "immunoglobulins | given by
+        subcutaneous or intravenous route | within 4 weeks", "corticosteroids | orally or
+        intravenously |", "methotrexate | by mouth or by injection |": the chunk and the
+        words back to the drug are ``route_words``, glue words and event verbs only."""
+        last = _LAST_WORD.search(text, chunk.start, chunk.end)
+        if last is None or last.group(1).lower() not in self.route_words:
+            return None  # (the common case, tested cheaply)
+        toks = [(m.start(), m.group(0)) for m in _a._TOKEN.finditer(text, max(lo, chunk.start - 100), chunk.end)]
+        i = len(toks) - 1
+        routed = False
+        while i >= 0:
+            w = toks[i][1].lower()
+            if w in self.route_words:
+                routed = True
+            elif not (w in _ROUTE_GLUE or self._kind(toks[i][1]) == "verb"):
+                break
+            i -= 1
+        if not routed or i < 0 or toks[i + 1][0] > chunk.start or toks[i][1] in _a._CLAUSE:
+            return None
+        head, _ = self.before(text, lo, toks[i + 1][0])
+        if head is None or head.stray or self.is_person(text, head):
+            return None
+        return head
+
+    def listed_after(self, text: str, lo: int, start: int, end: int) -> Chunk | None:
+        """The first thing of a list a window introduces: "any of the following | within
+        the 6 months before randomisation |: stroke, ...": "the following" before the
+        window, a colon after it; the list's first chunk."""
+        if not _FOLLOWING.search(text, max(lo, start - 40), start):
+            return None
+        colon = text.find(":", end, end + 80)
+        if colon < 0 or any(c in text[end:colon] for c in ";\n"):
+            return None
+        return self.after(text, colon + 1, min(len(text), colon + 120), need_link=False)
 
     def period_of(self, text: str, lo: int, chunk: Chunk) -> bool:
         """Whether the chunk names a period something holds in ("during | treatment",

@@ -22,6 +22,7 @@ _BRACKET_GAP = re.compile(
     r"\s*(?:\S*/\S*\s*)?\((?:[^()]|\([^()]*\))*\)[\s,]*(?:(?:for|during|over|in|within|the|last|past|a|of)\s+)*"
 )
 _NOTE_THEN_OR = re.compile(r"\s*(\([^()]{1,30}\))\s*,?\s*(?:or|and|and/or)\s*")
+_RANGE_JOIN = re.compile(r"(?i)\s*,?\s*(?:and|but|or|and/or|,)\s*")
 _COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
 
 
@@ -124,6 +125,17 @@ class NeighbourSteps:
         ):
             # "TBI (> 500 cGy (single) or > 800 cGy (fractionated))": the note qualifies the
             # first bound; the second bounds the same thing
+            return named_as(prev, c)
+        if (
+            c.mention is None
+            and prev.mention is not None
+            and c.unit is not None
+            and c.unit == prev.unit
+            and c.category == prev.category
+            and _RANGE_JOIN.fullmatch(text, prev.end, c.start)
+        ):
+            # "protein excretion above 300 mg/day but below 3000 mg/day": the other end of
+            # the same thing's range, in its unit, naming nothing itself
             return named_as(prev, c)
         if (
             c.category != "other"

@@ -23,6 +23,8 @@ _AGE_TEXT = re.compile(
     r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b"
 )
 _COMMA_BEFORE = re.compile(r",\s*$")
+_DETERMINER_BEFORE = re.compile(r"(?i)\b(?:a|an|the)\s+$")
+_ANCHOR_AFTER = re.compile(r"(?i)\s{0,3}(?:before|after|prior\s+to|following|preceding)\b")
 _AND_THEN = re.compile(r"(?i)\s*,?\s*(?:and|or|and/or)\s+(?:for\s+|in\s+|until\s+|up\s+to\s+)?")
 # a word right after a bare number that reads as a unit the grammar does not know
 # ("> 25 EU/ml", "> 750K", "> 1500 MFI"): not what is counted when a thing is named before
@@ -98,12 +100,22 @@ class MentionAttachment:
             and not chunker.names_a_person(text, clause_start, start)
         ):
             ent = None  # "transplants less than one year old": the thing's age, a window on it
-        comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if timed and g("temp") else None
+        # a window cue before the number ("within"), or an anchor after it ("15 days before
+        # the test"): either way a window after a comma may bound the thing before the comma
+        cued = timed and (g("temp") or _ANCHOR_AFTER.match(text, end))
+        comma = _COMMA_BEFORE.search(text, max(0, clause_start - 3), start) if cued else None
+        excepted = None  # where an exception or an anchor phrase begins ("other than | aspirin")
         if comma and chunk is None and verb is None:
             # "Major surgery, other than biopsy, within 2 weeks": the window after a comma
             clause_start = self._clause_start(text, start, prev_end, wide=True)
             chunk, verb = chunker.before(text, clause_start, comma.start())
-        excepted = None  # where an exception or an anchor phrase begins ("other than | aspirin")
+            aside = chunker.aside_start(text, clause_start, comma.start())
+            if aside is not None:
+                # "an infection, as judged by the investigator, within 2 months": the aside
+                # says how the thing before it is known, the window bounds that thing
+                earlier, verb2 = chunker.before(text, clause_start, aside)
+                if earlier is not None and not earlier.stray:
+                    chunk, verb, excepted = earlier, verb2, aside
         if timed and chunk is not None and not chunk.stray:
             anchored = None
             if _EXCEPT_OR_ANCHOR.search(text, clause_start, chunk.start):
@@ -139,6 +151,7 @@ class MentionAttachment:
             if head is not None:
                 # "medications that may affect sleep within 2 weeks": the medications
                 chunk, verb, excepted = head, None, head.end
+        noted = False
         if (
             timed
             and excepted is None
@@ -155,8 +168,22 @@ class MentionAttachment:
                 earlier, verb2 = chunker.before(text, clause_start, opened)
                 if earlier is not None and not earlier.stray:
                     chunk, verb, excepted = earlier, verb2, opened
+                    noted = True
                 elif verb2 is not None:
                     chunk, verb, excepted = None, verb2, opened  # "Sterilised (tubal ligation) 3 months ago"
+        if timed and chunk is not None and not chunk.stray and (excepted is None or noted):
+            # "pneumonia requiring antibiotics within 10 days", "heart failure controlled on
+            # medication for 6 weeks": the event that needed the treatment, the thing whose
+            # state has lasted, not the treatment named after the verb
+            head = (
+                chunker.need_head(text, clause_start, chunk)
+                or chunker.state_head(text, clause_start, chunk)
+                or chunker.route_head(text, clause_start, chunk)
+            )
+            if head is not None:
+                chunk, verb, excepted = head, None, head.end
+        if timed and (chunk is None or chunk.stray) and (listed := chunker.listed_after(text, clause_start, start, end)):
+            chunk, verb = listed, None  # "any of the following within 6 months: stroke, ..."
         ahead = chunker.after_bracket(text, start, end, clause_end, timed) if not dose else None
         if (
             ahead is None
@@ -190,7 +217,8 @@ class MentionAttachment:
                 if clause_start <= e[0] and e[1] <= start and (e[2] == "age" == ent[2] or e[3] == ent[3]):
                     ent = e
         best = None
-        if ent is None and ahead is None:
+        counts_ahead = unit is None and relative_to is None and not timed and chunker.counts_after(text, end)
+        if ent is None and ahead is None and not counts_ahead:
             for e in starting_in(ents, clause_start, start):
                 if clause_start <= e[0] and e[1] <= start and (excepted is None or e[1] <= excepted):
                     best = e  # (not a name inside the exception or the anchor phrase)
@@ -251,6 +279,7 @@ class MentionAttachment:
                 span = _strip_span(text, *mention_hint)
             elif since and (after := chunker.after(text, end, clause_end, need_link=True)) is not None:
                 span = (after.start, after.end)  # "4 weeks since prior chemotherapy"
+
             elif (
                 unit is None
                 and relative_to is None
@@ -263,6 +292,12 @@ class MentionAttachment:
                 )
             ):
                 span = (counted.start, counted.end)  # a count counts what follows it
+            elif (
+                _DETERMINER_BEFORE.search(text, max(clause_start, start - 6), start)
+                and (held := chunker.after(text, end, clause_end, need_link=False)) is not None
+                and held.start - end <= 2
+            ):
+                span = (held.start, held.end)  # "women with a > 20% | lifetime risk": the bound is its modifier
             elif chunk is not None and not chunk.stray:
                 span = (chunk.start, chunk.end)
             elif (
