@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import spacy
 from spacy.language import Language
@@ -59,18 +60,21 @@ def load_pipeline(path: str | os.PathLike | None = None) -> Language:
     return nlp
 
 
-def _number_free_is_empty(nlp: Language) -> bool:
+def _number_free_is_empty(nlp: Language, names: tuple[str, ...] | None = None) -> bool:
     """Whether every component of ``nlp`` leaves a doc without any number untouched, so
     that an item whose text holds no digit, number word or roman numeral has no constraint
     and needs no tokenizer pass. True for the bundled pipeline; a pipeline with other
-    components, or a variable matcher told to run on every doc, gets every item."""
+    components, or a variable matcher told to run on every doc, gets every item.
+    ``names``: ``tuple(nlp.pipe_names)`` when the caller has it (spaCy builds the list anew
+    at every ask)."""
+    names = tuple(nlp.pipe_names) if names is None else names
     cached = getattr(nlp, "_criteria_number_free_empty", None)
-    if cached is not None and cached[0] == tuple(nlp.pipe_names):
+    if cached is not None and cached[0] == names:
         return cached[1]
-    ok = all(name in (*COMPONENTS, REPAIR) for name in nlp.pipe_names) and "criteria_constraints" in nlp.pipe_names
-    if ok and "criteria_variables" in nlp.pipe_names:
+    ok = all(name in (*COMPONENTS, REPAIR) for name in names) and "criteria_constraints" in names
+    if ok and "criteria_variables" in names:
         ok = bool(getattr(nlp.get_pipe("criteria_variables"), "only_with_numbers", False))
-    nlp._criteria_number_free_empty = (tuple(nlp.pipe_names), ok)
+    nlp._criteria_number_free_empty = (names, ok)
     return ok
 
 
@@ -105,14 +109,15 @@ def extract_items(
     # how the record writes its signs, as the items' docs read it
     record_profile = profile([item.text for item in items], traces)
     signs = SignHabits.of(record_profile)
-    skip = _number_free_is_empty(nlp)
+    names = tuple(nlp.pipe_names)  # (a new list at every ask)
+    skip = _number_free_is_empty(nlp, names)
     memo = current(nlp)
     context = None
     if memo is not None:
         pop = population.model_dump_json() if population is not None else None
-        context = (signs, pop, bool(repair), tuple(nlp.pipe_names))
+        context = (signs, pop, bool(repair), names)
     out = ExtractedItems([] for _ in items)
-    disable = [REPAIR] if not repair and REPAIR in nlp.pipe_names else []
+    disable = [REPAIR] if not repair and REPAIR in names else []
     total = 0
     for first in range(0, len(items), BATCH_SIZE):
         last = min(first + BATCH_SIZE, len(items))
@@ -140,7 +145,7 @@ def extract_items(
             docs.append(doc)
             wanted.append(i)
         if docs:
-            with nlp.select_pipes(disable=disable):
+            with nlp.select_pipes(disable=disable) if disable else nullcontext():
                 for i, doc in zip(wanted, nlp.pipe(docs, batch_size=BATCH_SIZE), strict=True):
                     out[i] = list(doc._.constraints or [])
             if memo is not None:
@@ -157,10 +162,10 @@ def extract_items(
                 break
         if out.cut_at is not None:
             break
-    if repair and REPAIR in nlp.pipe_names and any(out):
+    if repair and REPAIR in names and any(out):
         from criteria_nlp.pipeline.lost_signs import record_pass
 
-        pipe = nlp.get_pipe("criteria_constraints") if "criteria_constraints" in nlp.pipe_names else None
+        pipe = nlp.get_pipe("criteria_constraints") if "criteria_constraints" in names else None
         data = getattr(pipe, "lost_sign_data", None)
         # bare numbers of a record that lost its signs (in place: ``cut_at`` stays)
         out[:] = record_pass(items, list(out), population, data, record_profile)
