@@ -159,12 +159,7 @@ class _BracketIndex:
         self.tails: list[tuple[str, int]] = []
         pos = text.find("(")
         while pos != -1:
-            chars, k = [], pos - 1
-            while k >= 0 and len(chars) < self.TAIL:
-                if not text[k].isspace():
-                    chars.append(text[k])
-                k -= 1
-            self.tails.append(("".join(reversed(chars)), pos))
+            self.tails.append((_tail(text, pos, self.TAIL), pos))
             pos = text.find("(", pos + 1)
         self._by_length: dict[int, dict[str, list[int]]] = {}
 
@@ -184,6 +179,18 @@ class _BracketIndex:
                     by_tail.setdefault(tail[-n:], []).append(pos)
         found.update(by_tail.get(squashed, ()))
         return found
+
+
+def _tail(text: str, pos: int, size: int) -> str:
+    """The last ``size`` non-space characters before ``pos`` (fewer at the text's start):
+    read from a window that widens until it holds them, not character by character."""
+    width = 4 * size
+    while True:
+        lo = max(0, pos - width)
+        squashed = "".join(text[lo:pos].split())  # (split's white space is isspace's)
+        if len(squashed) >= size or lo == 0:
+            return squashed[-size:] if squashed else ""
+        width *= 4
 
 
 def _opens_by_regex(text: str, short: str) -> set[int]:

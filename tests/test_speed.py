@@ -245,3 +245,15 @@ def test_a_one_line_item_places_offsets_as_its_source_span_does():
             a, b = item.source_span(i, j)
             assert fast(i, j) == (a, b), (i, j)
     assert text[slice(*fast(0, 15))] == "Age >= 18 years"
+
+
+def test_the_characters_before_a_bracket_are_the_last_non_space_ones():
+    from criteria_nlp.abbreviations import _tail
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rng.choice(["a", "B", "1", " ", "  ", "\n", "\t", "\u3000", "(", ")", "-"]) for _ in range(rng.randint(0, 60)))
+        pos = rng.randint(0, len(text))
+        size = rng.randint(1, 30)
+        chars = [c for c in text[:pos] if not c.isspace()]
+        assert _tail(text, pos, size) == "".join(chars[-size:]) if chars else _tail(text, pos, size) == ""
