@@ -5,23 +5,14 @@ determiner, the other end of a range, and a conjunct led by a verb. Sentences wr
 these tests (none is a corpus sentence)."""
 
 import pytest
+from attach_helpers import only_bound as bound
 
-from criteria_nlp.pipeline import build_pipeline, extract_text
+from criteria_nlp.pipeline import build_pipeline
 
 
 @pytest.fixture(scope="module")
 def nlp():
     return build_pipeline()
-
-
-def bound(nlp, text, number):
-    """The one constraint whose value is ``number``, its mention checked against its offsets."""
-    found = [c for c in extract_text(nlp, text, repair=False) if c.value == number]
-    assert len(found) == 1, [(c.text, c.mention) for c in extract_text(nlp, text, repair=False)]
-    c = found[0]
-    if c.mention is not None:
-        assert text[c.mention_start : c.mention_end] == c.mention
-    return c
 
 
 # ---------------------------------------------------------------- asides

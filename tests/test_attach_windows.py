@@ -5,6 +5,7 @@ the bounded thing (unless the window sits inside the exception's own brackets), 
 written for these tests (none is a corpus sentence)."""
 
 import pytest
+from attach_helpers import only_bound as window
 
 from criteria_nlp.pipeline import build_pipeline, extract_text
 
@@ -12,16 +13,6 @@ from criteria_nlp.pipeline import build_pipeline, extract_text
 @pytest.fixture(scope="module")
 def nlp():
     return build_pipeline()
-
-
-def window(nlp, text, number):
-    """The one constraint whose value is ``number``, its mention checked against its offsets."""
-    found = [c for c in extract_text(nlp, text, repair=False) if c.value == number]
-    assert len(found) == 1, [(c.text, c.mention) for c in extract_text(nlp, text, repair=False)]
-    c = found[0]
-    if c.mention is not None:
-        assert text[c.mention_start : c.mention_end] == c.mention
-    return c
 
 
 def first_window(nlp, text):
