@@ -257,3 +257,40 @@ def test_the_characters_before_a_bracket_are_the_last_non_space_ones():
         size = rng.randint(1, 30)
         chars = [c for c in text[:pos] if not c.isspace()]
         assert _tail(text, pos, size) == "".join(chars[-size:]) if chars else _tail(text, pos, size) == ""
+
+
+HEADERISH = [
+    "Inclusion Criteria:", "EXCLUSION CRITERIA", "Key Exclusion Criteria:", "Criteria for exclusion",
+    "Patients will be excluded if they meet any of the following:", "Non-inclusion criteria:",
+    "Inclusion/eligibility criteria", "Reasons for inclusion:", "Exlusion criteria", "Inclution criteria:",
+    "Ineligibility criteria", "Participants are eligible if:", "Transplant Exclusion:", "Exclusions",
+    "Patients who meet the inclusion criteria", "Age >= 18 years, no occlusion", "Any of the following will exclude:",
+    "Subjects may be enrolled in the study if:", "confusion or delusion within 3 months",
+    "Critères d'exclusion :", "ＥＸＣＬＵＳＩＯＮ criteria", "Exclusion criteria: (Exclusion)",
+]
+
+
+def test_the_piece_pretests_change_no_header_and_no_inline_search():
+    """The segmenter's substring pretests (covering pieces of the header words) answer as
+    the regexes alone: every line, with and without them."""
+    import dataclasses
+
+    from criteria_nlp.segment.patterns import covering_pieces, rules
+    from criteria_nlp.segment.segmenter import Scanner
+
+    assert all(any(p in w for p in covering_pieces(["inclusion", "exclusion", "ab"])) for w in ["inclusion", "exclusion", "ab"])
+    plain = dataclasses.replace(rules(), header_pieces=None, header_phrase_pieces=None, inline_header_pieces=None)
+    rng = random.Random(3)
+    words = [w for line in HEADERISH for w in line.split()] + ["1.", "a)", "*", "-", "the", "study", ":", "\u00e9"]
+    lines = HEADERISH + [" ".join(rng.choice(words) for _ in range(rng.randint(1, 9))) for _ in range(3000)]
+    headers = 0
+    for line in lines:
+        for labelled in (False, True):
+            text = f"{line}\n"
+            fast, slow = Scanner(text, 0, len(text)), Scanner(text, 0, len(text))
+            slow.r = plain
+            found = fast.header_at(0, len(line), labelled)
+            assert found == slow.header_at(0, len(line), labelled), (line, labelled)
+            assert fast._may_hold_inline(0, len(line)) == slow._may_hold_inline(0, len(line)), line
+            headers += found is not None
+    assert headers > 200  # the lines do hold headers of every kind

@@ -25,6 +25,13 @@ class HeaderLines:
         close = self.r.header_brackets.get(text[p]) if p < le else None
         if close is not None:
             return self._bracketed_header(p, le, close, labelled)
+        keyword, phrase = self.r.header_pieces, self.r.header_phrase_pieces
+        line = text[p:le]
+        if keyword is not None and phrase is not None and line.isascii():
+            # Nearly every line is no header: a few substring tests tell most of them.
+            low = line.lower()
+            found = self._keyword_header(p, le, labelled) if any(w in low for w in keyword) else None
+            return found or (self._phrase_header(p, le) if any(w in low for w in phrase) else None)
         return self._keyword_header(p, le, labelled) or self._phrase_header(p, le)
 
     def _bracketed_header(self, p: int, le: int, close: str, labelled: bool) -> tuple[int, str] | None:

@@ -46,6 +46,13 @@ class Rules:
     # holds no inline item number.
     inline_header_words: tuple[str, ...] | None = None
     inline_number_hint: re.Pattern[str] | None = None
+    # Shorter pieces that cover those words (every word holds one, see covering_pieces):
+    # a line is searched for two or three pieces instead of every word. The header pieces
+    # are lowercase, for ASCII lines folded by str.lower (which folds them as the
+    # case-insensitive patterns do); None: unknown.
+    inline_header_pieces: tuple[str, ...] | None = None
+    header_pieces: tuple[str, ...] | None = None
+    header_phrase_pieces: tuple[str, ...] | None = None
 
 
 def _alternation(words: list[str]) -> str:
@@ -94,9 +101,15 @@ def rules() -> Rules:
         r"(?=[ \t]+\S|(?<=\d[.)])[^\W\d_])"
     )
     phrases = [rx for kind in ("exclusion", "inclusion") for rx in data["header_phrases"][kind]]
+    inline_words = required_words(data["inline_header"])
+    phrase_words = _lowercase_required(phrases)
     return Rules(
         header_phrase_any=_any_of(phrases),
-        inline_header_words=required_words(data["inline_header"]),
+        inline_header_words=inline_words,
+        inline_header_pieces=covering_pieces(inline_words) if inline_words else None,
+        # a keyword header holds its keyword, whose spaces stand for any run of white space
+        header_pieces=covering_pieces([max(w.split(), key=len) for w in inc + exc]),
+        header_phrase_pieces=covering_pieces(phrase_words) if phrase_words else None,
         inline_number_hint=compiled.compile(r"[.)](?<=\d[.)])"),
         header_line=header_line,
         header_known_prefix=frozenset(data["header_known_prefix"]),
@@ -121,6 +134,35 @@ def rules() -> Rules:
         number_blocker_chars=data["number_blocker_chars"],
         max_label_number=int(data["max_label_number"]),
     )
+
+
+def _lowercase_required(patterns: list[str]) -> tuple[str, ...] | None:
+    """Lowercase strings one of which every match of one of ``patterns`` holds up to case."""
+    words: set[str] = set()
+    for pattern in patterns:
+        found = required_words(pattern)
+        if found is None:
+            return None
+        words.update(w.lower() for w in found)
+    return tuple(sorted(words)) or None
+
+
+def covering_pieces(words, size: int = 6) -> tuple[str, ...]:
+    """A few strings of ``size`` characters such that every one of ``words`` holds one of
+    them (a word shorter than that is taken whole): a text without any of them holds none
+    of the words. Chosen greedily, the piece held by most words not yet covered first."""
+    left = sorted(set(words))
+    chosen = [w for w in left if len(w) < size]
+    left = [w for w in left if len(w) >= size]
+    while left:
+        counts: dict[str, int] = {}
+        for w in left:
+            for piece in {w[i : i + size] for i in range(len(w) - size + 1)}:
+                counts[piece] = counts.get(piece, 0) + 1
+        best = max(sorted(counts), key=counts.__getitem__)
+        chosen.append(best)
+        left = [w for w in left if best not in w]
+    return tuple(chosen)
 
 
 def keyword_kind(word: str) -> str | None:

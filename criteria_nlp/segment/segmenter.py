@@ -375,8 +375,8 @@ class Scanner(HeaderLines):
         hint = r.inline_number_hint
         if (hint is None or hint.search(text, p, le) is not None) and r.inline_number.search(text, p, le):
             return True
-        words = r.inline_header_words
-        if words is not None and not any(text.find(w, p, le) >= 0 for w in words):
+        pieces = r.inline_header_pieces
+        if pieces is not None and not any(text.find(w, p, le) >= 0 for w in pieces):
             return False
         return r.inline_header.search(text, p, le) is not None
 
