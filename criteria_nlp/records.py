@@ -19,19 +19,8 @@ NO_CRITERIA_WARNING = "the record has no eligibility criteria"
 def _placer(item: Item, ct: CriteriaText):
     """Item-text offsets -> offsets of the field or file as written (wrapped lines joined in
     the item, escapes/markup/CR undone in the reading text: both maps are followed)."""
-    pieces = item.pieces
-    if ct.source_map is None and len(pieces) == 1 and pieces[0][0] == 0:
-        # Most items: one line of the field as written, copied whole. Item.source_span
-        # with a single piece, without its look-ups (a record places every constraint).
-        _, first, length = pieces[0]
-
-        def place_in_line(i: int, j: int) -> tuple[int, int]:
-            if j <= i:
-                at = first + min(i, length)
-                return at, at
-            return first + min(i, length), first + min(j - 1, length) + 1
-
-        return place_in_line
+    if ct.source_map is None:
+        return item.source_span  # the field as written is the reading text
 
     def place(i: int, j: int) -> tuple[int, int]:
         a, b = item.source_span(i, j)

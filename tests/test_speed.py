@@ -232,19 +232,20 @@ def test_an_item_text_taken_as_it_stands_is_the_one_built_run_by_run():
         assert _item_text(text, start, end) == _item_text_by_runs(text, start, end), (text, start, end)
 
 
-def test_a_one_line_item_places_offsets_as_its_source_span_does():
+def test_a_one_line_item_places_offsets_as_the_look_up_of_its_pieces_does():
     from criteria_nlp.readers.base import CriteriaText
     from criteria_nlp.records import _placer
 
     text = "Inclusion Criteria:\n1. Age >= 18 years and HbA1c < 9%\n"
-    item = Item("inclusion", "1.", "Age >= 18 years and HbA1c < 9%", 20, 54, pieces=[(0, 23, 31)])
-    fast = _placer(item, CriteriaText(text=text))
-    assert fast.__name__ == "place_in_line"
+    one = Item("inclusion", "1.", "Age >= 18 years and HbA1c < 9%", 20, 54, pieces=[(0, 23, 31)])
+    # the same map as two pieces: the look-up path
+    two = Item("inclusion", "1.", one.text, 20, 54, pieces=[(0, 23, 15), (15, 38, 16)])
     for i in range(0, 35):
+        assert one.source_offset(i) == two.source_offset(i), i
         for j in range(0, 36):
-            a, b = item.source_span(i, j)
-            assert fast(i, j) == (a, b), (i, j)
-    assert text[slice(*fast(0, 15))] == "Age >= 18 years"
+            assert one.source_span(i, j) == two.source_span(i, j), (i, j)
+    place = _placer(one, CriteriaText(text=text))
+    assert text[slice(*place(0, 15))] == "Age >= 18 years"
 
 
 def test_the_characters_before_a_bracket_are_the_last_non_space_ones():

@@ -29,6 +29,10 @@ class Item:
         """Source offset of character ``i`` of ``text`` (``i == len(text)`` maps past the end)."""
         if not self.pieces:
             return self.start + i
+        if len(self.pieces) == 1:
+            # most items: one line copied whole (no look-up; a record places every constraint)
+            t0, s0, n = self.pieces[0]
+            return s0 + min(i - t0, n)
         # the pieces' text offsets, listed once per item (an item of many pieces is asked
         # once per constraint: rebuilding the list each time was quadratic)
         memo = self.__dict__.get("_starts")
