@@ -11,12 +11,17 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,train,parquet]"
+	@# An editable install leaves the package's own modules uncompiled, and with
+	@# PYTHONDONTWRITEBYTECODE set (as on the project's machines) every process would compile
+	@# them from source again: about 0.2 s of each start. Compiled once here instead.
+	$(BIN)/python -m compileall -q criteria_nlp
 	touch $(STAMP)
 
 install: $(STAMP)
 
 run: $(STAMP)
 	@mkdir -p out
+	@$(BIN)/python -m compileall -q criteria_nlp
 	$(BIN)/criteria-nlp annotate examples -o out/examples.jsonl
 	$(BIN)/criteria-nlp summarize out/examples.jsonl
 

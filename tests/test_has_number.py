@@ -66,7 +66,7 @@ def test_every_roman_numeral_the_grammar_reads_is_a_hit(grammar, pieces):
 
 
 # Letters of the number words and numerals, digits and number signs, word breaks and the
-# characters a numeral may follow: the places where the two-part test could differ.
+# characters a numeral may follow: the places where the test in parts could differ.
 _ALPHABET = "onetwhivfsxdzlgryucIVXabcABC 0123456789½Ⅳⅸ_-/<=≥\t\nKſé"
 _WORDS = ["one", "Twice", "ninety", "IV", "iii", "Ⅻ", "seventeen", "half", "x", "V", "IXb", "sixty-"]
 
