@@ -196,6 +196,10 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
                 continue
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
             pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1)
+            if c is None and m.group("ar") is not None:
+                # A roman numeral that is no value ("5 mg/kg IV or >9 mg/kg orally", "type II
+                # or > 3"): what follows it is read on its own, not dropped with it.
+                pos = m.end("ar")
             if c is not None and found and self._restates(found[-1], c, text):
                 # "ANC >= 1.5 x 10^9/L (1500/uL)": the same bound in another unit
                 alt = Alternate(

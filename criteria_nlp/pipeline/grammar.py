@@ -176,7 +176,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     range_sep = rf"(?:\s{{0,3}}(?P<sep>{seps})\s{{0,3}})"
     range_sep_plain = rf"(?:\s{{0,3}}(?P<sep2>{seps_plain})\s{{0,3}})"
     pre_op = (
-        rf"(?:(?P<pre>{pre})\s{{0,3}}(?:(?:{quals})\s{{0,3}}:?\s{{0,3}}){{0,2}}"
+        rf"(?:(?P<pre>{pre})\s{{0,3}}(?:(?:{quals})\s{{0,3}}:?\s{{0,3}}){{0,3}}"
         rf"|(?P<temp>{temp})\s{{1,3}}(?:(?:{quals})\s{{1,3}}){{0,1}})"
     )
     # "5 ≤ ESSDAI ≤ 13", "5=ESSDAI=13": a variable between two bounds.

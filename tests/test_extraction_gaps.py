@@ -1,0 +1,76 @@
+"""Comparisons that were not read at all, one class a test, with sentences of our own.
+
+Each class was found by listing the written ≥/≤ of the training part of
+``ctgov_unlabelled`` and of LCT batches 1-10 that no constraint covered.
+"""
+
+import pytest
+
+from criteria_nlp.pipeline import build_pipeline, extract_text
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def read(nlp, text):
+    return [(c.operator, c.value, c.unit, c.text) for c in extract_text(nlp, text, repair=False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # heart rate and respiratory rate abbreviations are vital signs, not statistics
+        ("Resting tachycardia with HR >110 beats/min", [(">", 110.0, "/min", ">110 beats/min")]),
+        ("Tachypnoea, RR ≥ 28 breaths per minute", [(">=", 28.0, "/min", "≥ 28 breaths per minute")]),
+        # a capitalised "OR" between two bounds is the conjunction
+        (
+            "One lesion of 15 mm or more by calipers OR ≥ 8 mm by spiral CT",
+            [(">=", 15.0, "mm", "15 mm or more"), (">=", 8.0, "mm", "≥ 8 mm")],
+        ),
+    ],
+)
+def test_vital_sign_abbreviations_and_capital_or_are_not_statistics(nlp, text, expected):
+    assert read(nlp, text) == expected
+
+
+@pytest.mark.parametrize("text", ["a sample size of n = 40 per arm", "significant at p < 0.01", "a lower bound of the CI > 0.8"])
+def test_statistics_are_still_not_criteria(nlp, text):
+    assert read(nlp, text) == []
+
+
+def test_a_route_read_as_a_roman_numeral_does_not_hide_the_next_bound(nlp):
+    # "IV" (intravenous) looks like the numeral 4; it is no value, and the dose after it was dropped with it
+    got = read(nlp, "Methotrexate given at >12 mg/m2 IV or >20 mg/m2 by mouth")
+    assert got == [(">", 12.0, "mg/m2", ">12 mg/m2"), (">", 20.0, "mg/m2", ">20 mg/m2")]
+
+
+@pytest.mark.parametrize(
+    ("text", "operator", "value", "written"),
+    [
+        ("Persistent diarrhoea ≥ CTCAE grade 2", ">=", 2.0, "≥ CTCAE grade 2"),
+        ("Nausea of ≤ NCI-CTCAE v5.0 grade 1 at baseline", "<=", 1.0, "≤ NCI-CTCAE v5.0 grade 1"),
+        ("Mucositis (≥ CTC AE grade 3)", ">=", 3.0, "≥ CTC AE grade 3"),
+        ("Rash ≥ CTCAE gr. 2 in the last cycle", ">=", 2.0, "≥ CTCAE gr. 2"),
+    ],
+)
+def test_a_grading_system_between_the_sign_and_the_grade(nlp, text, operator, value, written):
+    (c,) = extract_text(nlp, text, repair=False)
+    assert (c.operator, c.value, c.text) == (operator, value, written)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ulcer diameter ≥ to 3 cm", (">=", 3.0, "cm", "≥ to 3 cm")),
+        ("Participants ≤ of 70 years", ("<=", 70.0, "a", "≤ of 70 years")),
+        (
+            "Insomnia for greater than or equal to (≥) 3 months",
+            (">=", 3.0, "mo", "greater than or equal to (≥) 3 months"),
+        ),
+        ("eGFR less than or equal to (≤) 45 mL/min", ("<=", 45.0, "mL/min", "less than or equal to (≤) 45 mL/min")),
+    ],
+)
+def test_a_stray_word_or_a_repeated_sign_after_the_operator(nlp, text, expected):
+    assert read(nlp, text) == [expected]
