@@ -74,3 +74,61 @@ def test_a_grading_system_between_the_sign_and_the_grade(nlp, text, operator, va
 )
 def test_a_stray_word_or_a_repeated_sign_after_the_operator(nlp, text, expected):
     assert read(nlp, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "operator", "relative_to", "written"),
+    [
+        ("Serum amylase ≤ ULN at screening", "<=", "ULN", "≤ ULN"),
+        ("Serum sodium ≥ LLN", ">=", "LLN", "≥ LLN"),
+        ("Conjugated bilirubin no higher than the upper limit of normal", "<=", "ULN", "no higher than the upper limit of normal"),
+        ("Albumin >= institutional lower limit of normal", ">=", "LLN", ">= institutional lower limit of normal"),
+    ],
+)
+def test_a_sign_before_a_reference_limit_alone_is_one_times_the_limit(nlp, text, operator, relative_to, written):
+    (c,) = extract_text(nlp, text, repair=False)
+    assert (c.operator, c.value, c.relative_to, c.text) == (operator, 1.0, relative_to, written)
+
+
+def test_a_multiple_of_the_limit_is_still_read_with_its_number(nlp):
+    (c,) = extract_text(nlp, "Lipase ≤ 2 x the upper limit of normal", repair=False)
+    assert (c.operator, c.value, c.relative_to) == ("<=", 2.0, "ULN")
+
+
+def test_a_reference_limit_without_a_sign_is_not_a_bound(nlp):
+    assert extract_text(nlp, "Liver enzymes within the upper limit of normal range are expected", repair=False) == []
+
+
+def test_coordinated_labs_before_a_reference_limit_each_get_the_bound(nlp):
+    got = [(c.variable, c.operator, c.relative_to) for c in extract_text(nlp, "Calcium and sodium ≥ LLN", repair=False)]
+    assert got == [("calcium", ">=", "LLN"), ("sodium", ">=", "LLN")]
+
+
+@pytest.mark.parametrize(
+    "text", ["a hazard ratio (HR) < 0.75 for progression", "relative risk (RR) > 1.5 in the cohort", "odds ratio OR >= 3"]
+)
+def test_hr_rr_or_are_statistics_where_the_item_names_the_statistic(nlp, text):
+    assert read(nlp, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "operator", "value", "written"),
+    [
+        ("Dipstick proteinuria ≥ ++ at two visits", ">=", 2.0, "≥ ++"),
+        ("urinary protein < (+++)", "<", 3.0, "< (+++)"),
+        ("Proteinuria ≤ + + on urinalysis", "<=", 2.0, "≤ + +"),
+    ],
+)
+def test_a_dipstick_grade_after_a_sign_is_its_count_of_pluses(nlp, text, operator, value, written):
+    (c,) = extract_text(nlp, text, repair=False)
+    assert (c.variable, c.operator, c.value, c.text) == ("proteinuria", operator, value, written)
+
+
+@pytest.mark.parametrize("text", ["HER2 +++ on immunohistochemistry", "ER+ and PR+ disease"])
+def test_pluses_without_a_sign_are_no_bound(nlp, text):
+    assert read(nlp, text) == []
+
+
+def test_a_sign_a_dump_lost_inside_a_repeated_bracket_is_read_from_the_phrase(nlp):
+    (c,) = extract_text(nlp, "Adults greater than or equal to (=) 60 years of age", repair=True)
+    assert (c.operator, c.value, c.repaired) == (">=", 60.0, False)

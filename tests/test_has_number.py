@@ -65,10 +65,11 @@ def test_every_roman_numeral_the_grammar_reads_is_a_hit(grammar, pieces):
                 assert hit is not None and hit.start() == m.start(group), (text, m.group(group))
 
 
-# Letters of the number words and numerals, digits and number signs, word breaks and the
-# characters a numeral may follow: the places where the test in parts could differ.
+# Letters of the number words, numerals and reference limits, digits and number signs, word
+# breaks and the characters a numeral may follow: the places where the test in parts could differ.
 _ALPHABET = "onetwhivfsxdzlgryucIVXabcABC 0123456789½Ⅳⅸ_-/<=≥\t\nKſé"
-_WORDS = ["one", "Twice", "ninety", "IV", "iii", "Ⅻ", "seventeen", "half", "x", "V", "IXb", "sixty-"]
+_WORDS = ["one", "Twice", "ninety", "IV", "iii", "Ⅻ", "seventeen", "half", "x", "V", "IXb", "sixty-", "ULN", "iuln",
+          "LLN", "upper limit", "Lower  normal", "normal upper", "ulnr", "population", "≥ ++", "=(+ +", "+"]  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)

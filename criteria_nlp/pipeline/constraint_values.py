@@ -32,6 +32,8 @@ class ValueReading:
         elif g(f"{tag}r"):
             r = parse_roman(g(f"{tag}r"))
             v = float(r) if r is not None else None
+        elif g(f"{tag}plus"):
+            v = float(g(f"{tag}plus").count("+"))
         else:
             return None
         if v is not None and g(f"{tag}sign"):
@@ -49,6 +51,26 @@ class ValueReading:
         def post_direction(phrase: str) -> bool:
             return gr.after.get(_norm(phrase), "==") != "=="
 
+        if g("nref"):
+            # a sign before a reference limit alone: one times the limit
+            ref = g("nref")
+            relative_to = gr.references.get(_norm(ref), "LLN" if "low" in ref.lower() else "ULN")
+            operator = gr.before.get(_norm(g("nrpre")), "==")
+            variable, span, category, _unit = self._attach(text, start, end, None, relative_to, ents, prev_end, None, g)
+            return Constraint(
+                variable=variable,
+                mention=text[span[0] : span[1]] if span else None,
+                mention_start=span[0] if span else None,
+                mention_end=span[1] if span else None,
+                category=category,
+                operator=operator,
+                value=1.0,
+                relative_to=relative_to,
+                start=start,
+                end=end,
+                text=text[start:end],
+                written_operator=g("nrpre"),
+            )
         if g("two"):
             lo, hi = parse_number(g("lv")), parse_number(g("rv"))
             if lo is None or hi is None:
@@ -190,6 +212,9 @@ class ValueReading:
             last = word[-1].strip("(),;:") if word else ""
             if last.lower() in self.exclude_before_operator or last in self.exclude_before_operator_cased:
                 return True
+            named = self.exclude_before_operator_if_named.get(last)
+            if named and any(n in text.lower() for n in named):
+                return True
         if not has_operator:
             if not unit and (
                 (start > 0 and text[start - 1] == "(" and text[end : end + 1] == ")")
@@ -221,7 +246,7 @@ class ValueReading:
 
 
 # groups that belong to the first number of an expression (its end when a list is cut)
-_A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
+_A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "aplus", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
 
 
 def _grade_list(m: re.Match, a: float, b: float) -> bool:

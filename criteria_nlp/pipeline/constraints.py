@@ -111,6 +111,10 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         stats = ops.get("exclude_before_operator", [])
         self.exclude_before_operator = {w for w in stats if w == w.lower()}
         self.exclude_before_operator_cased = {w for w in stats if w != w.lower()}
+        # "HR", "RR", "OR": statistics only in an item that names them ("hazard ratio (HR)")
+        self.exclude_before_operator_if_named = {
+            w: tuple(p.lower() for p in names) for w, names in ops.get("exclude_before_operator_if_named", {}).items()
+        }
         self.temporal_cues = re.compile(rf"(?i){alternation(ops.get('temporal_cues', []))}")
         self.age_cues = re.compile(rf"(?i){alternation(ops.get('age_cues', []))}")
         # "a minimum life expectancy of 12 weeks": the bound word names the variable first.

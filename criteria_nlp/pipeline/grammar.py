@@ -151,7 +151,9 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s))(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
             rf"|(?<![\w.,^*/])(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
-            rf"|(?<={ROMAN_BEFORE})(?P<{tag}r>(?-i:{ROMAN}))(?![\w]))"
+            rf"|(?<={ROMAN_BEFORE})(?P<{tag}r>(?-i:{ROMAN}))(?![\w])"
+            # a dipstick grade right after a sign: "urine protein >= ++" is ">= 2+"
+            rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s))(?P<{tag}plus>\(\+(?:\s?\+){{1,3}}\)|\+(?:\s?\+){{1,3}})(?![\w+]))"
         )
 
     def sci(tag: str) -> str:
@@ -189,6 +191,12 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     def roman_kw_part(tag: str) -> str:
         return rf"(?:(?P<{tag}rkw>{roman_kw})\s{{1,2}})"
 
+    # "ALT <= ULN", ">= the lower limit of normal": a sign before a reference limit with no
+    # number, a bound of one times the limit (tried after every reading with a number)
+    reference_only = (
+        rf"(?P<nrpre>{pre})\s{{0,3}}(?:(?:{quals})\s{{0,3}}){{0,2}}(?P<nref>{refs})(?![\w])"
+        rf"(?!\s{{0,2}}(?:[x×X*·]|times|of|range|value)?\s{{0,2}}\d)"
+    )
     expr = (
         rf"(?P<two>{two_sided})"
         rf"|(?:{opener}|{pre_op})?{roman_kw_part('a')}?(?P<asign>[-−](?=\d))?{number('a')}"
@@ -198,6 +206,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         rf"{unit}?(?:\s{{0,2}}-?\s{{0,2}}(?P<agetail>of\s{{1,3}}age|old)(?![\w]))?"
         # a trailing operator, unless it opens another comparison ("18 and less or equal 45")
         rf"(?:\s{{0,3}}(?P<post>{post})(?!\s{{0,2}}(?:\d|than\b|or\b|equal|to\b)))?"
+        rf"|{reference_only}"
     )
     # No expression starts with a letter inside a word: most positions are rejected at once.
     # Nor 10 + d digits before a non-digit (d: the most digits a unit form starts with,

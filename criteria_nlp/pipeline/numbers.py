@@ -94,7 +94,15 @@ ROMAN_BEFORE = r"[\s\-–－~/<>=≥≤]"
 _NUMBER_CHARACTERS = "[\\d⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾Ⅰ-Ⅻⅰ-ⅹ]"
 _SPELLED = rf"(?i:{alternation(NUMBER_WORDS.split('|') + ['twice', 'once', 'single', 'double', 'half', 'dozen'])})"
 _NUMERAL = r"\b(?:I{1,3}|IV|VI{0,3}|IX|ii|iii|iv)\b" rf"|(?<={ROMAN_BEFORE}){ROMAN}(?!\w)"
-_NUMBER_WORDS = f"{_SPELLED}|{_NUMERAL}"
+# A reference limit with no number before it ("ALT <= ULN", "potassium >= the lower limit of
+# normal") is a bound of one times the limit: text that names one may hold a constraint.
+_REFERENCE = (
+    r"(?i:(?<![a-z])(?:i?uln|i?lln|ulrr|ulnr)(?![a-z])"
+    r"|(?<![a-z])(?:upper|lower)\s{1,3}(?:limit|normal)(?![a-z])|(?<![a-z])normal\s{1,3}(?:upper|lower)(?![a-z]))"
+)
+# A dipstick grade after a sign ("urine protein >= ++"), read by the grammar as 2+.
+_DIPSTICK = r"[<>≥≤=]\s?\(?\+\s?\+"
+_NUMBER_WORDS = f"{_SPELLED}|{_NUMERAL}|{_REFERENCE}|{_DIPSTICK}"
 HAS_NUMBER = re.compile(f"{_NUMBER_CHARACTERS}|{_NUMBER_WORDS}")
 # The same test in parts, much faster: the engine finds a character of a class with one
 # scan, while the whole pattern tries every branch at every position. Most texts with a
@@ -105,16 +113,22 @@ HAS_NUMBER = re.compile(f"{_NUMBER_CHARACTERS}|{_NUMBER_WORDS}")
 _CHARACTER = re.compile(_NUMBER_CHARACTERS).search
 _SPELLED_AT = re.compile(_SPELLED).search
 _NUMERAL_AT = re.compile(f"(?=[IVXivxⅠ-Ⅻⅰ-ⅹ])(?:{_NUMERAL})").search
+_REFERENCE_AT = re.compile(f"(?=[IiLlNnUu])(?:{_REFERENCE})").search
+_DIPSTICK_AT = re.compile(_DIPSTICK).search
 
 
 def _word_at(text: str, pos: int = 0, end: int | None = None):
-    """The first match of the words-and-numerals part of ``HAS_NUMBER`` in ``text[pos:end]``."""
+    """The first match of the words-and-numerals part of ``HAS_NUMBER`` in ``text[pos:end]``
+    (the earliest of the four searches: the first three are made of letters and the fourth of
+    signs, so one that starts before another's start ends before it, and a narrower end
+    changes none of their look-aheads)."""
     end = len(text) if end is None else end
-    spelled = _SPELLED_AT(text, pos, end)
-    numeral = _NUMERAL_AT(text, pos, end if spelled is None else spelled.start() + 1)
-    if numeral is not None and (spelled is None or numeral.start() < spelled.start()):
-        return numeral
-    return spelled
+    first = None
+    for search in (_SPELLED_AT, _NUMERAL_AT, _REFERENCE_AT, _DIPSTICK_AT):
+        m = search(text, pos, end if first is None else first.start() + 1)
+        if m is not None and (first is None or m.start() < first.start()):
+            first = m
+    return first
 
 
 def number_at(text: str, pos: int = 0) -> int | None:
@@ -135,7 +149,13 @@ def number_at(text: str, pos: int = 0) -> int | None:
 
 def text_has_number(text: str) -> bool:
     """``HAS_NUMBER.search(text) is not None``."""
-    return _CHARACTER(text) is not None or _SPELLED_AT(text) is not None or _NUMERAL_AT(text) is not None
+    return (
+        _CHARACTER(text) is not None
+        or _SPELLED_AT(text) is not None
+        or _NUMERAL_AT(text) is not None
+        or _REFERENCE_AT(text) is not None
+        or ("+" in text and _DIPSTICK_AT(text) is not None)
+    )
 
 
 # The criteria tokenizer stores the check's answer on each doc, and the text of docs with
