@@ -137,3 +137,21 @@ def test_threshold_is_the_lowest_under_the_false_alarm_budget():
     assert clean_read(threshold - 0.01) == 4  # one step lower reads the fourth
     # the lowest such threshold reads the lost bounds at 0.7 too (above the fourth clean number)
     assert final["deleted_collapsed"] == 1.0
+
+
+def test_false_alarms_are_reported_per_corpus():
+    from criteria_nlp.evaluation import lost_sign_train as T
+
+    # a pooled share hides a small corpus: 2 alarms in 10 numbers of "small", 0 in 990 of "big"
+    rows, probs = [], []
+    for n in range(1000):
+        corpus = "small" if n < 10 else "big"
+        rows.append({**_row("none", "plain", {}, f"p{n}"), "corpus": corpus})
+        up = 0.9 if n < 2 else 0.05
+        probs.append({"none": 1 - up, ">=": up, "<=": 0.0})
+    gold = Counter({"clean_bare": 1000, "clean_bare_small": 10, "clean_bare_big": 990})
+    out, clean = T.score(rows, probs, (1.0, 0.0), 0.5, gold)
+    assert out["clean_read"] == "2/1000"
+    assert out["clean_read_by_corpus"] == {"big": "0/990", "small": "2/10"}
+    lines = T.curve(rows, probs, (1.0, 0.0), gold, None)
+    assert lines[0].startswith("0.50: clean 2/1000") and lines[-1].startswith("0.95: clean 0/1000")

@@ -205,6 +205,11 @@ def score(rows, probs, ab, threshold, gold_n, threshold_trace=None):
     # the share as the evaluation counts it: of every bare number of the clean runs
     out["clean_read"] = f"{clean['read']}/{gold_n['clean_bare']}"
     out["clean_read_lct"] = f"{clean[('read', 'lct')]}/{gold_n['clean_bare_lct']}"
+    # per corpus too: the budget is pooled, and CT.gov holds about 90% of the clean numbers
+    out["clean_read_by_corpus"] = {
+        k[len("clean_bare_"):]: f"{clean[('read', k[len('clean_bare_'):])]}/{n}"
+        for k, n in sorted(gold_n.items()) if isinstance(k, str) and k.startswith("clean_bare_")
+    }
     clean["bare"] = gold_n["clean_bare"]
     out["ece_readings"] = _ece(pairs)
     hi = [ok for q, ok in pairs if q >= 0.9]
@@ -235,6 +240,19 @@ def operating_point(rows, probs, gold_n, threshold_trace):
     return ab, threshold, final
 
 
+def curve(rows, probs, ab, gold_n, threshold_trace, step=0.05):
+    """Lines of the out-of-fold trade-off for thresholds 0.5..0.95: clean bare numbers read
+    as bounds (pooled and per corpus) and the recovery per form."""
+    lines = []
+    for t in [round(0.5 + step * i, 2) for i in range(int(round(0.45 / step)) + 1)]:
+        out, clean = score(rows, probs, ab, t, gold_n, threshold_trace)
+        share = clean["read"] / max(1, clean["bare"])
+        per = " ".join(f"{k} {v}" for k, v in out["clean_read_by_corpus"].items())
+        lines.append(f"{t:.2f}: clean {clean['read']}/{clean['bare']} ({share:.4f}); {per}; "
+                     + " ".join(f"{f} {out[f]}" for f in FORMS))
+    return lines
+
+
 def main(argv=None) -> int:
     global PLAIN_WEIGHT
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -244,6 +262,8 @@ def main(argv=None) -> int:
     ap.add_argument("-o", "--output", default="models/lost_signs/deleted.json")
     ap.add_argument("--rows", help="cache of the collected rows (JSON; reused when it exists)")
     ap.add_argument("--dump", help="write the out-of-fold readings of the rows here (training part)")
+    ap.add_argument("--curve", action="store_true",
+                    help="print the out-of-fold false alarms (pooled, per corpus) and recovery for thresholds 0.5..0.95")
     ap.add_argument("--cs", default=",".join(map(str, CS)), help="L2 strengths tried")
     ap.add_argument("--plain-weight", type=float, default=PLAIN_WEIGHT,
                     help="weight of the clean records' rows in the fit (the false alarms are counted on them)")
@@ -290,6 +310,8 @@ def main(argv=None) -> int:
     best = max(cv, key=lambda k: (sum(cv[k]["final"][f] or 0.0 for f in FORMS), -cv[k]["logloss"]))
     probs, ab, threshold = cv[best]["probs"], cv[best]["platt"], cv[best]["threshold"]
     table = {"final": cv[best]["final"]}
+    if args.curve:
+        print("\n".join(curve(rows, probs, ab, gold_n, threshold_trace)), file=sys.stderr)
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as fh:
             for r, p in zip(rows, probs, strict=True):
