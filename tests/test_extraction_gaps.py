@@ -132,3 +132,22 @@ def test_pluses_without_a_sign_are_no_bound(nlp, text):
 def test_a_sign_a_dump_lost_inside_a_repeated_bracket_is_read_from_the_phrase(nlp):
     (c,) = extract_text(nlp, "Adults greater than or equal to (=) 60 years of age", repair=True)
     assert (c.operator, c.value, c.repaired) == (">=", 60.0, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "variable", "operator", "value", "upper", "written"),
+    [
+        ("Anaesthetic risk ASA classification I to III", "ASA physical status", "between", 1.0, 3.0, "ASA classification I to III"),
+        ("Physical status per American Society of Anesthesiologists (ASA) II or III", "ASA physical status", "between", 2.0, 3.0, "(ASA) II or III"),
+        ("heart failure of New York Heart Association (NYHA) III", "NYHA class", "==", 3.0, None, "(NYHA) III"),
+        ("a frail patient (ASA 4)", "ASA physical status", "==", 4.0, None, "ASA 4"),
+    ],
+)
+def test_a_grade_after_its_scale_named_in_brackets_or_as_a_classification(nlp, text, variable, operator, value, upper, written):
+    (c,) = extract_text(nlp, text, repair=False)
+    assert (c.variable, c.operator, c.value, c.upper, c.text) == (variable, operator, value, upper, written)
+
+
+@pytest.mark.parametrize("text", ["history of (1) stroke", "Type II diabetes mellitus", "(b) prior surgery"])
+def test_an_enumeration_in_brackets_is_still_no_value(nlp, text):
+    assert read(nlp, text) == []

@@ -217,7 +217,7 @@ class ValueReading:
                 return True
         if not has_operator:
             if not unit and (
-                (start > 0 and text[start - 1] == "(" and text[end : end + 1] == ")")
+                (start > 0 and text[start - 1] == "(" and text[end : end + 1] == ")" and not g("arkw"))
                 or _INLINE_LABEL.match(text, end)
             ):
                 return True  # "(1)", "2- proteinuria", "3. Negative": enumerations

@@ -189,7 +189,8 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         rf"\s{{0,2}}(?P<rop>{lop})\s{{0,2}}(?P<rv>{_DIGITS})(?![\d])(?:\s{{0,2}}(?P<unit2>{unit_alt}))?"
     )
     def roman_kw_part(tag: str) -> str:
-        return rf"(?:(?P<{tag}rkw>{roman_kw})\s{{1,2}})"
+        # the keyword may stand in brackets: "American Society of Anesthesiologists (ASA) II"
+        return rf"(?:(?P<{tag}kwo>\()?(?P<{tag}rkw>{roman_kw})(?({tag}kwo)\))\s{{1,2}})"
 
     # "ALT <= ULN", ">= the lower limit of normal": a sign before a reference limit with no
     # number, a bound of one times the limit (tried after every reading with a number)
