@@ -7,7 +7,7 @@ these tests (none is a corpus sentence)."""
 import pytest
 from attach_helpers import only_bound as bound
 
-from criteria_nlp.pipeline import build_pipeline
+from criteria_nlp.pipeline import build_pipeline, extract_text
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +156,22 @@ def test_a_window_before_a_list_bounds_the_listed_things(nlp):
 def test_a_bound_between_a_determiner_and_a_noun_modifies_the_noun(nlp):
     c = bound(nlp, "Women with a greater than 20% lifetime risk of ovarian cancer", 20)
     assert c.mention.startswith("lifetime risk"), c
+
+
+
+@pytest.mark.parametrize(
+    ("text", "thing"),
+    [
+        ("a target lesion ≥ 15 mm on plain radiography or ≥ 8 mm on MRI", "lesion"),
+        ("Carboplatin dose > 5 mg/kg IV or > 8 mg/kg orally", "Carboplatin"),
+    ],
+)
+def test_a_qualifier_between_two_bounds_of_one_thing_is_not_the_second_ones_thing(nlp, text, thing):
+    first, second = extract_text(nlp, text, repair=False)
+    assert thing in first.mention and second.unit == first.unit
+    assert (second.variable, second.mention) == (first.variable, first.mention)
+
+
+def test_a_new_thing_after_the_conjunction_keeps_its_own_name(nlp):
+    first, second = extract_text(nlp, "haemoglobin ≥ 10 g/dL on two readings or albumin ≥ 30 g/L", repair=False)
+    assert (first.variable, second.variable) == ("hemoglobin", "albumin")

@@ -24,6 +24,10 @@ _BRACKET_GAP = re.compile(
 _NOTE_THEN_OR = re.compile(r"\s*(\([^()]{1,30}\))\s*,?\s*(?:or|and|and/or)\s*")
 _RANGE_JOIN = re.compile(r"(?i)\s*,?\s*(?:and|but|or|and/or|,)\s*")
 _COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
+# "≥ 20 mm with conventional techniques or ≥ 10 mm", "> 7.2 mg/kg IV or > 9 mg/kg orally":
+# a few words (no number, sign or bracket) qualify the first bound, then a conjunction
+_QUALIFIER_THEN_OR = re.compile(r"(?i)\s*((?:[a-z][\w.\-]*\s+){0,3}[a-z][\w.\-]*)\s*,?\s*(?:or|and|and/or)\s+")
+_SHORT_AFTER = 3  # characters at most between a bound and a qualifier word after it ("mg/kg orally")
 
 
 def named_as(prev: Constraint, c: Constraint, **update) -> Constraint:
@@ -125,6 +129,22 @@ class NeighbourSteps:
         ):
             # "TBI (> 500 cGy (single) or > 800 cGy (fractionated))": the note qualifies the
             # first bound; the second bounds the same thing
+            return named_as(prev, c)
+        qualified = _QUALIFIER_THEN_OR.fullmatch(text, prev.end, c.start)
+        if (
+            qualified
+            and prev.mention is not None
+            and c.mention_start is not None
+            and c.unit is not None
+            and c.unit == prev.unit
+            and (
+                qualified.start(1) <= c.mention_start < qualified.end(1)
+                or (0 <= c.mention_start - c.end <= _SHORT_AFTER and " " not in (c.mention or " ").strip())
+            )
+            and not any(prev.end <= e[0] < max(c.end, c.mention_end or c.end) for e in ents)
+        ):
+            # the words between (or one word right after the second bound) qualify a bound
+            # of the same kind: the second bound has no thing of its own
             return named_as(prev, c)
         if (
             c.mention is None
