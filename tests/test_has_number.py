@@ -75,10 +75,13 @@ _WORDS = ["one", "Twice", "ninety", "IV", "iii", "Ⅻ", "seventeen", "half", "x"
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.one_of(st.text(alphabet=_ALPHABET, max_size=6), st.sampled_from(_WORDS)), max_size=12))
 def test_number_at_and_text_has_number_answer_as_the_whole_pattern(parts):
-    from criteria_nlp.pipeline.numbers import number_at, text_has_number
+    from criteria_nlp.pipeline.numbers import NumberScan, number_at, text_has_number
 
     text = "".join(parts)
     assert text_has_number(text) == (HAS_NUMBER.search(text) is not None)
-    for pos in range(len(text) + 1):
+    scan = NumberScan(text)  # one scan asked at growing positions, as the constraint loop asks
+    for pos in [*range(len(text) + 1), 0, len(text) // 2]:  # and a step back
         whole = HAS_NUMBER.search(text, pos)
-        assert number_at(text, pos) == (whole.start() if whole else None), (text, pos)
+        expected = whole.start() if whole else None
+        assert number_at(text, pos) == expected, (text, pos)
+        assert scan.at(pos) == expected, (text, pos)

@@ -29,7 +29,7 @@ from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, ValueReading
 from criteria_nlp.pipeline.context_scope import clause_starts, negation_openers, negation_possible
 from criteria_nlp.pipeline.entity_index import EntityIndex
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
-from criteria_nlp.pipeline.numbers import doc_text, has_number, number_at
+from criteria_nlp.pipeline.numbers import NumberScan, doc_text, has_number
 from criteria_nlp.pipeline.variables import ENTS_KEY
 from criteria_nlp.schema import Alternate, Constraint
 
@@ -181,7 +181,8 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         found: list[Constraint] = []
         prev_end = pos = 0
         search = self.grammar.regex.search
-        while (hit := number_at(text, pos)) is not None:
+        numbers = NumberScan(text)
+        while (hit := numbers.at(pos)) is not None:
             # An expression starts at most a few words before its first number ("greater
             # than or equal to the age of 18"): start the big regex there, not at 0.
             m = search(text, max(pos, hit - _LOOKBACK))

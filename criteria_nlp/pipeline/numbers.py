@@ -105,8 +105,7 @@ _DIPSTICK = r"[<>≥≤=]\s?\(?\+\s?\+"
 _NUMBER_WORDS = f"{_SPELLED}|{_NUMERAL}|{_REFERENCE}|{_DIPSTICK}"
 HAS_NUMBER = re.compile(f"{_NUMBER_CHARACTERS}|{_NUMBER_WORDS}")
 # The same test in parts, much faster: the engine finds a character of a class with one
-# scan, while the whole pattern tries every branch at every position. Most texts with a
-# number hold a digit; the words and numerals are then looked for before it only. The
+# scan, while the whole pattern tries every branch at every position. The
 # numerals are a search of their own led by the letters they can start with, so the engine
 # skips to those letters instead of trying the look-behind at every position (a text
 # without a digit costs 40% less than with one pattern for the words and numerals).
@@ -117,34 +116,53 @@ _REFERENCE_AT = re.compile(f"(?=[IiLlNnUu])(?:{_REFERENCE})").search
 _DIPSTICK_AT = re.compile(_DIPSTICK).search
 
 
-def _word_at(text: str, pos: int = 0, end: int | None = None):
-    """The first match of the words-and-numerals part of ``HAS_NUMBER`` in ``text[pos:end]``
-    (the earliest of the four searches: the first three are made of letters and the fourth of
-    signs, so one that starts before another's start ends before it, and a narrower end
-    changes none of their look-aheads)."""
-    end = len(text) if end is None else end
-    first = None
-    for search in (_SPELLED_AT, _NUMERAL_AT, _REFERENCE_AT, _DIPSTICK_AT):
-        m = search(text, pos, end if first is None else first.start() + 1)
-        if m is not None and (first is None or m.start() < first.start()):
-            first = m
-    return first
+_SEARCHES = (_CHARACTER, _SPELLED_AT, _NUMERAL_AT, _REFERENCE_AT, _DIPSTICK_AT)
+
+
+class NumberScan:
+    """``number_at`` over one text for positions that only grow, in time linear in the text.
+
+    Each of the five searches keeps its last match: it is still the first one from any
+    later position up to its start (a match does not depend on where the search began: the
+    look-behinds see the text before it), and a search that found nothing finds nothing
+    later. A search runs again only once the position has passed its match, so together
+    they read the text about once; one search per position read again the rest of a text
+    without a digit at every number word (quadratic: 1 MB of number words took minutes)."""
+
+    __slots__ = ("_text", "_found", "_done", "_pos")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._forget(0)
+
+    def _forget(self, pos: int) -> None:
+        self._pos = pos
+        self._found: list = [None] * len(_SEARCHES)
+        self._done = [False] * len(_SEARCHES)  # searched, and nothing found from there on
+
+    def at(self, pos: int) -> int | None:
+        """Where ``HAS_NUMBER.search(text, pos)`` would start."""
+        if pos < self._pos:
+            self._forget(pos)  # a step back: what was found from later on may not be first
+        self._pos = pos
+        first = None
+        for k, search in enumerate(_SEARCHES):
+            if self._done[k]:
+                continue
+            m = self._found[k]
+            if m is None or m.start() < pos:
+                m = self._found[k] = search(self._text, pos)
+                if m is None:
+                    self._done[k] = True
+                    continue
+            if first is None or m.start() < first:
+                first = m.start()
+        return first
 
 
 def number_at(text: str, pos: int = 0) -> int | None:
     """Where ``HAS_NUMBER.search(text, pos)`` would start (None: no number from ``pos``)."""
-    char = _CHARACTER(text, pos)
-    if char is None:
-        word = _word_at(text, pos)
-        return None if word is None else word.start()
-    at = char.start()
-    if at > pos:
-        # A word or numeral match is made of letters, so one before ``at`` ends before it;
-        # the search sees the character at ``at`` for the look-aheads at such an end.
-        word = _word_at(text, pos, at + 1)
-        if word is not None and word.start() < at:
-            return word.start()
-    return at
+    return NumberScan(text).at(pos)
 
 
 def text_has_number(text: str) -> bool:
