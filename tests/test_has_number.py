@@ -85,3 +85,25 @@ def test_number_at_and_text_has_number_answer_as_the_whole_pattern(parts):
         expected = whole.start() if whole else None
         assert number_at(text, pos) == expected, (text, pos)
         assert scan.at(pos) == expected, (text, pos)
+
+
+def test_the_constraint_loop_reads_a_text_of_number_words_about_once(monkeypatch):
+    # Characters each search of the number test passes over, summed over one criterion of
+    # number words without a digit: one search per position read the rest of the text
+    # again at every word (quadratic), the kept matches read it about once.
+    from criteria_nlp.pipeline import numbers
+
+    read = [0]
+
+    def counted(search):
+        def wrapper(text, pos=0, *rest):
+            m = search(text, pos, *rest)
+            read[0] += (m.end() if m else len(text)) - pos
+            return m
+
+        return wrapper
+
+    monkeypatch.setattr(numbers, "_SEARCHES", tuple(counted(s) for s in numbers._SEARCHES))
+    text = "Patients with " + "twenty one or two hundred thirty " * 600
+    criteria_nlp.structure(text)
+    assert 0 < read[0] <= 5 * 2 * len(text)  # five searches, each at most about twice over
