@@ -16,6 +16,21 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _BP_DIASTOLIC = re.compile(r"\s{0,2}/\s{0,2}(\d{2,3})(?![\d.,])\s{0,2}(mm\s?Hg|mmhg|mm of mercury)(?![A-Za-z])", re.I)
 
 
+def _constraint(text: str, variable, span, category, *, start: int, end: int, **fields) -> Constraint:
+    """A constraint read at ``text[start:end]``, naming the words at ``span`` (None: nothing named)."""
+    return Constraint(
+        variable=variable,
+        mention=text[span[0] : span[1]] if span else None,
+        mention_start=span[0] if span else None,
+        mention_end=span[1] if span else None,
+        category=category,
+        start=start,
+        end=end,
+        text=text[start:end],
+        **fields,
+    )
+
+
 class ValueReading:
     """The reading half of ``ConstraintExtractor``: one regex match to one ``Constraint``."""
 
@@ -57,19 +72,9 @@ class ValueReading:
             relative_to = gr.references.get(_norm(ref), "LLN" if "low" in ref.lower() else "ULN")
             operator = gr.before.get(_norm(g("nrpre")), "==")
             variable, span, category, _unit = self._attach(text, start, end, None, relative_to, ents, prev_end, None, g)
-            return Constraint(
-                variable=variable,
-                mention=text[span[0] : span[1]] if span else None,
-                mention_start=span[0] if span else None,
-                mention_end=span[1] if span else None,
-                category=category,
-                operator=operator,
-                value=1.0,
-                relative_to=relative_to,
-                start=start,
-                end=end,
-                text=text[start:end],
-                written_operator=g("nrpre"),
+            return _constraint(
+                text, variable, span, category, operator=operator, value=1.0, relative_to=relative_to,
+                start=start, end=end, written_operator=g("nrpre"),
             )
         if g("two"):
             lo, hi = parse_number(g("lv")), parse_number(g("rv"))
@@ -169,22 +174,9 @@ class ValueReading:
         variable, span, category, unit = self._attach(
             text, start, end, unit, relative_to, ents, prev_end, mention_hint, g
         )
-        return Constraint(
-            variable=variable,
-            mention=text[span[0] : span[1]] if span else None,
-            mention_start=span[0] if span else None,
-            mention_end=span[1] if span else None,
-            category=category,
-            operator=operator,
-            value=value,
-            upper=upper,
-            unit=unit,
-            unit_text=unit_text,
-            relative_to=relative_to,
-            start=start,
-            end=end,
-            text=text[start:end],
-            written_operator=written,
+        return _constraint(
+            text, variable, span, category, operator=operator, value=value, upper=upper, unit=unit,
+            unit_text=unit_text, relative_to=relative_to, start=start, end=end, written_operator=written,
         )
 
     def _bare_ok(self, m, text, start, end, value, unit, relative_to, ents, prev_end) -> bool:
