@@ -322,3 +322,19 @@ def test_a_compound_noun_ending_in_a_verb_word_is_a_conjunct(nlp):
 def test_a_participle_is_not_read_as_a_compound_noun(nlp):
     c = window(nlp, "Steroids given orally or topical retinoids within the past 9 months", 9)
     assert not c.mention.startswith("Steroids given"), c
+
+
+# ---------------------------------------------------------------- a list opener of several words
+
+
+@pytest.mark.parametrize(
+    "text, head",
+    [
+        ("Hospital stay for major surgery including but not limited to spinal, cranial, or hip surgery within 2 months", "major surgery"),
+        ("Use of antiplatelet drugs, including, but not limited to, clopidogrel or ticagrelor, within 10 days", "antiplatelet drugs"),
+        ("Biologic agents including but not limited to abatacept in the last 8 weeks", "Biologic agents"),
+    ],
+)
+def test_including_but_not_limited_to_leads_back_to_the_head_of_the_list(nlp, text, head):
+    c = first_window(nlp, text)
+    assert head in c.mention and "limited" in c.mention, c

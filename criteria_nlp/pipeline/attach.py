@@ -301,7 +301,15 @@ class Chunker(StructureReads):
             verb_led = self._conjunct_lead(toks, j)
             if verb_led is not None:
                 j = verb_led  # "drug study or | undergoing any | procedure": a conjunct led by a verb
-            if j >= 1 and toks[j][2].lower() == "to" and toks[j - 1][2].lower() in _TO_JOINERS:
+            opener = _long_opener(toks, j)
+            if opener is not None:
+                # "surgery including but not limited to | hip surgery": a list opener of
+                # several words leads back to the head of the list, as "including" does
+                joiner = True
+                j = opener
+                while j >= 0 and (toks[j][2] == "," or toks[j][2].lower() in _LIST_OPENERS):
+                    j -= 1
+            elif j >= 1 and toks[j][2].lower() == "to" and toks[j - 1][2].lower() in _TO_JOINERS:
                 j -= 1  # "pain due to | tennis elbow"
                 joiner = True
                 j -= 1
@@ -450,6 +458,28 @@ _NOT_EVENTS = {"be", "become", "became", "must", "need", "needs", "able", "unabl
 _TO_JOINERS = {"due", "secondary", "related", "attributable"}
 _EXCEPT = {"except", "excluding", "besides", "but"}
 _LIST_OPENERS = {"such", "e.g", "eg", "i.e", "ie", "including", "like"}
+
+
+# list openers of several words, read back from their last word (commas inside skipped)
+_LONG_OPENERS = (("but", "not", "limited", "to"), ("not", "limited", "to"), ("without", "limitation"))
+
+
+def _long_opener(toks, j: int) -> int | None:
+    """The index before a list opener of several words ending at ``toks[j]`` ("including
+    but not limited to", "including, without limitation,"), else None."""
+    while j >= 0 and toks[j][2] == ",":
+        j -= 1
+    for phrase in _LONG_OPENERS:
+        k = j
+        for word in reversed(phrase):
+            while k >= 0 and toks[k][2] == ",":
+                k -= 1
+            if k < 0 or toks[k][2].lower() != word:
+                break
+            k -= 1
+        else:
+            return k
+    return None
 
 
 def _word_start(text: str, lo: int) -> int:
