@@ -338,3 +338,19 @@ def test_a_participle_is_not_read_as_a_compound_noun(nlp):
 def test_including_but_not_limited_to_leads_back_to_the_head_of_the_list(nlp, text, head):
     c = first_window(nlp, text)
     assert head in c.mention and "limited" in c.mention, c
+
+
+# ---------------------------------------------------------------- a capital "A" inside a name
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Change in dose of immunosuppressants, e.g. tacrolimus, cyclosporine A, sirolimus, in the past 2 months", "immunosuppressants"),
+        ("Botulinum toxin A injections nine months prior to entry", "toxin A injections"),
+        ("Group A streptococcal infection within 3 weeks", "Group A streptococcal infection"),
+    ],
+)
+def test_a_capital_a_after_a_lower_case_word_is_part_of_the_name(nlp, text, name):
+    c = first_window(nlp, text)
+    assert name in c.mention, c
