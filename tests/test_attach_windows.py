@@ -354,3 +354,18 @@ def test_including_but_not_limited_to_leads_back_to_the_head_of_the_list(nlp, te
 def test_a_capital_a_after_a_lower_case_word_is_part_of_the_name(nlp, text, name):
     c = first_window(nlp, text)
     assert name in c.mention, c
+
+
+# ---------------------------------------------------------------- a look-back window is no age
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Runners who have taken part in a marathon program for the upper legs in the last 6 months, patients with asthma",
+        "A diagnosis of anaemia confirmed against the adult reference mean within the past 12 months.",
+    ],
+)
+def test_a_window_looking_back_is_not_an_age_whatever_age_word_is_near(nlp, text):
+    c = first_window(nlp, text)
+    assert c.variable != "age" and c.mention_end <= c.start, c
