@@ -322,3 +322,50 @@ def test_a_compound_noun_ending_in_a_verb_word_is_a_conjunct(nlp):
 def test_a_participle_is_not_read_as_a_compound_noun(nlp):
     c = window(nlp, "Steroids given orally or topical retinoids within the past 9 months", 9)
     assert not c.mention.startswith("Steroids given"), c
+
+
+# ---------------------------------------------------------------- a list opener of several words
+
+
+@pytest.mark.parametrize(
+    "text, head",
+    [
+        ("Hospital stay for major surgery including but not limited to spinal, cranial, or hip surgery within 2 months", "major surgery"),
+        ("Use of antiplatelet drugs, including, but not limited to, clopidogrel or ticagrelor, within 10 days", "antiplatelet drugs"),
+        ("Biologic agents including but not limited to abatacept in the last 8 weeks", "Biologic agents"),
+    ],
+)
+def test_including_but_not_limited_to_leads_back_to_the_head_of_the_list(nlp, text, head):
+    c = first_window(nlp, text)
+    assert head in c.mention and "limited" in c.mention, c
+
+
+# ---------------------------------------------------------------- a capital "A" inside a name
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Change in dose of immunosuppressants, e.g. tacrolimus, cyclosporine A, sirolimus, in the past 2 months", "immunosuppressants"),
+        ("Botulinum toxin A injections nine months prior to entry", "toxin A injections"),
+        ("Group A streptococcal infection within 3 weeks", "Group A streptococcal infection"),
+    ],
+)
+def test_a_capital_a_after_a_lower_case_word_is_part_of_the_name(nlp, text, name):
+    c = first_window(nlp, text)
+    assert name in c.mention, c
+
+
+# ---------------------------------------------------------------- a look-back window is no age
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Runners who have taken part in a marathon program for the upper legs in the last 6 months, patients with asthma",
+        "A diagnosis of anaemia confirmed against the adult reference mean within the past 12 months.",
+    ],
+)
+def test_a_window_looking_back_is_not_an_age_whatever_age_word_is_near(nlp, text):
+    c = first_window(nlp, text)
+    assert c.variable != "age" and c.mention_end <= c.start, c

@@ -117,6 +117,20 @@ class Chunker(StructureReads):
             return "verb"
         return "content"
 
+    def _kind_at(self, toks, i: int) -> str:
+        """The kind of ``toks[i]`` in its place: a capital "A" right after a content word
+        written in lower case is a letter of a name ("cyclosporine A", "toxin A
+        injections", "Cohort A"), not the article that ends a chunk."""
+        word = toks[i][2]
+        if (
+            word == "A"
+            and i >= 1
+            and self._kind(toks[i - 1][2]) == "content"
+            and any(ch.islower() for ch in toks[i - 1][2])
+        ):
+            return "content"
+        return self._kind(word)
+
     def _stray(self, text: str, start: int, end: int) -> bool:
         words = [m.group(0).lower() for m in _TOKEN.finditer(text, start, end)]
         return all(w in self.stray or w.isdigit() or not w[0].isalpha() for w in words)
@@ -136,7 +150,7 @@ class Chunker(StructureReads):
         while i >= 0:
             # lead: function words, verbs and brackets between the chunk and the bound
             while i >= 0:
-                kind = self._kind(toks[i][2])
+                kind = self._kind_at(toks, i)
                 if kind == "content" or kind == "close":
                     break
                 if kind == "clause" and not (cross_comma and toks[i][2] == ","):
@@ -151,7 +165,7 @@ class Chunker(StructureReads):
             words = 0
             first_close = None
             while i >= 0:
-                kind = self._kind(toks[i][2])
+                kind = self._kind_at(toks, i)
                 if kind == "close":
                     if depth == 0 and first_close is None:
                         first_close = i
@@ -190,7 +204,7 @@ class Chunker(StructureReads):
         linked = False
         while i < len(toks):
             w = toks[i][2].lower()
-            kind = self._kind(toks[i][2])
+            kind = self._kind_at(toks, i)
             if kind == "clause" or kind == "open" or kind == "close":
                 return None
             if kind == "content":
@@ -205,7 +219,7 @@ class Chunker(StructureReads):
         of_used = False
         while i < len(toks) and words < self.max_words:
             w = toks[i][2].lower()
-            kind = self._kind(toks[i][2])
+            kind = self._kind_at(toks, i)
             if kind == "content":
                 words += 1
                 last = i
@@ -301,7 +315,15 @@ class Chunker(StructureReads):
             verb_led = self._conjunct_lead(toks, j)
             if verb_led is not None:
                 j = verb_led  # "drug study or | undergoing any | procedure": a conjunct led by a verb
-            if j >= 1 and toks[j][2].lower() == "to" and toks[j - 1][2].lower() in _TO_JOINERS:
+            opener = _long_opener(toks, j)
+            if opener is not None:
+                # "surgery including but not limited to | hip surgery": a list opener of
+                # several words leads back to the head of the list, as "including" does
+                joiner = True
+                j = opener
+                while j >= 0 and (toks[j][2] == "," or toks[j][2].lower() in _LIST_OPENERS):
+                    j -= 1
+            elif j >= 1 and toks[j][2].lower() == "to" and toks[j - 1][2].lower() in _TO_JOINERS:
                 j -= 1  # "pain due to | tennis elbow"
                 joiner = True
                 j -= 1
@@ -343,7 +365,7 @@ class Chunker(StructureReads):
                 k >= 0
                 and n < self.max_words
                 and (
-                    self._kind(toks[k][2]) == "content"
+                    self._kind_at(toks, k) == "content"
                     or (n == 0 and k >= 1 and _noun_compound(toks[k][2], toks[k - 1][2], self))
                 )
             ):
@@ -450,6 +472,28 @@ _NOT_EVENTS = {"be", "become", "became", "must", "need", "needs", "able", "unabl
 _TO_JOINERS = {"due", "secondary", "related", "attributable"}
 _EXCEPT = {"except", "excluding", "besides", "but"}
 _LIST_OPENERS = {"such", "e.g", "eg", "i.e", "ie", "including", "like"}
+
+
+# list openers of several words, read back from their last word (commas inside skipped)
+_LONG_OPENERS = (("but", "not", "limited", "to"), ("not", "limited", "to"), ("without", "limitation"))
+
+
+def _long_opener(toks, j: int) -> int | None:
+    """The index before a list opener of several words ending at ``toks[j]`` ("including
+    but not limited to", "including, without limitation,"), else None."""
+    while j >= 0 and toks[j][2] == ",":
+        j -= 1
+    for phrase in _LONG_OPENERS:
+        k = j
+        for word in reversed(phrase):
+            while k >= 0 and toks[k][2] == ",":
+                k -= 1
+            if k < 0 or toks[k][2].lower() != word:
+                break
+            k -= 1
+        else:
+            return k
+    return None
 
 
 def _word_start(text: str, lo: int) -> int:

@@ -92,12 +92,19 @@ class NeighbourSteps:
             return False
         return not bracket or _RESTATE_CLOSE.match(text, c.end) is not None
 
-    def _blood_pressure(self, c: Constraint, pair: re.Match, text: str, end: int) -> list[Constraint]:
+    def _blood_pressure(
+        self, c: Constraint, pair: re.Match, text: str, end: int, prev: Constraint | None = None, prev_end: int = 0
+    ) -> list[Constraint]:
         """'BP ≥ 140/90 mmHg': one bound on the systolic and one on the diastolic pressure,
         both spanning the whole expression (so a lost operator is repaired once for both)."""
         names = ("systolic blood pressure", "diastolic blood pressure")
         if c.variable in names:
             names = (c.variable, c.variable)  # "SBP/DBP" names come apart in the lexicon
+        if c.mention_start is not None and c.start <= c.mention_start and c.mention_end <= end:
+            # "hypertension (> 170/110 mmHg)": the first number, read without a unit, took
+            # the pair's own second half ("110 mmHg") for what it counts; the pressure is
+            # named before the pair, or where the other end of its range named it
+            c = self._pressure_named_before(c, text, prev, prev_end)
         systolic = c.model_copy(
             update={
                 "variable": names[0],
@@ -109,6 +116,28 @@ class NeighbourSteps:
             }
         )
         return [systolic, systolic.model_copy(update={"variable": names[1], "value": float(pair.group(1))})]
+
+    def _pressure_named_before(self, c: Constraint, text: str, prev: Constraint | None, prev_end: int) -> Constraint:
+        """The thing a blood pressure pair naming nothing of its own bounds: the other end of
+        the range it closes ("≥ 135/85 mm Hg but < 170/105 mm Hg"), else the noun chunk
+        before it in its clause ("uncontrolled hypertension (> 180/100 mmHg)"), else nothing."""
+        if (
+            prev is not None
+            and prev.mention is not None
+            and prev.unit == "mm[Hg]"
+            and _RANGE_JOIN.fullmatch(text, prev.end, c.start)
+        ):
+            return named_as(prev, c)
+        chunk, _ = self.chunker.before(text, self._clause_start(text, c.start, prev_end), c.start)
+        if chunk is None or chunk.stray:
+            return c.model_copy(update={"mention": None, "mention_start": None, "mention_end": None})
+        return c.model_copy(
+            update={
+                "mention": text[chunk.start : chunk.end],
+                "mention_start": chunk.start,
+                "mention_end": chunk.end,
+            }
+        )
 
     def _continue_variable(self, prev: Constraint, c: Constraint, text: str, ents) -> Constraint:
         """'BMI < 18.5 or > 30 kg/m2': a second bound joined to the first by a conjunction,

@@ -22,6 +22,7 @@ _CLAUSE_END_WIDE = re.compile(rf"[;\n•]|{_STOP}")
 _AGE_TEXT = re.compile(
     r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b"
 )
+_LOOK_BACK_CUE = re.compile(r"(?i)\b(?:last|past|previous|preceding)\b")
 _COMMA_BEFORE = re.compile(r",\s*$")
 _DETERMINER_BEFORE = re.compile(r"(?i)\b(?:a|an|the)\s+$")
 _ANCHOR_AFTER = re.compile(r"(?i)\s{0,3}(?:before|after|prior\s+to|following|preceding)\b")
@@ -316,7 +317,7 @@ class MentionAttachment:
             span = self._with_name_before(text, clause_start, span)
         category = label or "other"
         if timed and category != "age":
-            window_cue = bool(g("temp"))
+            window_cue = g("temp") or ""
             if unit in ("a", "mo", "wk", "d") and self._is_age(
                 text, clause_start, start, end, ent, chunk, span, unit, window_cue
             ):
@@ -363,7 +364,7 @@ class MentionAttachment:
         stop = _CLAUSE_END.search(text, end, limit)
         return stop.start() if stop else limit
 
-    def _is_age(self, text, clause_start, start, end, ent, chunk, span, unit, window_cue=False) -> bool:
+    def _is_age(self, text, clause_start, start, end, ent, chunk, span, unit, window_cue="") -> bool:
         """A number of years is an age only when the text speaks of age: an age word
         around it ("aged", "years old", "of age", "older"), a person it is the age of
         ("patients >= 18 years", "children 2 to 12 years"), or nothing else in its clause
@@ -371,6 +372,11 @@ class MentionAttachment:
         chunker = self.chunker
         if ent is not None:
             return ent[2] == "age"
+        if _LOOK_BACK_CUE.search(window_cue):
+            # "in the last 6 months", "within the past 2 years": a span of time looked back
+            # over is a window, whatever age word or person is near ("the young adult
+            # mean) within the past 24 months", "in the last 6 months, patients with")
+            return False
         tail_end = min(len(text), end + 15)
         cue = self.age_cues.match(text[end:tail_end].lstrip(" ,"))
         if (

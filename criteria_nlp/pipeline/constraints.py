@@ -196,7 +196,11 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
                 c = self._same_age(found[-1], c, text)
             pair = _BP_DIASTOLIC.match(text, c.end) if c is not None and c.upper is None else None
             if pair and 20 <= float(pair.group(1)) < c.value <= 300:
-                found.extend(self._blood_pressure(c, pair, text, m.end() if m.group("post") else pair.end()))
+                found.extend(
+                    self._blood_pressure(
+                        c, pair, text, m.end() if m.group("post") else pair.end(), found[-1] if found else None, prev_end
+                    )
+                )
                 prev_end = pos = found[-1].end
                 continue
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
