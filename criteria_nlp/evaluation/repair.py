@@ -234,30 +234,43 @@ def evaluate_repair(
     return report
 
 
+def _parser():
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        prog="python -m criteria_nlp.evaluation.repair",
+        description="Train the operator repair's learned decision, or measure the repair.",
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="fit the decision on the training parts (cached rows under out/)")
+    train.add_argument("corpora", nargs="?", default=str(SHARED_CORPORA), help="the corpora folder (../shared/corpora)")
+    train.add_argument("out", nargs="?", default=None, help="where weights.json goes (models/operator_repair)")
+    train.add_argument("--rebuild", action="store_true", help="re-extract the rows instead of reading the cache")
+    ev = sub.add_parser("evaluate", help="LCT and CT.gov, training and validation parts")
+    ev.add_argument("lct", nargs="?", default=str(SHARED_CORPORA / "lct"), help="the LCT folder")
+    ev.add_argument("report", nargs="?", default=None, help="write the whole report (misses included) here as JSON")
+    return ap
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m criteria_nlp.evaluation.repair train [CORPORA_DIR] [OUT_DIR] [--rebuild]``
     fits the decision on the training parts (cached rows under out/; --rebuild re-extracts);
     ``... evaluate [LCT_DIR] [REPORT.json]`` runs :func:`evaluate_repair` (LCT and CT.gov,
-    training and validation parts)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("train", "evaluate"):
-        print(main.__doc__, file=sys.stderr)
-        return 2
-    flags = {a for a in args if a.startswith("--")}
-    args = [a for a in args if not a.startswith("--")]
+    training and validation parts). ``--help`` says so; an unknown option is an error, and
+    nothing is trained or written then."""
+    args = _parser().parse_args(argv)
     try:
-        if args[0] == "train":
+        if args.command == "train":
             from criteria_nlp.evaluation.repair_train import MODEL_DIR, train_operator_model
 
-            corpora = args[1] if len(args) > 1 else SHARED_CORPORA
-            out = args[2] if len(args) > 2 else MODEL_DIR
             report = train_operator_model(
-                corpora, out, use_cache="--rebuild" not in flags, progress=lambda m: print(m, file=sys.stderr)
+                args.corpora, args.out or MODEL_DIR, use_cache=not args.rebuild,
+                progress=lambda m: print(m, file=sys.stderr),
             )
         else:
-            report = evaluate_repair(args[1] if len(args) > 1 else SHARED_CORPORA / "lct")
-            if len(args) > 2:
-                Path(args[2]).write_text(json.dumps(report, indent=1, ensure_ascii=False), "utf-8")
+            report = evaluate_repair(args.lct)
+            if args.report:
+                Path(args.report).write_text(json.dumps(report, indent=1, ensure_ascii=False), "utf-8")
             report = {k: v for k, v in report.items() if not isinstance(v, list)}
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"criteria-nlp repair: {exc}", file=sys.stderr)
