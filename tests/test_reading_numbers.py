@@ -29,3 +29,25 @@ def test_only_a_number_standing_alone_is_taken():
     assert [m.group(0) for m in _DECIMAL_COMMA.finditer("1,5 y 22,75")] == ["22,75"]  # "1,5 y": a list
     for run in ("3.1,5", "91,5,2", "12345,6", "1,555"):
         assert _DECIMAL_COMMA.search(run) is None, run
+
+
+def test_the_cheap_hints_hold_wherever_the_patterns_match():
+    # The hints only decide whether the patterns are searched at all: a text where a
+    # pattern matches but its hint does not would lose its continental reading.
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from criteria_nlp.readers.reading import _DECIMAL_COMMA_HINT, _THOUSANDS_HINT
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.text(alphabet="0123456789.,; oyx(", max_size=24))
+    def check(text):
+        if _THOUSANDS.search(text):
+            assert _THOUSANDS_HINT.search(text), text
+        if _DECIMAL_COMMA.search(text):
+            assert _DECIMAL_COMMA_HINT.search(text), text
+
+    check()
+    # and the hints do pass over English numbers: most texts never reach the patterns
+    assert _THOUSANDS_HINT.search("ANC of 1.5 x 10^9/L, platelets 100,000/mm3") is None
+    assert _DECIMAL_COMMA_HINT.search("ANC of 1.5 x 10^9/L, platelets 100,000/mm3") is None

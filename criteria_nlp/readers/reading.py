@@ -59,6 +59,10 @@ _THOUSANDS = re.compile(r"\d(?<![\d.,]\d)\d{0,2}(?:\.\d{3})+(?![\d]|[.,]\d)")
 _DECIMAL_COMMA = re.compile(
     r"\d(?<![\d.,]\d)\d{0,3},\d{1,2}(?![\d,])(?!\s{0,2}(?:o|ó|y|u|ou|et|oder|und|e|of|en|or|and)\b)"
 )
+# What each of the two needs, led by its punctuation: a search for these is ten times
+# cheaper than for the patterns (every digit is a start there), and most texts hold neither.
+_THOUSANDS_HINT = re.compile(r"\.\d{3}(?!\d)")
+_DECIMAL_COMMA_HINT = re.compile(r",\d{1,2}(?![\d,])")
 
 
 def continental(text: str) -> bool:
@@ -198,7 +202,14 @@ def reading_text(
     if markup:
         patterns.append((_TAG, _tag))
         patterns.append((_ENTITY, lambda m: _entity(m.group(0))))
-    if numbers and (_THOUSANDS.search(source) or _DECIMAL_COMMA.search(source)) and continental(source):
+    if (
+        numbers
+        and (
+            (_THOUSANDS_HINT.search(source) and _THOUSANDS.search(source))
+            or (_DECIMAL_COMMA_HINT.search(source) and _DECIMAL_COMMA.search(source))
+        )
+        and continental(source)
+    ):
         patterns.append((_THOUSANDS, lambda m: m.group(0).replace(".", "")))
         patterns.append((_DECIMAL_COMMA, lambda m: m.group(0).replace(",", ".")))
     events: list[tuple[int, int, str]] = []
