@@ -142,6 +142,31 @@ def test_star_in_a_record_with_real_signs_stays(nlp):
     assert not glucose.repaired and glucose.written_operator is None
 
 
+def test_star_in_a_record_that_types_its_signs_is_weighed(nlp):
+    # The export that turns "≥"/"≤" into "*" leaves a typed ">=" as it is: the typed sign
+    # says nothing of what "*" stands for, a "≥" that survived does (the test above).
+    found = read(nlp, "Age >= 18 years and haemoglobin * 6.2 mmol/L")
+    haemoglobin = only(found, 6.2)
+    assert haemoglobin.repaired and haemoglobin.written_operator == "*"
+    assert haemoglobin.operator == ">="
+    assert only(found, 18.0).written_operator == ">=" and not only(found, 18.0).repaired
+
+
+def test_star_of_an_hla_allele_name_is_no_sign(nlp):
+    for text in ("Carriers of HLA-B*57:01 and HLA-A*0201", "Donor typed A*02 and B*44 at high resolution"):
+        assert not [s for s in find_signs(text) if s.operator == "*"], text
+        assert all(c.written_operator != "*" and not c.repaired for c in read(nlp, text)), text
+    assert find_signs("LVEF*45%")[0].operator == "*"  # a glued "*" after a longer word still is
+
+
+def test_star_before_a_power_of_ten_per_unit_is_a_product(nlp):
+    assert not find_signs("Neutrophil counts given in cells * 109/L by the local laboratory")
+    assert not find_signs("Platelets reported as count * 10^9/L")
+    assert find_signs("Platelets * 100 x 10^9/L")[0].operator == "*"
+    assert find_signs("Platelets * 100/mm3")[0].operator == "*"  # a count per unit is a value
+    assert find_signs("Leukocytes * 1000/µL")[0].operator == "*"
+
+
 def test_star_kept_with_repair_off(nlp):
     c = only(read(nlp, "Fasting glucose * 7 mmol/L", repair=False), 7.0)
     assert c.written_operator == "*" and c.operator == "==" and not c.repaired

@@ -35,7 +35,7 @@ def _study(nct, criteria, min_age=None, max_age=None, sex=None):
 WITH_AGE = "Inclusion Criteria:\n* Age = 18 years\n* Hemoglobin = 9 g/dL\nExclusion Criteria:\n* Bilirubin = 2 mg/dL\n"
 AGE_EXCLUDED = "Inclusion Criteria:\n* Hemoglobin = 9 g/dL\nExclusion Criteria:\n* Age = 18 years\n* Bilirubin = 2 mg/dL\n"
 NO_SIGNS = "Inclusion Criteria:\n* Platelets  100 x 10^9/L\n* HbA1c * 7%\nExclusion Criteria:\n* Bilirubin = 2 mg/dL\n"
-SOME_SIGNS = "Inclusion Criteria:\n* Platelets  100 x 10^9/L\n* HbA1c * 7%\n* Weight >= 50 kg\n"
+SOME_SIGNS = "Inclusion Criteria:\n* Platelets  100 x 10^9/L\n* HbA1c * 7%\n* Weight ≥ 50 kg\n"
 DEFINES = (
     "Inclusion Criteria:\n* Left ventricular ejection fraction (LVEF) >= 50% and total bilirubin (TBL) <= 1.5 mg/dL\n"
     "* TBL <= 1.5 mg/dL\n"

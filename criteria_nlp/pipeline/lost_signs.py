@@ -53,10 +53,13 @@ _NUMBER_AHEAD = r"(?=(?:/?=)?[ \t]{0,2}[-−+]?\.?\d)"
 # "*" between a word (or a bracket, "%", ":") and a number: "HbA1C * 7%", "and * 130",
 # "age*18", "Age: *18", "(*20% of blasts" (not a footnote call "(*1)").
 # Not glued to the word with a space after ("HbA1c* 7", a footnote mark), not after a number
-# ("2 * ULN", "10*9/L"), not doubled ("**").
+# ("2 * ULN", "10*9/L"), not doubled ("**"), not in an HLA allele name: a one-letter locus
+# glued to it ("HLA-A*02:01", "B*5701"; "DRB1*15" has a digit before the "*"), not before
+# a power of ten per unit.
 _STAR = re.compile(
-    r"(?:(?<=[A-Za-z)\]%:])[ \t]{1,2}\*[ \t]{0,2}|(?<=[A-Za-z])\*|(?<=\()\*(?!\d{1,2}\)))"
+    r"(?:(?<=[A-Za-z)\]%:])[ \t]{1,2}\*[ \t]{0,2}|(?<=[A-Za-z])(?<!\b[ABCEG])\*|(?<=\()\*(?!\d{1,2}\)))"
     r"(?![*])(?=[-−]?\.?\d)(?<!\*\*)"
+    r"(?!10(?:\^\d{1,2}|9|12) ?/)"  # a product with a power of ten per unit ("1 * 109/L": x 10^9/L)
 )
 _STAR_FOOTNOTE = re.compile(r"(?<=[A-Za-z)\]])\*+(?=[\s,;.)]|$)(?![ \t]{0,2}\d)")
 # A double space where a sign was: a word, exactly two spaces, a number.
@@ -79,13 +82,16 @@ class Profile:
     """What a record (or a single item) shows of how it writes its signs."""
 
     real_signs: int = 0
+    # of those, the characters an export loses ("≥", "≤", ...: not ASCII); a typed ">="
+    # survives the export that turns them into "*", so it says nothing of what "*" stands for
+    character_signs: int = 0
     star_numbers: int = 0
     star_footnotes: int = 0
     traces: int = 0
 
     @property
     def stars_are_signs(self) -> bool:
-        return self.real_signs == 0 and self.star_numbers > 0 and self.star_numbers > self.star_footnotes
+        return self.character_signs == 0 and self.star_numbers > 0 and self.star_numbers > self.star_footnotes
 
     @property
     def may_have_deleted(self) -> bool:
@@ -193,7 +199,9 @@ def profile(texts, traces=None) -> Profile:
     # items, and every ASCII sign holds an "=" (a cheap test for the many texts without any).
     joined = "\n".join(texts)
     if _SIGN_CHARACTER.search(joined) is not None:
-        p.real_signs = len(_REAL_SIGNS.findall(joined))
+        found = _REAL_SIGNS.findall(joined)
+        p.real_signs = len(found)
+        p.character_signs = sum(1 for sign in found if not sign.isascii())
     for n, text in enumerate(texts):
         if "*" in text:
             p.star_numbers += len(_STAR.findall(text))
