@@ -7,7 +7,8 @@ Real exports lose a comparison sign in several ways besides writing it "=":
   as the sign, ``repaired`` with ``written_operator`` as written and a confidence estimated
   by simulation (``resources/lost_signs.json``; :mod:`criteria_nlp.evaluation.lost_signs`);
 * "*" written for a lost ">=" or "<=" ("HbA1C * 7%", "NIS * 10 and * 130"), in a record
-  that writes no real ">=" / "<=" sign and uses "*" between a word and a number: read as a
+  that writes no sign character an export loses ("≥", "≤": a typed ">=" survives it) and
+  uses "*" between a word and a number: read as a
   bare "=" and weighed like one, with the votes of ``criteria_repair``; a "*" glued to a
   word (a footnote mark) or after a number (a product, "2 * ULN") stays as it is;
 * a sign deleted outright ("SpO2  94% on room air"): a bare number is read as a bound only
