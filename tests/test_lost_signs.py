@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+import criteria_nlp
 from criteria_nlp.evaluation.lost_signs import _moved, rewrite
 from criteria_nlp.pipeline import build_pipeline, extract_text
 from criteria_nlp.pipeline.lost_signs import find_signs, profile, scan_text
@@ -159,12 +160,53 @@ def test_star_of_an_hla_allele_name_is_no_sign(nlp):
     assert find_signs("LVEF*45%")[0].operator == "*"  # a glued "*" after a longer word still is
 
 
+def test_star_alleles_of_a_gene_are_no_signs(nlp):
+    for text in (
+        "Carriers of UGT1A1*28 or of other alleles (e.g., *6) may enter",
+        "CYP2C19 poor metabolisers (*2/*2 or *2/*3) are excluded",
+    ):
+        assert not [s for s in find_signs(text) if s.operator == "*"], text
+        assert all(c.written_operator != "*" and not c.repaired for c in read(nlp, text)), text
+    assert not profile(["Genotype other than *1 or *28 (e.g., *6); see UGT1A1*28"]).star_numbers
+
+
 def test_star_before_a_power_of_ten_per_unit_is_a_product(nlp):
     assert not find_signs("Neutrophil counts given in cells * 109/L by the local laboratory")
     assert not find_signs("Platelets reported as count * 10^9/L")
     assert find_signs("Platelets * 100 x 10^9/L")[0].operator == "*"
     assert find_signs("Platelets * 100/mm3")[0].operator == "*"  # a count per unit is a value
     assert find_signs("Leukocytes * 1000/µL")[0].operator == "*"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "* 21 years of age at consent",  # the item's text starts with it (a bullet would be its label)
+        "Adults, *21 years of age",  # after a comma
+        "Able to attend visits; * 21 years old",  # after a semicolon
+        "Stable dose of the drug (* 21 days) before baseline",  # after a bracket, a space next
+        "Age [*21 years]",
+    ],
+)
+def test_star_where_no_word_stands_before_it_is_weighed(nlp, text):
+    c = only(read(nlp, text), 21.0)
+    assert c.repaired and c.written_operator == "*" and c.operator in (">=", "<="), c
+
+
+def test_star_positions_that_are_still_no_sign():
+    assert not find_signs("See the note (*1) and the table (*)")  # footnote calls
+    assert not find_signs("Prior steroids*, 5 mg daily allowed")  # a footnote mark after a word
+    assert not find_signs("The ratio a * b")  # no number after it
+    assert not find_signs("*18 years or older")  # glued at an item's start: maybe a bullet
+
+
+def test_glued_star_bullets_are_no_signs():
+    record = criteria_nlp.structure("Inclusion Criteria:\n*21 years or older\n*Able to consent\n* Weight * 45 kg\n")
+    found = [c for crit in record.criteria for c in crit.constraints]
+    # the glued bullet is not read as a lost sign (a first try of the item-start reading did)
+    assert not [c for c in found if c.value == 21.0 and (c.repaired or c.written_operator == "*")]
+    weight = only(found, 45.0)
+    assert weight.repaired and weight.written_operator == "*"
 
 
 def test_star_kept_with_repair_off(nlp):

@@ -52,16 +52,23 @@ _SIGN_CHAR = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 # What may follow a sign form: an '=' of a typed '>=' ("&gt;=18"), spaces, then a number.
 _NUMBER_AHEAD = r"(?=(?:/?=)?[ \t]{0,2}[-−+]?\.?\d)"
 # "*" between a word (or a bracket, "%", ":") and a number: "HbA1C * 7%", "and * 130",
-# "age*18", "Age: *18", "(*20% of blasts" (not a footnote call "(*1)").
+# "age*18", "Age: *18", "(*20% of blasts", "(* 6 months)" (not a footnote call "(*1)"); after
+# a comma or semicolon ("women, * 18 years"); at the start of an item's text with a space
+# after it ("- * 18 years": a bullet "* " is the item's label already; a glued "*18 years" at
+# the start may be a bullet the segmenter did not take, "*18 years or older", "*Consent").
 # Not glued to the word with a space after ("HbA1c* 7", a footnote mark), not after a number
 # ("2 * ULN", "10*9/L"), not doubled ("**"), not in an HLA allele name: a one-letter locus
 # glued to it ("HLA-A*02:01", "B*5701"; "DRB1*15" has a digit before the "*"), not before
 # a power of ten per unit.
 _STAR = re.compile(
-    r"(?:(?<=[A-Za-z)\]%:])[ \t]{1,2}\*[ \t]{0,2}|(?<=[A-Za-z])(?<!\b[ABCEG])\*|(?<=\()\*(?!\d{1,2}\)))"
+    r"(?:(?<=[A-Za-z)\]%:])[ \t]{1,2}\*[ \t]{0,2}|(?<=[A-Za-z])(?<!\b[ABCEG])\*"
+    r"|(?<=[(\[])\*(?!\d{1,2}[)\]])[ \t]{0,2}|(?<=[,;])[ \t]{0,2}\*[ \t]{0,2}|^[ \t]{0,2}\*[ \t]{1,2})"
     r"(?![*])(?=[-−]?\.?\d)(?<!\*\*)"
     r"(?!10(?:\^\d{1,2}|9|12) ?/)"  # a product with a power of ten per unit ("1 * 109/L": x 10^9/L)
 )
+# A text that names star alleles of a gene ("UGT1A1*28", "CYP2C19*2", a diplotype "*1/*17"):
+# its other "*" before numbers are allele names too ("other than *1 or *28 (e.g., *6)").
+_STAR_ALLELES = re.compile(r"[A-Z]{2,}\d+[A-Z]\d+\*\d|\*\d{1,3}[A-Z]?/\*\d")
 _STAR_FOOTNOTE = re.compile(r"(?<=[A-Za-z)\]])\*+(?=[\s,;.)]|$)(?![ \t]{0,2}\d)")
 # A double space where a sign was: a word, exactly two spaces, a number.
 # (not a list label after it: "criteria  2. Age")
@@ -205,7 +212,8 @@ def profile(texts, traces=None) -> Profile:
         p.character_signs = sum(1 for sign in found if not sign.isascii())
     for n, text in enumerate(texts):
         if "*" in text:
-            p.star_numbers += len(_STAR.findall(text))
+            if not _STAR_ALLELES.search(text):
+                p.star_numbers += len(_STAR.findall(text))
             p.star_footnotes += len(_STAR_FOOTNOTE.findall(text))
         known = traces[n] if traces is not None else None
         if known is not None:
@@ -262,7 +270,7 @@ def find_signs(
         signs += [_entity_sign(m, data) for m in data.entities.finditer(text)]
     if "*" in text:
         prof = prof if prof is not None else profile([text])
-        if prof.stars_are_signs:
+        if prof.stars_are_signs and not _STAR_ALLELES.search(text):
             taken = [(s.start, s.end) for s in signs]
             for m in _STAR.finditer(text):
                 star = text.index("*", m.start())
