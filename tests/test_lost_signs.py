@@ -200,6 +200,18 @@ def test_star_positions_that_are_still_no_sign():
     assert not find_signs("*18 years or older")  # glued at an item's start: maybe a bullet
 
 
+def test_star_before_a_range_is_no_sign_of_it():
+    # flattened sub-bullets: a range takes no sign, and its written operator stays its own
+    record = criteria_nlp.structure(
+        "Inclusion Criteria:\n- Performance status: * 0 to 2 if aged >= 70 years OR * 0 to 1 if younger\n"
+    )
+    ranges = [c for crit in record.criteria for c in crit.constraints if c.operator == "between"]
+    assert [(c.value, c.written_operator, c.text, c.repaired) for c in ranges] == [
+        (0.0, "to", "0 to 2", False),
+        (0.0, "to", "0 to 1", False),
+    ]
+
+
 def test_glued_star_bullets_are_no_signs():
     record = criteria_nlp.structure("Inclusion Criteria:\n*21 years or older\n*Able to consent\n* Weight * 45 kg\n")
     found = [c for crit in record.criteria for c in crit.constraints]

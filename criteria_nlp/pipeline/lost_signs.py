@@ -301,11 +301,16 @@ def scan_text(text: str, signs: list[Sign]) -> str:
     pos = 0
     for s in signs:
         out.append(text[pos : s.start])
-        char = "=" if s.operator in ("*", "deleted") else _SIGN_CHAR[s.operator]
+        char = _scan_char(s)
         out.append(" " * (s.end - s.start - 1) + char)
         pos = s.end
     out.append(text[pos:])
     return "".join(out)
+
+
+def _scan_char(sign: Sign) -> str:
+    """The character the scan writes at the end of a sign form (see :func:`scan_text`)."""
+    return "=" if sign.operator in ("*", "deleted") else _SIGN_CHAR[sign.operator]
 
 
 def restore(found: list[Constraint], text: str, signs: list[Sign], data: Data | None = None) -> list[Constraint]:
@@ -325,6 +330,13 @@ def restore(found: list[Constraint], text: str, signs: list[Sign], data: Data | 
             update = {"start": s.end}
             if c.written_operator == "=":
                 update["written_operator"] = None
+        elif s is not None and not (c.written_operator or "").startswith(_scan_char(s)):
+            # the reading did not take the sign form for its operator ("* 0 to 2": a range,
+            # its written operator "to"): the form is no sign here, the constraint starts after it
+            start = s.end
+            while start < c.end and text[start] in " \t":
+                start += 1
+            update = {"start": start}
         elif s is not None:
             written_rest = (c.written_operator or "")[1:]
             start = s.start
