@@ -231,6 +231,38 @@ def test_star_profile_counts_footnotes():
     assert not profile(["Glucose * 7; steroids*, insulin*, see note*"]).stars_are_signs
 
 
+# --------------------------------------------------------------------------- Symbol font
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "operator", "written"),
+    [
+        ("Age ³ 21 years at consent", 21.0, ">=", "³"),
+        ("Serum creatinine £1.8 mg/dL", 1.8, "<=", "£"),
+        ("Karnofsky score³70%", 70.0, ">=", "³"),  # glued to the word, as "≥" was
+        ("Performance status (WHO)£ 1", 1.0, "<=", "£"),
+    ],
+)
+def test_symbol_font_signs_are_read_and_marked(nlp, text, value, operator, written):
+    c = only(read(nlp, text), value)
+    assert (c.operator, c.written_operator, c.repaired) == (operator, written, True)
+    assert "Symbol-font" in c.repair_reason and 0.9 < c.confidence < 1.0
+
+
+def test_what_symbol_font_characters_are_otherwise():
+    assert not find_signs("Lesion volume above 2 cm³ 3 months apart")  # a cubic unit
+    assert not find_signs("Leukocytes 4 x 10³/µL")  # a power of ten
+    assert not find_signs("Participants receive a £25 voucher at each visit")  # money
+    assert not find_signs("A £ 40 payment covers travel")
+
+
+def test_symbol_font_signs_are_read_as_references_are_with_repair_off(nlp):
+    # which sign was written is not in doubt (as for "&ge;"): --no-repair keeps only a bare "="
+    symbol, reference = (only(read(nlp, t, repair=False), 21.0) for t in ("Age ³ 21 years", "Age &ge; 21 years"))
+    assert (symbol.operator, symbol.repaired) == (reference.operator, reference.repaired) == (">=", True)
+    assert only(read(nlp, "Age = 21 years", repair=False), 21.0).operator == "=="
+
+
 # --------------------------------------------------------------------------- deleted signs
 
 

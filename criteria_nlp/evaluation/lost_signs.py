@@ -7,6 +7,7 @@ Each record of the corpora that writes a "≥" or "≤" is rewritten once per fo
 * ``numeric_stripped``: its "&#" stripped ("8805;" / "x2265;");
 * ``named_stripped``: its "&" stripped ("ge;");
 * ``star``: "*", as NL-OMON records write it;
+* ``symbol_font``: "³" / "£", a Symbol-font "≥" / "≤" exported as Latin-1;
 * ``deleted_space``: the sign deleted, its spaces left ("Age  18");
 * ``deleted_collapsed``: the sign and one of its spaces deleted ("Age 18").
 
@@ -39,7 +40,8 @@ from pathlib import Path
 from criteria_nlp.evaluation.split import is_validation, is_validation_trial
 
 SHARED_CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
-FORMS = ("entity", "numeric_stripped", "named_stripped", "star", "deleted_space", "deleted_collapsed")
+FORMS = ("entity", "numeric_stripped", "named_stripped", "star", "symbol_font", "deleted_space", "deleted_collapsed")
+_SYMBOL_FONT = {"≥": "³", "≤": "£"}  # the Symbol font's codes read as Latin-1
 _SIGN = re.compile(r"[≥≤](?=\s{0,2}[-−]?\.?\d)")
 _ENTITY = {"≥": ("&#8805;", "&#x2265;", "&ge;"), "≤": ("&#8804;", "&#x2264;", "&le;")}
 _NUMERIC = {"≥": ("8805;", "x2265;"), "≤": ("8804;", "x2264;")}
@@ -125,6 +127,8 @@ def rewrite(text: str, form: str, trial: str = "") -> tuple[str, list[tuple[int,
             new = _NAMED[sign][0]
         elif form == "star":
             new = "*"
+        elif form == "symbol_font":
+            new = _SYMBOL_FONT[sign]
         elif form == "deleted_space":
             new = ""
         elif form == "deleted_collapsed":
@@ -170,7 +174,7 @@ def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
     from criteria_nlp.pipeline.lost_sign_decisions import is_deleted_candidate
 
     per = {f: Counter() for f in forms}
-    clean_bare = clean_bound = clean_marked = clean_references = 0
+    clean_bare = clean_bound = clean_marked = clean_references = clean_symbol_font = 0
     missed: list[str] = []
     signed_ids = {(corpus, trial) for corpus, trial, _ in signed}
     conf_bins: dict[str, list[tuple[float, bool]]] = {f: [] for f in forms}
@@ -180,6 +184,9 @@ def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
             if c.repaired and c.written_operator != "=":
                 if c.written_operator and "&" in c.written_operator:
                     clean_references += 1  # a reference the source really holds ("\&lt;6")
+                    continue
+                if c.written_operator in ("³", "£"):
+                    clean_symbol_font += 1  # a Symbol-font sign the source really lost ("Age ³ 18")
                     continue
                 clean_marked += 1
                 if c.written_operator is None:
@@ -241,6 +248,7 @@ def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
         "turned_share": round(clean_bound / clean_bare, 4) if clean_bare else None,
         "marked_repaired_by_lost_sign_forms": clean_marked,
         "references_in_source_read": clean_references,
+        "symbol_font_in_source_read": clean_symbol_font,
     }
     if misses:
         out["misses"] = missed
@@ -281,7 +289,7 @@ def fit_platt(pairs: list[tuple[float, bool]], steps: int = 500) -> tuple[float,
 def _written_form(text: str, at: int, form: str) -> str:
     if form.startswith("deleted"):
         return ""
-    m = re.match(r"&#x?\w+;|&\w+;|x?\d+;|\w+;|\*", text[at:])
+    m = re.match(r"&#x?\w+;|&\w+;|x?\d+;|\w+;|\*|[³£]", text[at:])
     return m.group(0) if m else ""
 
 

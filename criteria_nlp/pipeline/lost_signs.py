@@ -82,7 +82,7 @@ class Sign:
     start: int
     end: int
     operator: str  # ">=", "<=", ">", "<", or "*" (a lost >=/<=, direction unknown)
-    form: str  # "entity", "numeric_stripped", "named_stripped", "short_numeric_stripped", "star"
+    form: str  # "entity", "numeric_stripped", "named_stripped", "short_numeric_stripped", "star", "symbol_font"
 
 
 @dataclass
@@ -114,6 +114,22 @@ class Data:
     star: dict = field(default_factory=dict)
     deleted: dict = field(default_factory=dict)
     model: object = None  # lost_sign_model.DeletedModel: the deleted-sign decision, or None
+    symbol_font: dict = field(default_factory=dict)  # character -> operator ("³": ">=")
+    symbol_regex: re.Pattern | None = None
+    money_regex: re.Pattern | None = None
+
+
+def _symbol_regexes(rules: dict) -> tuple[dict, re.Pattern | None, re.Pattern | None]:
+    """The Symbol-font signs of the rules, the pattern of one before a number (not after a
+    digit, "10³"; "³" not after "m", the cubic units "mm³ 2"), and of the money words."""
+    signs = dict(rules.get("signs", {}))
+    if not signs:
+        return signs, None, None
+    chars = "".join(re.escape(ch) for ch in signs)
+    sign = re.compile(rf"(?<![\d.,])[{chars}](?<!m³)(?=[ \t]?[-−]?\.?\d)")
+    words = "|".join(re.escape(w) for w in rules.get("money_words", []))
+    money = re.compile(rf"[ \t]?[-−]?[\d.,]+[ \t]*(?:[kK]\b)?[ \t]*(?i:{words})\b") if words else None
+    return signs, sign, money
 
 
 def _entity_regex(forms: dict[str, tuple[str, str]]) -> re.Pattern:
@@ -151,6 +167,7 @@ def data_from(raw: dict, model: dict | None = None, origin: str = RULES_FILE) ->
                 for code in codes:
                     forms[code.lower()] = (op, fam)
         data = Data(_entity_regex(forms), forms, dict(raw["confidence"]), raw.get("star", {}), raw.get("deleted", {}))
+        data.symbol_font, data.symbol_regex, data.money_regex = _symbol_regexes(raw.get("symbol_font", {}))
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{origin}: not a lost-sign rules file (missing or bad {exc})") from exc
     if model is not None:
@@ -255,6 +272,18 @@ def _entity_sign(m: re.Match, data: Data) -> Sign:
     return Sign(m.start(), m.end(), op, family)
 
 
+def _symbol_signs(text: str, data: Data) -> list[Sign]:
+    """'³' / '£' standing for a Symbol-font '≥' / '≤' before a number ("Age ³ 18", "£1.5 x ULN");
+    a '£' before a sum of money ("a £20 voucher") stays."""
+    out = []
+    for m in data.symbol_regex.finditer(text):
+        op = data.symbol_font[m.group(0)]
+        if op == "<=" and data.money_regex is not None and data.money_regex.match(text, m.end()):
+            continue
+        out.append(Sign(m.start(), m.end(), op, "symbol_font"))
+    return out
+
+
 def find_signs(
     text: str,
     prof: Profile | None = None,
@@ -268,6 +297,8 @@ def find_signs(
     signs: list[Sign] = []
     if ";" in text:
         signs += [_entity_sign(m, data) for m in data.entities.finditer(text)]
+    if data.symbol_regex is not None and any(ch in text for ch in data.symbol_font):
+        signs += _symbol_signs(text, data)
     if "*" in text:
         prof = prof if prof is not None else profile([text])
         if prof.stars_are_signs and not _STAR_ALLELES.search(text):
@@ -365,6 +396,7 @@ _FORM_REASON = {
     "numeric_stripped": "the numeric character reference (its '&#' stripped) of",
     "short_numeric_stripped": "the numeric character reference (its '&#' stripped) of",
     "named_stripped": "the named character reference (its '&' stripped) of",
+    "symbol_font": "the Symbol-font character (exported as Latin-1) of",
 }
 
 
@@ -401,7 +433,13 @@ def prepare(doc, text: str, repair: bool = True, data: Data | None = None) -> tu
     """The hook at the start of ``criteria_constraints``: the sign forms of the text and the
     scan the value grammar reads (traces of deleted signs only when the repair is on)."""
     traces = doc.user_data.get(TRACES_KEY)
-    if ";" not in text and "*" not in text and (not repair or not (traces or (traces is None and "  " in text))):
+    if (
+        ";" not in text
+        and "*" not in text
+        and "³" not in text
+        and "£" not in text
+        and (not repair or not (traces or (traces is None and "  " in text)))
+    ):
         return text, []
     signs = find_signs(text, doc.user_data.get(PROFILE_KEY), data, deleted=repair, traces=traces)
     return scan_text(text, signs), signs
