@@ -231,6 +231,35 @@ def test_star_profile_counts_footnotes():
     assert not profile(["Glucose * 7; steroids*, insulin*, see note*"]).stars_are_signs
 
 
+# --------------------------------------------------------------------------- '?'
+
+
+QUESTION_RECORD = (
+    "Inclusion Criteria:\n- Age ? 21 years\n- Neutrophils ?1,200/mm3\n- Karnofsky score ? 70%\n"
+    "Exclusion Criteria:\n- Serum bilirubin ? 2.5 mg/dL\n"
+)
+
+
+def test_question_mark_of_a_lossy_export_is_weighed():
+    record = criteria_nlp.structure(QUESTION_RECORD)
+    got = {c.value: c for crit in record.criteria for c in crit.constraints}
+    assert {v: got[v].operator for v in (21.0, 1200.0, 70.0, 2.5)} == {21.0: ">=", 1200.0: ">=", 70.0: ">=", 2.5: ">="}
+    for c in got.values():
+        assert c.repaired and c.written_operator == "?" and "'?' written for a lost sign" in c.repair_reason
+        assert 0.5 < c.confidence < 1.0
+
+
+def test_question_marks_of_questions_stay():
+    form = "Inclusion Criteria:\n- Pregnant? 1. Yes 2. No\n- Smoker? No\n- Leakage in the last week? 0=none\n- Weight ? 90 kg\n"
+    # quote marks an export lost the same way: a phrase between two "?"
+    assert not find_signs("Neutrophils ? 1,200/mm3; the ?7 day? rule applies", profile(["Neutrophils ? 1,200/mm3"]))[1:]
+    record = criteria_nlp.structure(form)
+    assert not [c for crit in record.criteria for c in crit.constraints if c.repaired]
+    # a record with a surviving sign character keeps its "?" too
+    kept = criteria_nlp.structure("Inclusion Criteria:\n- Age ≥ 21 years\n- Weight ? 90 kg\n")
+    assert not [c for crit in kept.criteria for c in crit.constraints if c.written_operator == "?"]
+
+
 # --------------------------------------------------------------------------- Symbol font
 
 

@@ -7,6 +7,7 @@ Each record of the corpora that writes a "≥" or "≤" is rewritten once per fo
 * ``numeric_stripped``: its "&#" stripped ("8805;" / "x2265;");
 * ``named_stripped``: its "&" stripped ("ge;");
 * ``star``: "*", as NL-OMON records write it;
+* ``question``: "?", an export's replacement character for a sign it could not write;
 * ``symbol_font``: "³" / "£", a Symbol-font "≥" / "≤" exported as Latin-1;
 * ``deleted_space``: the sign deleted, its spaces left ("Age  18");
 * ``deleted_collapsed``: the sign and one of its spaces deleted ("Age 18").
@@ -40,8 +41,11 @@ from pathlib import Path
 from criteria_nlp.evaluation.split import is_validation, is_validation_trial
 
 SHARED_CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
-FORMS = ("entity", "numeric_stripped", "named_stripped", "star", "symbol_font", "deleted_space", "deleted_collapsed")
+FORMS = (
+    "entity", "numeric_stripped", "named_stripped", "star", "question", "symbol_font", "deleted_space", "deleted_collapsed"
+)
 _SYMBOL_FONT = {"≥": "³", "≤": "£"}  # the Symbol font's codes read as Latin-1
+_UNDIRECTED = {"star": "*", "question": "?"}  # forms that do not say their direction
 _SIGN = re.compile(r"[≥≤](?=\s{0,2}[-−]?\.?\d)")
 _ENTITY = {"≥": ("&#8805;", "&#x2265;", "&ge;"), "≤": ("&#8804;", "&#x2264;", "&le;")}
 _NUMERIC = {"≥": ("8805;", "x2265;"), "≤": ("8804;", "x2264;")}
@@ -127,6 +131,8 @@ def rewrite(text: str, form: str, trial: str = "") -> tuple[str, list[tuple[int,
             new = _NAMED[sign][0]
         elif form == "star":
             new = "*"
+        elif form == "question":
+            new = "?"
         elif form == "symbol_font":
             new = _SYMBOL_FONT[sign]
         elif form == "deleted_space":
@@ -218,7 +224,7 @@ def evaluate(nlp, signed, plain, forms=FORMS, misses: bool = False) -> dict:
                     c is not None
                     and c.operator == g.operator
                     and c.repaired
-                    and (c.written_operator == want_written if form != "star" else c.written_operator == "*")
+                    and c.written_operator == _UNDIRECTED.get(form, want_written)
                 )
                 if form.startswith("deleted") and c is not None and c.repaired:
                     ok = ok and c.written_operator is None
@@ -289,7 +295,7 @@ def fit_platt(pairs: list[tuple[float, bool]], steps: int = 500) -> tuple[float,
 def _written_form(text: str, at: int, form: str) -> str:
     if form.startswith("deleted"):
         return ""
-    m = re.match(r"&#x?\w+;|&\w+;|x?\d+;|\w+;|\*|[³£]", text[at:])
+    m = re.match(r"&#x?\w+;|&\w+;|x?\d+;|\w+;|\*|\?|[³£]", text[at:])
     return m.group(0) if m else ""
 
 
@@ -368,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     nlp = build_pipeline()
     if args.calibrate:
         # fit on the repair's own confidences (the deleted-sign decision calibrates itself)
-        nlp.get_pipe("criteria_constraints").lost_sign_data.star.pop("platt", None)
+        data = nlp.get_pipe("criteria_constraints").lost_sign_data
+        data.star.pop("platt", None)
+        data.question.pop("platt", None)
     signed, plain = sample(args.corpora, args.part, args.limit)
     report = evaluate(nlp, signed, plain, tuple(args.forms.split(",")), misses=args.misses)
     pairs = report.pop("_pairs")
@@ -380,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         # the forms whose confidence comes from the repair's votes; the raw confidences are
         # what the fitted scaling is applied to, so they are re-read with the scaling off
         fitted = {}
-        for section, forms in (("star", ("star",)),):
+        for section, forms in (("star", ("star",)), ("question", ("question",))):
             got = [pq for f in forms for pq in pairs.get(f, [])]
             if got:
                 fitted[section] = fit_platt(got)

@@ -115,13 +115,18 @@ def is_deleted_candidate(c: Constraint) -> bool:
     return c.operator == "==" and c.written_operator is None and not c.repaired
 
 
+def _undirected(c: Constraint) -> bool:
+    """Read from a sign form that does not say its direction: '*' or '?' (lost_signs)."""
+    return (c.written_operator or "")[:1] in ("*", "?")
+
+
 def _star_pairs(found: list[Constraint], text: str, w: float):
     """'NIS * 10 and * 130': two '*' bounds in a row, the smaller first - a lower and an upper
     end (the same evidence as a pair of '=')."""
     from criteria_nlp.pipeline.repair import Vote
 
     votes: dict[int, list] = {}
-    stars = [i for i, c in enumerate(found) if (c.written_operator or "").startswith("*") and c.operator == "=="]
+    stars = [i for i, c in enumerate(found) if _undirected(c) and c.operator == "=="]
     for a, b in zip(stars, stars[1:], strict=False):
         ca, cb = found[a], found[b]
         if b == a + 1 and _PAIR_GAP.fullmatch(text, ca.end, cb.start) and ca.value < cb.value:
@@ -155,7 +160,7 @@ def decide(
     inside a record (``extract_items``) that decision waits for the whole record
     (:func:`record_pass`)."""
     data = data or load_data()
-    stars = any((c.written_operator or "").startswith("*") and not c.repaired for c in found)
+    stars = any(_undirected(c) and not c.repaired for c in found)
     if prof is None and any(is_deleted_candidate(c) and has_trace(c, text, traces) for c in found):
         alone = profile([text], [traces] if traces is not None else None)
         found = decide_deleted([text], [kind], [found], [traces], alone, data, population)[0]
@@ -169,7 +174,9 @@ def decide(
     pairs = _star_pairs(found, text, float(rules.get("pair", "weight", default=2.0))) if stars else {}
     low = float(data.star.get("threshold", 0.0))
     for i, c in enumerate(found):
-        if (c.written_operator or "").startswith("*") and not c.repaired:
+        if _undirected(c) and not c.repaired:
+            mark = (c.written_operator or "*")[0]
+            section = data.question if mark == "?" and data.question else data.star
             probe = c.model_copy(update={"written_operator": "=", "text": scan[c.start : c.end]})
             extra = [*pairs.get(i, []), _form_vote(data.star, "*")]
             if c.operator == "between":
@@ -178,14 +185,14 @@ def decide(
                 votes = R.collect_votes(probe, scan, kind, population=population, rules=rules, model=model)
                 r = None if votes is None else _direction([*votes, *extra], rules, low, _learned(probe, scan, kind, rules, model))
             if r is None:
-                out[i] = c.model_copy(update={"repair_reason": "kept '*': no evidence of a direction"})
+                out[i] = c.model_copy(update={"repair_reason": f"kept '{mark}': no evidence of a direction"})
                 continue
             out[i] = c.model_copy(
                 update={
                     "operator": r.operator,
                     "repaired": True,
-                    "confidence": calibrated(r.confidence, data.star),
-                    "repair_reason": f"'*' written for a lost sign; {r.reason}",
+                    "confidence": calibrated(r.confidence, section),
+                    "repair_reason": f"'{mark}' written for a lost sign; {r.reason}",
                 }
             )
     return out

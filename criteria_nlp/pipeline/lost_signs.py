@@ -66,6 +66,16 @@ _STAR = re.compile(
     r"(?![*])(?=[-−]?\.?\d)(?<!\*\*)"
     r"(?!10(?:\^\d{1,2}|9|12) ?/)"  # a product with a power of ten per unit ("1 * 109/L": x 10^9/L)
 )
+# "?" where an export that could not write "≥"/"≤" put its replacement character: between a
+# word (or a bracket, "%", ":", ",", ";", the item's start) and a number, spaced or glued
+# ("count ? 1,500/mm3", "rate ?24/min", "? 18 years"); not a question before a list label
+# or a code ("Pregnant? 1. Yes", "? 0=none").
+_QUESTION = re.compile(
+    r"(?:(?<=[A-Za-z)\]%:])[ \t]{0,2}\?[ \t]{0,2}|(?<=[(\[,;])[ \t]{0,2}\?[ \t]{0,2}|^[ \t]{0,2}\?[ \t]{0,2})"
+    r"(?![?])(?=[-−]?\.?\d)(?!\d{1,2}[.)](?:\s|$))(?!\d+ ?=)"  # nor before a code, "0=none"
+    r"(?!\d[^?\n]{0,40}[A-Za-z0-9]\?(?:[\s,.;:)]|$))"  # nor a lost quote mark: 'the ?5 half-lives? period'
+)
+_QUESTION_ANY = re.compile(r"\?")
 # A text that names star alleles of a gene ("UGT1A1*28", "CYP2C19*2", a diplotype "*1/*17"):
 # its other "*" before numbers are allele names too ("other than *1 or *28 (e.g., *6)").
 _STAR_ALLELES = re.compile(r"[A-Z]{2,}\d+[A-Z]\d+\*\d|\*\d{1,3}[A-Z]?/\*\d")
@@ -94,12 +104,20 @@ class Profile:
     # survives the export that turns them into "*", so it says nothing of what "*" stands for
     character_signs: int = 0
     star_numbers: int = 0
+    question_numbers: int = 0  # "?" where a sign can stand (see _QUESTION)
+    question_marks: int = 0  # every "?"
     star_footnotes: int = 0
     traces: int = 0
 
     @property
     def stars_are_signs(self) -> bool:
         return self.character_signs == 0 and self.star_numbers > 0 and self.star_numbers > self.star_footnotes
+
+    @property
+    def questions_are_signs(self) -> bool:
+        """'?' for a lost sign: no sign character survived, and most '?' stand before a number
+        (a record that asks questions has its '?' elsewhere)."""
+        return self.character_signs == 0 and self.question_numbers > 0 and 2 * self.question_numbers > self.question_marks
 
     @property
     def may_have_deleted(self) -> bool:
@@ -112,6 +130,7 @@ class Data:
     forms: dict[str, tuple[str, str]]  # lower-case code -> (operator, family)
     confidence: dict[str, float]
     star: dict = field(default_factory=dict)
+    question: dict = field(default_factory=dict)  # "?" for a lost sign: its calibration
     deleted: dict = field(default_factory=dict)
     model: object = None  # lost_sign_model.DeletedModel: the deleted-sign decision, or None
     symbol_font: dict = field(default_factory=dict)  # character -> operator ("³": ">=")
@@ -168,6 +187,7 @@ def data_from(raw: dict, model: dict | None = None, origin: str = RULES_FILE) ->
                     forms[code.lower()] = (op, fam)
         data = Data(_entity_regex(forms), forms, dict(raw["confidence"]), raw.get("star", {}), raw.get("deleted", {}))
         data.symbol_font, data.symbol_regex, data.money_regex = _symbol_regexes(raw.get("symbol_font", {}))
+        data.question = dict(raw.get("question", {}))
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{origin}: not a lost-sign rules file (missing or bad {exc})") from exc
     if model is not None:
@@ -232,6 +252,9 @@ def profile(texts, traces=None) -> Profile:
             if not _STAR_ALLELES.search(text):
                 p.star_numbers += len(_STAR.findall(text))
             p.star_footnotes += len(_STAR_FOOTNOTE.findall(text))
+        if "?" in text:
+            p.question_numbers += len(_QUESTION.findall(text))
+            p.question_marks += text.count("?")
         known = traces[n] if traces is not None else None
         if known is not None:
             p.traces += len(known)
@@ -307,6 +330,14 @@ def find_signs(
                 star = text.index("*", m.start())
                 if not any(a <= star < b for a, b in taken):
                     signs.append(Sign(star, star + 1, "*", "star"))
+    if "?" in text:
+        prof = prof if prof is not None else profile([text])
+        if prof.questions_are_signs:
+            taken = [(s.start, s.end) for s in signs]
+            for m in _QUESTION.finditer(text):
+                mark = text.index("?", m.start())
+                if not any(a <= mark < b for a, b in taken):
+                    signs.append(Sign(mark, mark + 1, "*", "question"))
     if deleted and (traces or (traces is None and "  " in text)):
         prof = prof if prof is not None else profile([text])
         if prof.may_have_deleted:
@@ -384,7 +415,7 @@ def restore(found: list[Constraint], text: str, signs: list[Sign], data: Data | 
             # a sign form inside the expression ("5 * NIS * 10"): the text as written
             inner = [x for x in signs if c.start <= x.start < c.end]
             if inner and all(x.operator == "*" for x in inner) and c.written_operator:
-                update["written_operator"] = " ".join("*" for _ in inner)
+                update["written_operator"] = " ".join(text[x.start : x.end] for x in inner)
         start = update.get("start", c.start)
         update["text"] = text[start : c.end]
         out.append(c.model_copy(update=update))
@@ -436,6 +467,7 @@ def prepare(doc, text: str, repair: bool = True, data: Data | None = None) -> tu
     if (
         ";" not in text
         and "*" not in text
+        and "?" not in text
         and "³" not in text
         and "£" not in text
         and (not repair or not (traces or (traces is None and "  " in text)))

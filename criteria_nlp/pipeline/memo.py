@@ -65,10 +65,11 @@ class SignHabits:
 
     stars_are_signs: bool
     may_have_deleted: bool
+    questions_are_signs: bool = False
 
     @classmethod
     def of(cls, profile) -> SignHabits:
-        return cls(bool(profile.stars_are_signs), bool(profile.may_have_deleted))
+        return cls(bool(profile.stars_are_signs), bool(profile.may_have_deleted), bool(profile.questions_are_signs))
 
 
 def configured_size() -> int | None:
