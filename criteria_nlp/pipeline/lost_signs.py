@@ -35,6 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from criteria_nlp.schema import Constraint
+from criteria_nlp.segment.patterns import holds_any
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 DATA_PATH = RESOURCES / "lost_signs.json"
@@ -75,7 +76,6 @@ _QUESTION = re.compile(
     r"(?![?])(?=[-−]?\.?\d)(?!\d{1,2}[.)](?:\s|$))(?!\d+ ?=)"  # nor before a code, "0=none"
     r"(?!\d[^?\n]{0,40}[A-Za-z0-9]\?(?:[\s,.;:)]|$))"  # nor a lost quote mark: 'the ?5 half-lives? period'
 )
-_QUESTION_ANY = re.compile(r"\?")
 # A text that names star alleles of a gene ("UGT1A1*28", "CYP2C19*2", a diplotype "*1/*17"):
 # its other "*" before numbers are allele names too ("other than *1 or *28 (e.g., *6)").
 _STAR_ALLELES = re.compile(r"[A-Z]{2,}\d+[A-Z]\d+\*\d|\*\d{1,3}[A-Z]?/\*\d")
@@ -92,7 +92,7 @@ class Sign:
     start: int
     end: int
     operator: str  # ">=", "<=", ">", "<", or "*" (a lost >=/<=, direction unknown)
-    form: str  # "entity", "numeric_stripped", "named_stripped", "short_numeric_stripped", "star", "symbol_font"
+    form: str  # "entity", "numeric_stripped", "named_stripped", "short_numeric_stripped", "star", "question", "symbol_font"
 
 
 @dataclass
@@ -136,6 +136,8 @@ class Data:
     symbol_font: dict = field(default_factory=dict)  # character -> operator ("³": ">=")
     symbol_regex: re.Pattern | None = None
     money_regex: re.Pattern | None = None
+    # a text holding none of these has no sign form but a deleted sign's trace (``prepare``)
+    form_characters: tuple[str, ...] = (";", "*", "?")
 
 
 def _symbol_regexes(rules: dict) -> tuple[dict, re.Pattern | None, re.Pattern | None]:
@@ -187,6 +189,7 @@ def data_from(raw: dict, model: dict | None = None, origin: str = RULES_FILE) ->
                     forms[code.lower()] = (op, fam)
         data = Data(_entity_regex(forms), forms, dict(raw["confidence"]), raw.get("star", {}), raw.get("deleted", {}))
         data.symbol_font, data.symbol_regex, data.money_regex = _symbol_regexes(raw.get("symbol_font", {}))
+        data.form_characters = (";", "*", "?", *data.symbol_font)
         data.question = dict(raw.get("question", {}))
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{origin}: not a lost-sign rules file (missing or bad {exc})") from exc
@@ -307,6 +310,18 @@ def _symbol_signs(text: str, data: Data) -> list[Sign]:
     return out
 
 
+def _undirected_signs(text: str, pattern: re.Pattern, mark: str, form: str, taken: list[Sign]) -> list[Sign]:
+    """The ``mark`` characters ("*", "?") that ``pattern`` finds before a number, outside the
+    sign forms already ``taken``: lost signs whose direction the repair weighs."""
+    spans = [(s.start, s.end) for s in taken]
+    out = []
+    for m in pattern.finditer(text):
+        at = text.index(mark, m.start())
+        if not any(a <= at < b for a, b in spans):
+            out.append(Sign(at, at + 1, "*", form))
+    return out
+
+
 def find_signs(
     text: str,
     prof: Profile | None = None,
@@ -325,19 +340,11 @@ def find_signs(
     if "*" in text:
         prof = prof if prof is not None else profile([text])
         if prof.stars_are_signs and not _STAR_ALLELES.search(text):
-            taken = [(s.start, s.end) for s in signs]
-            for m in _STAR.finditer(text):
-                star = text.index("*", m.start())
-                if not any(a <= star < b for a, b in taken):
-                    signs.append(Sign(star, star + 1, "*", "star"))
+            signs += _undirected_signs(text, _STAR, "*", "star", signs)
     if "?" in text:
         prof = prof if prof is not None else profile([text])
         if prof.questions_are_signs:
-            taken = [(s.start, s.end) for s in signs]
-            for m in _QUESTION.finditer(text):
-                mark = text.index("?", m.start())
-                if not any(a <= mark < b for a, b in taken):
-                    signs.append(Sign(mark, mark + 1, "*", "question"))
+            signs += _undirected_signs(text, _QUESTION, "?", "question", signs)
     if deleted and (traces or (traces is None and "  " in text)):
         prof = prof if prof is not None else profile([text])
         if prof.may_have_deleted:
@@ -464,13 +471,8 @@ def prepare(doc, text: str, repair: bool = True, data: Data | None = None) -> tu
     """The hook at the start of ``criteria_constraints``: the sign forms of the text and the
     scan the value grammar reads (traces of deleted signs only when the repair is on)."""
     traces = doc.user_data.get(TRACES_KEY)
-    if (
-        ";" not in text
-        and "*" not in text
-        and "?" not in text
-        and "³" not in text
-        and "£" not in text
-        and (not repair or not (traces or (traces is None and "  " in text)))
+    if not holds_any(text, (data or load_data()).form_characters) and (
+        not repair or not (traces or (traces is None and "  " in text))
     ):
         return text, []
     signs = find_signs(text, doc.user_data.get(PROFILE_KEY), data, deleted=repair, traces=traces)

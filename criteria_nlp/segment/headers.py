@@ -7,16 +7,9 @@ from __future__ import annotations
 
 import re
 
-from criteria_nlp.segment.patterns import keyword_kind
+from criteria_nlp.segment.patterns import holds_any, keyword_kind
 
 COMBINED = "combined"  # "Inclusion & exclusion criteria": says nothing about the kind
-
-
-def _holds_any(text: str, pieces: tuple[str, ...]) -> bool:
-    for piece in pieces:  # (a loop: any() over a generator costs more than the tests)
-        if piece in text:
-            return True
-    return False
 
 
 class HeaderLines:
@@ -37,8 +30,8 @@ class HeaderLines:
         if keyword is not None and phrase is not None and line.isascii():
             # Nearly every line is no header: a few substring tests tell most of them.
             low = line.lower()
-            found = self._keyword_header(p, le, labelled) if _holds_any(low, keyword) else None
-            return found or (self._phrase_header(p, le) if _holds_any(low, phrase) else None)
+            found = self._keyword_header(p, le, labelled) if holds_any(low, keyword) else None
+            return found or (self._phrase_header(p, le) if holds_any(low, phrase) else None)
         return self._keyword_header(p, le, labelled) or self._phrase_header(p, le)
 
     def _bracketed_header(self, p: int, le: int, close: str, labelled: bool) -> tuple[int, str] | None:

@@ -165,6 +165,14 @@ def covering_pieces(words, size: int = 6) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+def holds_any(text: str, pieces: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``pieces`` (the covering pieces above, a few characters)."""
+    for piece in pieces:  # (a loop: any() over a generator costs more than the tests)
+        if piece in text:
+            return True
+    return False
+
+
 def keyword_kind(word: str) -> str | None:
     """'inclusion' or 'exclusion' for a header keyword as matched."""
     w = re.sub(r"\s+", " ", word.lower())
