@@ -28,10 +28,10 @@ _DEFINITION_HINT = re.compile(r"\(\s*[A-Za-z0-9][\w\-/]{1,11}\s*\)")
 def _detector():
     from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
 
-    from criteria_nlp.pipeline.tokenizer import linear_tokenizer
+    from criteria_nlp.pipeline.tokenizer import LINEAR_TOKENIZER
 
-    nlp = spacy.blank("en")
-    nlp.tokenizer = linear_tokenizer(nlp)  # spaCy's tokens, without its quadratic cost on long runs
+    # spaCy's tokens, without its quadratic cost on long runs
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": LINEAR_TOKENIZER}}})
     nlp.max_length = 100_000_000  # no parser here: a criterion over 10^6 characters is fine
     nlp.add_pipe("abbreviation_detector")
     return nlp

@@ -132,3 +132,38 @@ def test_a_bad_decision_block_is_named(tmp_path):
     (tmp_path / "model.json").write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(ValueError, match="model.json: decision temperature must be positive"):
         clf.IncExcModel.load(tmp_path)
+
+
+def test_weights_from_columns_are_the_mapping_they_were(tmp_path):
+    from criteria_nlp.segment.tfidf import LinearTfidf, Weights
+
+    feats, idf, coef = ["w:age", "w:pregnant", "g:#pr"], [1.25, 2.5, 0.75], [-0.5, 1.5, 0.25]
+    table = Weights.from_columns(feats, idf, coef)
+    as_dict = dict(zip(feats, zip(idf, coef, strict=True), strict=True))
+    assert dict(table) == as_dict
+    a, b = LinearTfidf(table, 0.1), LinearTfidf(as_dict, 0.1)
+    for sample in (["w:age"], ["w:pregnant", "g:#pr", "g:#pr", "w:unknown"], []):
+        assert a.logit(sample) == b.logit(sample)  # the same float, bit for bit
+    with pytest.raises(ValueError, match="twice"):
+        Weights.from_columns(["w:age", "w:age"], [1.0, 1.0], [0.0, 0.0])
+    doc = {"format": clf.FORMAT, "intercept": 0.0, "features": ["w:a", "w:a"], "idf": [1.0, 1.0], "weights": [0.0, 0.0]}
+    (tmp_path / "model.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match="model.json: features, idf and weights: a feature is listed twice"):
+        clf.IncExcModel.load(tmp_path)
+
+
+def test_a_model_read_back_from_the_cache_scores_as_the_file_says(tmp_path, monkeypatch):
+    model_dir = clf.model_dirs()
+    shipped = next((d for d in model_dir if (d / clf.MODEL_FILE).is_file()), None)
+    if shipped is None:
+        pytest.skip("no shipped classifier")
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", str(tmp_path / "cache"))
+    texts = ["Age 18 years or older", "Pregnant or breastfeeding women", "Known allergy to the study drug"]
+    first = clf.IncExcModel.load(shipped)  # parsed from JSON, then stored
+    again = clf.IncExcModel.load(shipped)  # read back from the cache
+    assert any((tmp_path / "cache").glob("data-inc-exc-classifier-*"))
+    monkeypatch.setenv("CRITERIA_NLP_CACHE", "off")
+    plain = clf.IncExcModel.load(shipped)
+    for model in (first, again):
+        assert [model.p_exclusion(t) for t in texts] == [plain.p_exclusion(t) for t in texts]
+        assert model.boundary_logits(texts) == plain.boundary_logits(texts)

