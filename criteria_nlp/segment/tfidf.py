@@ -66,11 +66,11 @@ class LinearTfidf:
             self._index = {feat: i for i, feat in enumerate(self.weights)}
             self._idf = array("d", (entry[0] for entry in self.weights.values()))
             self._coef = array("d", (entry[1] for entry in self.weights.values()))
+            self.weights = Weights(self._index, self._idf, self._coef)
         # (1 + log 1) * idf = idf: the x * x and x * weight of a feature counted once
         idf = self._idf.tolist()  # (lists, not generators: twice as fast to fill)
         self._square = array("d", [x * x for x in idf])
         self._product = array("d", [x * w for x, w in zip(idf, self._coef.tolist(), strict=True)])
-        self.weights = Weights(self._index, self._idf, self._coef)
 
     def ids(self, feats: Iterable[str]) -> list[int]:
         """The numbers of the features the model knows, in their order (the others weigh nothing)."""
