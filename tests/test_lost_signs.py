@@ -513,3 +513,33 @@ def test_two_bare_numbers_are_weighed_by_the_record(nlp):
     found = _record(nlp, "Inclusion Criteria:\n- Life expectancy 12 weeks\n- Karnofsky score 70\n")
     assert found["12 weeks"].repaired and found["12 weeks"].operator == ">="
     assert found["70"].repaired and found["70"].operator == ">="
+
+
+def test_the_real_sign_scan_finds_what_its_plain_spelling_finds():
+    # The plain spelling of the real-sign pattern: one branch per sign character; the
+    # module's pattern is written for speed and must find exactly the same.
+    import random
+    import re
+
+    from criteria_nlp.pipeline.lost_signs import _REAL_SIGNS
+
+    plain = re.compile(r"[≥≤⩾⩽≧≦]|>(?<![<>=]>)(?:=|/=)|<(?<![<>=]<)(?:=|/=)|=(?<![<>=]=)[><]")
+    rng = random.Random(7)
+    alphabet = "<>=/≥≤⩾⩽≧≦ a1\n"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    texts += ["Age >= 18", "ANC =>1.5 and Hb </= 9", "x <=> y", "c >>= d", "a / = b", "≥≥", "=<=>"]
+    for text in texts:
+        assert [(m.start(), m.group()) for m in _REAL_SIGNS.finditer(text)] == [
+            (m.start(), m.group()) for m in plain.finditer(text)
+        ], text
+
+
+def test_the_profile_counts_every_item():
+    # the record-wide tests first, then each item: an item's own "*", "?" or double space
+    # still counts when only some items have one
+    texts = ["Weight 50 kg", "HbA1c * 7%", "Neutrophils ? 1,500/mm3", "Platelets  100 x 10^9/L", "Age  18 years"]
+    p = profile(texts)
+    assert (p.star_numbers, p.question_numbers, p.question_marks, p.traces) == (1, 1, 1, 2)
+    known = profile(texts, [None, None, None, {0, 11}, None])
+    assert known.traces == 3
+    assert profile(["Weight 50 kg", "Age 18 years"]).traces == 0

@@ -336,3 +336,34 @@ def test_a_memo_run_reads_number_free_items_as_none():
         assert extract_items(nlp, items) == plain
     assert [len(c) for c in plain] == [0, 1, 0, 0]
     assert memo.counts() == (1, 1)
+
+
+def test_packed_constraints_come_back_whole_and_fresh():
+    from criteria_nlp.pipeline.memo import pack, unpack
+
+    nlp = criteria_nlp._default_nlp()
+    text = "Neutrophils >= 1.5 x 10^9/L (1500/uL) and weight under 55 kg (121 lbs); age = 18 years"
+    items = [Item(kind="inclusion", label=None, text=text, start=0, end=len(text))]
+    found = extract_items(nlp, items)[0]
+    assert any(c.alternates for c in found) and len(found) >= 3
+    blob = pack(found)
+    back = unpack(blob)
+    assert [c.model_dump_json() for c in back] == [c.model_dump_json() for c in found]
+    assert [c.model_fields_set for c in back] == [c.model_fields_set for c in found]
+    assert [a.model_fields_set for c in back for a in c.alternates] == [
+        a.model_fields_set for c in found for a in c.alternates
+    ]
+    # a caller that changes what it got changes nothing the next hit gets
+    back[0].variable = "changed"
+    back[0].alternates.clear()
+    back[1].model_fields_set.add("confidence")
+    again = unpack(blob)
+    assert again == found and again[0] is not back[0] and again[0].alternates
+    assert again[1].model_fields_set == found[1].model_fields_set
+
+
+def test_what_is_not_a_plain_constraint_is_kept_as_it_is():
+    from criteria_nlp.pipeline.memo import pack, unpack
+
+    assert unpack(pack([{"not": "a constraint"}, 3])) == [{"not": "a constraint"}, 3]
+    assert unpack(pack([])) == []

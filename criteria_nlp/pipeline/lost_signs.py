@@ -45,9 +45,11 @@ TRACES_KEY = "criteria_nlp.lost_sign_traces"
 # Real signs that survive in a record: a record that writes any of them lost none outright.
 # (typed two-character signs too: a record that types ">=" did not lose its "≥" to ASCII)
 # A written sign: one of the characters, or ">=", "<=", "=>", "=<", ">/=", "</=" not after
-# another "<", ">" or "=". Each branch opens with its character and looks behind only then,
-# so that the engine can skip ahead to those characters (the same matches, 3x faster).
-_REAL_SIGNS = re.compile(r"[≥≤⩾⩽≧≦]|>(?<![<>=]>)(?:=|/=)|<(?<![<>=]<)(?:=|/=)|=(?<![<>=]=)[><]")
+# another "<", ">" or "=". The pattern opens with one character class and looks behind only
+# then: the engine skips ahead to those characters. (An alternation of one branch per
+# character, r"[≥≤⩾⩽≧≦]|>(?<![<>=]>)(?:=|/=)|<(?<![<>=]<)(?:=|/=)|=(?<![<>=]=)[><]", finds
+# the same and is tried at every position: 3.7 times slower on real records.)
+_REAL_SIGNS = re.compile(r"[≥≤⩾⩽≧≦<>=](?:(?<=[≥≤⩾⩽≧≦])|(?<![<>=][<>])(?<=[<>])/?=|(?<![<>=]=)(?<==)[><])")
 _SIGN_CHARACTER = re.compile(r"[=≥≤⩾⩽≧≦]")  # in every match of _REAL_SIGNS
 _SIGN_CHAR = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 # What may follow a sign form: an '=' of a typed '>=' ("&gt;=18"), spaces, then a number.
@@ -250,18 +252,23 @@ def profile(texts, traces=None) -> Profile:
         found = _REAL_SIGNS.findall(joined)
         p.real_signs = len(found)
         p.character_signs = sum(1 for sign in found if not sign.isascii())
-    for n, text in enumerate(texts):
-        if "*" in text:
-            if not _STAR_ALLELES.search(text):
-                p.star_numbers += len(_STAR.findall(text))
-            p.star_footnotes += len(_STAR_FOOTNOTE.findall(text))
-        if "?" in text:
-            p.question_numbers += len(_QUESTION.findall(text))
-            p.question_marks += text.count("?")
-        known = traces[n] if traces is not None else None
+    # (each test on the joined text first: most records have no "*", "?" or double space)
+    if "*" in joined or "?" in joined:
+        for text in texts:
+            if "*" in text:
+                if not _STAR_ALLELES.search(text):
+                    p.star_numbers += len(_STAR.findall(text))
+                p.star_footnotes += len(_STAR_FOOTNOTE.findall(text))
+            if "?" in text:
+                p.question_numbers += len(_QUESTION.findall(text))
+                p.question_marks += text.count("?")
+    spaced = "  " in joined
+    if traces is None:
+        traces = [None] * len(texts) if spaced else ()
+    for text, known in zip(texts, traces, strict=False):
         if known is not None:
             p.traces += len(known)
-        elif "  " in text:
+        elif spaced and "  " in text:
             p.traces += len(_TRACE.findall(text))
     return p
 
