@@ -629,3 +629,20 @@ def test_lct_texts_read_as_criteria_text_unchanged():
         assert r.source_format == "criteria_text", path
         assert r.warnings == [], (path, r.warnings)
         assert r.criteria[0].text == path.read_text(encoding="utf-8"), path
+
+
+def test_the_mojibake_hint_finds_what_its_plain_spelling_finds():
+    # the plain spelling: a UTF-8 lead byte read as one character, then a continuation
+    # byte; or a bare C1 control. The module's pattern is written for speed.
+    import random
+    import re
+
+    from criteria_nlp.readers.decode import _CP1252_HIGH, _MOJIBAKE_HINT
+
+    plain = re.compile(f"[\u00c2-\u00f4][\u0080-\u00bf{_CP1252_HIGH}]|[\u0080-\u009f]")
+    rng = random.Random(3)
+    alphabet = "\u0080\u009f\u00a0\u00bf\u00c1\u00c2\u00c3\u00f4\u00f5\u20ac\u2122 ae"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        assert (_MOJIBAKE_HINT.search(text) is None) == (plain.search(text) is None), repr(text)
+    assert _MOJIBAKE_HINT.search("Age â‰¥ 18") and not _MOJIBAKE_HINT.search("Âge ≥ 18 années")
