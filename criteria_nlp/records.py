@@ -9,7 +9,7 @@ from spacy.language import Language
 from criteria_nlp.budget import DEFAULT, RecordTimeout, resolve, time_budget, timeout_message
 from criteria_nlp.pipeline.lost_signs import item_traces
 from criteria_nlp.readers.base import CriteriaText, RawRecord, RecordError
-from criteria_nlp.schema import Constraint, Criterion, TrialRecord
+from criteria_nlp.schema import Constraint, Criterion, TrialRecord, is_plain, rebuilt
 from criteria_nlp.segment import segment
 from criteria_nlp.segment.base import Item
 
@@ -32,20 +32,9 @@ def _placer(item: Item, ct: CriteriaText):
 def _updated(model, update: dict):  # noqa: ANN001, ANN202 - a pydantic model, the same class
     """``model.model_copy(update=update)`` without pydantic's generic copy steps (these
     models have no extra fields and no private attributes: then the result is the same)."""
-    if model.__pydantic_extra__ is not None or getattr(model, "__pydantic_private__", None) is not None:
+    if not is_plain(model):
         return model.model_copy(update=update)
-    cls = type(model)
-    new = cls.__new__(cls)
-    fields = dict(model.__dict__)
-    fields.update(update)
-    _set(new, "__dict__", fields)
-    _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
-    _set(new, "__pydantic_private__", None)
-    return new
-
-
-_set = object.__setattr__
+    return rebuilt(type(model), {**model.__dict__, **update}, model.__pydantic_fields_set__ | update.keys())
 
 
 def _place_constraint(c: Constraint, place, written: str) -> Constraint:

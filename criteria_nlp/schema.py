@@ -158,6 +158,26 @@ class TrialRecord(_Model):
     error: str | None = Field(None, description="Null unless the record could not be structured; then says why.")
 
 
+_set = object.__setattr__
+
+
+def is_plain(model: BaseModel) -> bool:
+    """Whether a model is all in its ``__dict__`` and fields set (no extra fields, no
+    private attributes), so that those two rebuild it (:func:`rebuilt`)."""
+    return model.__pydantic_extra__ is None and getattr(model, "__pydantic_private__", None) is None
+
+
+def rebuilt(cls: type[BaseModel], fields: dict, fields_set) -> BaseModel:
+    """A model of ``cls`` from the field values a validated model held, without validating
+    them again (pydantic's generic copy and construct steps cost more than the fields)."""
+    model = cls.__new__(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_fields_set__", set(fields_set))
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
 def json_schema() -> dict:
     """JSON Schema of one output line (a TrialRecord)."""
     return TrialRecord.model_json_schema()

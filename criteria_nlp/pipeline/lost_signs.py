@@ -263,13 +263,13 @@ def profile(texts, traces=None) -> Profile:
                 p.question_numbers += len(_QUESTION.findall(text))
                 p.question_marks += text.count("?")
     spaced = "  " in joined
-    if traces is None:
-        traces = [None] * len(texts) if spaced else ()
-    for text, known in zip(texts, traces, strict=False):
-        if known is not None:
-            p.traces += len(known)
-        elif spaced and "  " in text:
-            p.traces += len(_TRACE.findall(text))
+    if traces is not None or spaced:
+        for n, text in enumerate(texts):
+            known = traces[n] if traces is not None else None
+            if known is not None:
+                p.traces += len(known)
+            elif spaced and "  " in text:
+                p.traces += len(_TRACE.findall(text))
     return p
 
 

@@ -63,34 +63,14 @@ DEFAULT_MIN_HIT_RATE = 0.10  # below this a window's hits do not pay for picklin
 ENV = "CRITERIA_NLP_MEMO"
 
 
-_set = object.__setattr__
-
-
-def _plain(model) -> bool:
-    """Whether a model is all in its ``__dict__`` and fields set (no extra fields, no
-    private attributes), so that those two rebuild it."""
-    return model.__pydantic_extra__ is None and getattr(model, "__pydantic_private__", None) is None
-
-
-def _rebuilt(cls, fields: dict, fields_set):
-    """A model of ``cls`` from its field values, without validating them again (they are
-    the values a validated model held)."""
-    model = cls.__new__(cls)
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_fields_set__", set(fields_set))
-    _set(model, "__pydantic_private__", None)
-    return model
-
-
 def pack(constraints) -> bytes:
     """Constraints as the memo keeps them: a pickle of each one's field values and fields
     set, its alternates the same way inside (see the module doc). Anything but plain
     constraints is pickled as it is."""
-    from criteria_nlp.schema import Constraint
+    from criteria_nlp.schema import Constraint, is_plain
 
     constraints = list(constraints)
-    if not all(type(c) is Constraint and _plain(c) and all(map(_plain, c.alternates)) for c in constraints):
+    if not all(type(c) is Constraint and is_plain(c) and all(map(is_plain, c.alternates)) for c in constraints):
         return pickle.dumps((False, constraints), protocol=pickle.HIGHEST_PROTOCOL)
     fields = [
         (
@@ -109,13 +89,13 @@ def unpack(blob: bytes) -> list:
     packed, content = pickle.loads(blob)
     if not packed:
         return content
-    from criteria_nlp.schema import Alternate, Constraint
+    from criteria_nlp.schema import Alternate, Constraint, rebuilt
 
     out = []
     for fields, fields_set in content:
         if fields["alternates"]:
-            fields["alternates"] = [_rebuilt(Alternate, f, fs) for f, fs in fields["alternates"]]
-        out.append(_rebuilt(Constraint, fields, fields_set))
+            fields["alternates"] = [rebuilt(Alternate, f, fs) for f, fs in fields["alternates"]]
+        out.append(rebuilt(Constraint, fields, fields_set))
     return out
 
 
