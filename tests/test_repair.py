@@ -443,7 +443,9 @@ def test_confidence_is_the_calibrated_probability_of_the_model():
     text = "platelets = 100 x 10^9/L"
     c = _eq(text, "= 100 x 10^9/L", "platelet count", "lab", 100)
     votes = collect_votes(c, text, "inclusion")
-    p = model.probability(model.logit(decision_features(c, text, "inclusion", votes)))
+    feats = decision_features(c, text, "inclusion", votes)
+    feats.update(model.prior_features(c.variable, c.unit, c.value, "inclusion"))
+    p = model.probability(model.logit(feats))
     r = decide(c, text, "inclusion")
     assert r.confidence == pytest.approx(max(p, 1 - p), abs=1e-4)
     assert model.raw_logit(model.probability(1.3)) == pytest.approx(1.3)

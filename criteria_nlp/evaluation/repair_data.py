@@ -37,7 +37,7 @@ CTGOV_JSONL = "ctgov_unlabelled/criteria.jsonl"
 CACHE_DIR = REPO_ROOT / "out" / "repair_examples"
 CORPORA = ("lct", "chia", "ctgov_raw", "ctgov_unlabelled")
 # Bump when the rows change (features, masking): the cache of an older version is rebuilt.
-DATA_VERSION = 8
+DATA_VERSION = 10
 
 LOST = ("≥", "≤")
 _UP_SIGNS = {"≥", ">=", "=>", ">", "\\>=", "\\>", "=\\>"}
@@ -275,6 +275,8 @@ def document_rows(nlp, doc: Document, rules=None) -> list[dict]:
                 others = [o for m, (it, cs) in enumerate(zip(items, found, strict=True)) if m != n and it.kind == item.kind for o in cs]
                 votes = [*votes, *record_votes(c, item.kind, others, rules)]
                 row["feats"] = decision_features(c, item.text, item.kind, votes, lexicon_entry(c.variable), constraints)
+                # what a table of the values bounded from below and from above is keyed by
+                row["bound"] = {"value": c.value, "unit": c.unit, "variable": c.variable, "kind": item.kind}
                 # for reading the training part's misses (never the validation part's)
                 row["context"] = f"[{item.kind}] {item.text[max(0, op_start - 80) : op_start]}⟦=⟧{item.text[op_start + 1 : op_start + 60]}"
                 rows.append(row)

@@ -64,10 +64,13 @@ def combine(
 _LEAN = re.compile(r"P\(>=\) ([01](?:\.\d+)?)")
 
 
-def _evidence(votes: Sequence[Vote], model: OperatorModel, operator: str) -> list[str]:
-    """The reasons of the voices that pushed the decision towards ``operator``, strongest first."""
+def _evidence(
+    votes: Sequence[Vote], model: OperatorModel, operator: str, extra: Sequence[tuple[float, str]] = ()
+) -> list[str]:
+    """The reasons of the voices (and of ``extra``: (log-odds towards '>=', reason)) that
+    pushed the decision towards ``operator``, strongest first."""
     sign = _sign(operator)
-    pushed = []
+    pushed = [(z * sign, reason) for z, reason in extra if z * sign > 0]
     for v in votes:
         if not v.score or not v.key:
             continue
@@ -82,7 +85,11 @@ def _evidence(votes: Sequence[Vote], model: OperatorModel, operator: str) -> lis
 
 
 def reading(
-    probability: float, votes: Sequence[Vote], model: OperatorModel, rules: RepairRules
+    probability: float,
+    votes: Sequence[Vote],
+    model: OperatorModel,
+    rules: RepairRules,
+    extra: Sequence[tuple[float, str]] = (),
 ) -> Repair:
     """The reading of a calibrated P(>=): the likelier direction with its probability as
     confidence, or '==' kept (confidence < 1) when neither is likely enough."""
@@ -94,7 +101,7 @@ def reading(
             round(1.0 - confidence, 4),
             f"{KEPT_PREFIX}no direction is likely enough (P(>=) {probability:.4f})",
         )
-    words = _evidence(votes, model, operator)
+    words = _evidence(votes, model, operator, extra)
     words.append(f"P({operator}) {confidence:.2f}" + ("" if len(words) else " from the context words"))
     return Repair(operator, round(confidence, 4), "; ".join(words))
 
@@ -109,7 +116,21 @@ def _decide_learned(
     near: frozenset[tuple[str, str]] = frozenset(),
 ) -> Repair:
     feats = decision_features(c, text, kind, votes, lexicon_entry(c.variable), near=near)
-    return reading(model.probability(model.logit(feats)), votes, model, rules)
+    prior = model.prior_features(c.variable, c.unit, c.value, kind)
+    feats.update(prior)
+    return reading(model.probability(model.logit(feats)), votes, model, rules, _prior_evidence(c, prior, model))
+
+
+def _prior_evidence(c: Constraint, prior: dict[str, float], model: OperatorModel) -> list[tuple[float, str]]:
+    """The value-position feature as evidence: its push towards '>=' and what it says."""
+    out = []
+    for name, odds in prior.items():
+        # the low side: the value is the floor of what an item accepts (">=" to include,
+        # "<=" to exclude); the high side its ceiling
+        side = "above" if odds > 0 else "below"
+        unit = f" {c.unit}" if c.unit else ""
+        out.append((model.weights.get(name, 0.0) * odds, f"other trials mostly accept {c.variable} {side} {c.value:g}{unit}"))
+    return out
 
 
 def _two_sided(rules: RepairRules, model: OperatorModel | None) -> Repair:

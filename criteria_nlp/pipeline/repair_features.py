@@ -100,7 +100,22 @@ def decision_features(
         if v.score and v.key and v.key != "model":
             key = VOICE + v.key
             feats[key] = max(-2.0, min(2.0, feats.get(key, 0.0) + (1.0 if v.score > 0 else -1.0)))
+    if VOICE + FITNESS_VOICE in feats:
+        feats = _fitness_apart(feats)
     return feats
+
+
+# The voice of the rules' inclusion-side patterns (performance status: ECOG, Karnofsky ...).
+FITNESS_VOICE = "lexicon:inclusion:pattern"
+
+
+def _fitness_apart(feats: dict[str, float]) -> dict[str, float]:
+    """The abnormal-side crosses of a fitness scale named apart. ECOG and its kin are most
+    of the training's scores that are worse when high, and an inclusion item bounds them from
+    above; a disease-activity score (worse when high too) is bounded from below. Shared, the
+    crosses learn ECOG's direction for both (grouped CV: lost-sign log-loss 0.2194 -> 0.2192,
+    accuracy 0.9145 -> 0.9150)."""
+    return {(f.replace(":abn:high", ":abn:high-fitness") if ":abn:high" in f else f): x for f, x in feats.items()}
 
 
 def _reading_features(c: Constraint, text: str, kind: str | None, op_start: int, op_end: int) -> list[str]:

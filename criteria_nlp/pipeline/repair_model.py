@@ -11,7 +11,9 @@ estimated probability that the chosen operator is right.
 
 The JSON file holds ``weights`` (feature -> weight), ``calibration`` ({"a", "b"}: P(>=) =
 sigmoid(a * logit + b)), ``keep`` (estimated probabilities of the readings that are not a
-direction: a two-sided "a=X=b" read as a range) and ``meta`` (training report).
+direction: a two-sided "a=X=b" read as a range), ``value_prior`` (the table of
+:mod:`criteria_nlp.pipeline.value_prior`: where a value sits among the values real criteria
+bound the same variable by) and ``meta`` (training report).
 """
 
 import json
@@ -49,6 +51,9 @@ class OperatorModel:
     # Left from the weights of format 1 (a multiplier per hand-weighted voice); unused by
     # the learned decision, kept so an old file still loads.
     stack: dict[str, float] = field(default_factory=dict)
+    # The value-position table, as stored; read into a ValuePrior on first use.
+    value_prior: dict = field(default_factory=dict)
+    _prior: object = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "OperatorModel":
@@ -60,6 +65,7 @@ class OperatorModel:
             calibration=dict(data.get("calibration", {})),
             keep=dict(data.get("keep", {})),
             stack=dict(data.get("stack", {})),
+            value_prior=dict(data.get("value_prior", {})),
         )
 
     @classmethod
@@ -85,6 +91,7 @@ class OperatorModel:
             "calibration": self.calibration,
             "keep": self.keep,
             "stack": self.stack,
+            "value_prior": self.value_prior,
         }
 
     def to_dict(self) -> dict:
@@ -95,6 +102,7 @@ class OperatorModel:
             "calibration": self.calibration,
             "keep": self.keep,
             **({"stack": self.stack} if self.stack else {}),
+            **({"value_prior": self.value_prior} if self.value_prior else {}),
         }
 
     @property
@@ -108,6 +116,16 @@ class OperatorModel:
         if isinstance(feats, Mapping):
             return sum(w.get(f, 0.0) * x for f, x in feats.items())
         return sum(w.get(f, 0.0) for f in feats)
+
+    def prior_features(self, variable: str | None, unit: str | None, value: float, kind: str | None) -> dict[str, float]:
+        """The value-position feature of a bound (empty without a table or a match)."""
+        if not self.value_prior:
+            return {}
+        if self._prior is None:
+            from criteria_nlp.pipeline.value_prior import ValuePrior
+
+            self._prior = ValuePrior.from_dict(self.value_prior)
+        return self._prior.features(variable, unit, value, kind)
 
     def probability(self, logit: float) -> float:
         """Calibrated P(>=) of a raw log-odds."""
@@ -123,7 +141,7 @@ class OperatorModel:
         return (logit_of(probability) - b) / a
 
 
-_FIELDS = {"weights", "meta", "calibration", "keep", "stack"}
+_FIELDS = {"weights", "meta", "calibration", "keep", "stack", "value_prior"}
 
 
 def _parse_fields(raw: bytes) -> dict:
