@@ -149,7 +149,8 @@ def test_false_alarms_are_reported_per_corpus():
         rows.append({**_row("none", "plain", {}, f"p{n}"), "corpus": corpus})
         up = 0.9 if n < 2 else 0.05
         probs.append({"none": 1 - up, ">=": up, "<=": 0.0})
-    gold = Counter({"clean_bare": 1000, "clean_bare_small": 10, "clean_bare_big": 990})
+    # a fresh collection also counts (form, corpus) pairs: the report must not trip on them
+    gold = Counter({"clean_bare": 1000, "clean_bare_small": 10, "clean_bare_big": 990, ("deleted_space", "big"): 3})
     out, clean = T.score(rows, probs, (1.0, 0.0), 0.5, gold)
     assert out["clean_read"] == "2/1000"
     assert out["clean_read_by_corpus"] == {"big": "0/990", "small": "2/10"}

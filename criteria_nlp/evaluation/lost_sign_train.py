@@ -208,7 +208,8 @@ def score(rows, probs, ab, threshold, gold_n, threshold_trace=None):
     # per corpus too: the budget is pooled, and CT.gov holds about 90% of the clean numbers
     out["clean_read_by_corpus"] = {
         k[len("clean_bare_"):]: f"{clean[('read', k[len('clean_bare_'):])]}/{n}"
-        for k, n in sorted(gold_n.items()) if isinstance(k, str) and k.startswith("clean_bare_")
+        # gold_n also holds (form, corpus) keys: sort the string keys only
+        for k, n in sorted((k, n) for k, n in gold_n.items() if isinstance(k, str)) if k.startswith("clean_bare_")
     }
     clean["bare"] = gold_n["clean_bare"]
     out["ece_readings"] = _ece(pairs)
