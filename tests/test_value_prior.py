@@ -1,6 +1,7 @@
 """The value-position table of the operator repair: where a bound's value sits among the
 values real criteria bound the same variable by (criteria_nlp.pipeline.value_prior)."""
 
+import json
 import math
 
 import pytest
@@ -62,8 +63,11 @@ def test_features_are_crossed_with_the_kind_and_name_thin_support_apart():
 
 def test_the_table_survives_its_json_form():
     prior = _table()
-    back = ValuePrior.from_dict(prior.to_dict())
+    back = ValuePrior.from_dict(json.loads(json.dumps(prior.to_dict())))
     assert back.width == prior.width
+    assert back.table == {}  # nothing is read before a key is asked for
+    back.counts("weight", "kg", 0)
+    assert list(back.table) == ["weight|kg"]
     for value in (0, 18.5, 30, 36, 40):
         assert back.counts("BMI", "kg/m2", value) == prior.counts("BMI", "kg/m2", value)
     assert ValuePrior.from_dict({}) is None
