@@ -123,6 +123,11 @@ def test_lct_scores_on_two_batches():
     assert report["recall_temporal"] >= 0.85
     miss = report["misses"][0]
     assert {"doc", "sentence", "start", "end", "gold", "found"} <= set(miss)
+    # batch 12 is validation: scored, but none of its examples is listed
+    batch_of = {d.doc_id: d.batch for d in docs}
+    for key in ("misses", "false_alarms", "wrong_operator", "gold_without_number_list"):
+        assert report[key] and {batch_of[x["doc"]] for x in report[key]} == {"batch3"}, key
+    assert report["recall_by_part"]["validation"] is not None
     # Registry damage: every ≥/≤ becomes "=". Numbers are still found.
     corrupted = evaluate_lct(LCT, build_pipeline(), docs=docs, corrupt=True, repair=False)
     assert corrupted["detection"]["f1"] >= report["detection"]["f1"] - 0.05

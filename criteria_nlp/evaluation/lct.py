@@ -308,11 +308,16 @@ def evaluate_lct(
     for doc in docs:
         text = corrupt_text(doc.text) if corrupt else doc.text
         preds = predict(nlp, text, repair=repair)
+        part = "validation" if is_validation("lct", doc.doc_id, doc.batch) else "train"
+        # examples (misses, false alarms, wrong operators) are listed for training trials
+        # only: the validation batches are scored, never read
+        listed = part == "train"
         gold = []
         for g in doc.gold:
             if not g.values:
                 n_nonnumeric += 1
-                nonnumeric.append({"doc": doc.doc_id, "text": g.text, "value": g.value_text})
+                if listed:
+                    nonnumeric.append({"doc": doc.doc_id, "text": g.text, "value": g.value_text})
             else:
                 gold.append(g)
         used: set[int] = set()
@@ -352,7 +357,6 @@ def evaluate_lct(
                 ):
                     alternate_found.append(g)
                     break
-        part = "validation" if is_validation("lct", doc.doc_id, doc.batch) else "train"
         attribution.count_names(part, preds, stray)
         for g, ks in matches:
             if not g.things:
@@ -387,7 +391,7 @@ def evaluate_lct(
                 # LCT leaves "in the past 6 months" without an operator; we read <=.
                 tp_window += 1
                 window_readings += 1
-            elif len(wrong_operator) < 2000:
+            elif listed and len(wrong_operator) < 2000:
                 wrong_operator.append(
                     {
                         "doc": doc.doc_id,
@@ -408,7 +412,7 @@ def evaluate_lct(
             per_cat[g.category] += 1
             if g.id in matched_gold:
                 per_cat_found[g.category] += 1
-            else:
+            elif listed:
                 misses.append(
                     {
                         "doc": doc.doc_id,
@@ -432,6 +436,8 @@ def evaluate_lct(
             if hits and not numeric_hit:
                 continue  # inside a comparison whose gold value has no number: no judgement
             n_pred += 1
+            if not listed:
+                continue
             false_alarms.append(
                 {
                     "doc": doc.doc_id,
