@@ -117,21 +117,15 @@ class OperatorModel:
             return sum(w.get(f, 0.0) * x for f, x in feats.items())
         return sum(w.get(f, 0.0) for f in feats)
 
-    def prior(self):
-        """The value-position table (:class:`~criteria_nlp.pipeline.value_prior.ValuePrior`),
-        or None when the weights carry none."""
+    def prior_features(self, variable: str | None, unit: str | None, value: float, kind: str | None) -> dict[str, float]:
+        """The value-position feature of a bound (empty without a table or a match)."""
         if not self.value_prior:
-            return None
+            return {}
         if self._prior is None:
             from criteria_nlp.pipeline.value_prior import ValuePrior
 
             self._prior = ValuePrior.from_dict(self.value_prior)
-        return self._prior
-
-    def prior_features(self, variable: str | None, unit: str | None, value: float, kind: str | None) -> dict[str, float]:
-        """The value-position feature of a bound (empty without a table or a match)."""
-        prior = self.prior()
-        return prior.features(variable, unit, value, kind) if prior is not None else {}
+        return self._prior.features(variable, unit, value, kind)
 
     def probability(self, logit: float) -> float:
         """Calibrated P(>=) of a raw log-odds."""

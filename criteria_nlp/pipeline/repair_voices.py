@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from criteria_nlp.pipeline.repair_features import _NUMBER, context_features
+from criteria_nlp.pipeline.repair_features import _NUMBER, FITNESS_VOICE, context_features
 from criteria_nlp.pipeline.repair_model import OperatorModel
 from criteria_nlp.pipeline.repair_rules import (
     GE,
@@ -111,7 +111,7 @@ def _lexicon_votes(c: Constraint, kind: str | None, entry: dict | None, rules: R
     role = variable_role(c, entry, rules)
     if hit is not None:
         policy, w = hit["side"], hit.get("weight", 1.5)
-        key = "lexicon:inclusion:pattern"
+        key = FITNESS_VOICE  # the decision names this voice's abnormal-side crosses apart
     elif role is not None:
         policy, w = rules.get("lexicon", "roles", role, "inclusion_side", default=[None, 0.0])
         key = f"lexicon:inclusion:role:{role}"

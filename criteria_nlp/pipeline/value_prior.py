@@ -50,6 +50,11 @@ def key_of(variable: str | None, unit: str | None) -> str | None:
     return f"{variable.lower()}|{unit or ''}"
 
 
+def _smoothed(low: int, high: int) -> float:
+    """The clipped, smoothed log-odds of the low side."""
+    return max(-_CLIP, min(_CLIP, math.log((low + _PRIOR) / (high + _PRIOR))))
+
+
 def position(value: float) -> float:
     return math.log(value) if value > 0 else _ZERO
 
@@ -95,9 +100,7 @@ class ValuePrior:
     def log_odds(self, variable: str | None, unit: str | None, value: float) -> float | None:
         """Smoothed log-odds of the low side near ``value``; None when no comparison is near."""
         lo, hi = self.counts(variable, unit, value)
-        if lo + hi == 0:
-            return None
-        return max(-_CLIP, min(_CLIP, math.log((lo + _PRIOR) / (hi + _PRIOR))))
+        return _smoothed(lo, hi) if lo + hi else None
 
     def features(self, variable: str | None, unit: str | None, value: float, kind: str | None) -> dict[str, float]:
         """The decision's feature: the log-odds crossed with the item kind (and named
@@ -105,9 +108,8 @@ class ValuePrior:
         lo, hi = self.counts(variable, unit, value)
         if lo + hi == 0:
             return {}
-        odds = max(-_CLIP, min(_CLIP, math.log((lo + _PRIOR) / (hi + _PRIOR))))
         few = ":few" if lo + hi < FEW else ""
-        return {f"k:{kind or 'none'}:vprior{few}": round(odds, 4)}
+        return {f"k:{kind or 'none'}:vprior{few}": round(_smoothed(lo, hi), 4)}
 
     def _entry(self, key: str) -> tuple[list[float], list[int], list[int]] | None:
         entry = self.table.get(key)
