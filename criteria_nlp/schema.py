@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 Operator = Literal[">=", ">", "<=", "<", "==", "between"]
 Category = Literal["age", "lab", "score", "vital", "anthropometric", "dose", "temporal", "other"]
@@ -62,6 +62,13 @@ class Constraint(_Model):
         None, description="UCUM code of the unit (e.g. 'mg/dL', 'mo', '10*9/L'), or null."
     )
     unit_text: str | None = Field(None, description="The unit as written, when one was written.")
+    date: str | None = Field(
+        None,
+        description="For a calendar-date bound ('admitted since March 2020'): the (lower) date as written, "
+        "ISO 8601 at the precision written ('2020', '2020-03', '2020-03-15'); value then holds it as a "
+        "decimal year. Null for every other bound.",
+    )
+    upper_date: str | None = Field(None, description="The upper date of a 'between' date bound, as date.")
     relative_to: Literal["ULN", "LLN"] | None = Field(
         None,
         description="Set when the value is a multiple of a reference limit: "

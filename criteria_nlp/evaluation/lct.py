@@ -261,6 +261,19 @@ def _same_numbers(gold: list[float], pred: list[float]) -> bool:
     return all(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a, b in zip(gold, pred, strict=False))
 
 
+_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _same_bound(g: GoldComparison, c) -> bool:
+    """Whether prediction ``c`` reads gold ``g``'s numbers. A calendar-date bound is
+    compared by its years: LCT's values of a date are whichever numbers it took first
+    ("1st of january 2011 to 31 december 2017" has values 1 and 31), its text is exact."""
+    if getattr(c, "date", None):
+        years = {int(d[:4]) for d in (c.date, c.upper_date) if d}
+        return years == {int(y) for y in _YEARS.findall(g.text)}
+    return _same_numbers(g.values, _numbers(c))
+
+
 def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
     return a0 < b1 and b0 < a1
 
@@ -325,7 +338,7 @@ def evaluate_lct(
         # Greedy one-to-one matching, gold in text order.
         for g in gold:
             for k, c in enumerate(preds):
-                if k not in used and _overlaps(g.start, g.end, c.start, c.end) and _same_numbers(g.values, _numbers(c)):
+                if k not in used and _overlaps(g.start, g.end, c.start, c.end) and _same_bound(g, c):
                     used.add(k)
                     matches.append((g, [k]))
                     break

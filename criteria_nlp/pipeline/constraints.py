@@ -23,6 +23,7 @@ from spacy.tokens import Doc
 from criteria_nlp.pipeline import lost_signs
 from criteria_nlp.pipeline.attach import Chunker
 from criteria_nlp.pipeline.attach_score import WEIGHTS_FILE, AttachmentScorer, rescore, shipped_weights
+from criteria_nlp.pipeline.calendar_dates import DateBound, DateScan
 from criteria_nlp.pipeline.constraint_links import NeighbourSteps
 from criteria_nlp.pipeline.constraint_mentions import MentionAttachment
 from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, ValueReading
@@ -34,7 +35,7 @@ from criteria_nlp.pipeline.variables import ENTS_KEY
 from criteria_nlp.schema import Alternate, Constraint
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-DATA_FILES = ("operators.json", "units.json", "context_rules.json", "attachment.json")
+DATA_FILES = ("operators.json", "units.json", "context_rules.json", "attachment.json", "dates.json")
 
 for _name, _default in (("constraints", None), ("criterion_kind", None), ("population", None)):
     if not Doc.has_extension(_name):
@@ -103,6 +104,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         self.exclude_before = {_norm(w) for w in ops.get("exclude_before", [])}
         self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
         self.chunker = Chunker(self.data.get("attachment.json", {}))
+        self.date_scan = DateScan(self.data["dates.json"])
         self.scorer = AttachmentScorer(self.data[WEIGHTS_FILE]) if WEIGHTS_FILE in self.data else None
         self.list_separators = {_norm(w) for w in ops.get("list_separators", [])}
         # Statistics before an operator ("n=20", "p<0.05", "OR > 2"): a lower-case entry
@@ -233,11 +235,40 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
                     break
         if found and self.scorer is not None:
             found = rescore(self, self.scorer, text, ents, found)  # the learned attachment step
+        dates = self.date_scan.find(text)
+        if dates:
+            found = self._with_dates(found, dates, text, ents)
         if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
             found = self._negate(doc, found)
         found = lost_signs.finish(doc, source, text, signs, found, repair, self.lost_sign_data)
         doc._.constraints = found
         return doc
+
+    def _with_dates(self, found: list[Constraint], dates: list[DateBound], text: str, ents) -> list[Constraint]:
+        """``found`` with the date bounds added in text order; a date wins over a number the
+        value grammar read inside it ("between 2 January 2005 and ...")."""
+        kept = [c for c in found if not any(c.start < d.end and d.start < c.end for d in dates)]
+        ends = sorted(c.end for c in kept)
+        for d in dates:
+            prev_end = max((e for e in ends if e <= d.start), default=0)
+            written = d.written
+
+            def group(name: str, _written: str = written) -> str | None:
+                return _written if name == "temp" else None
+
+            variable, span, _category, _unit = self._attach(text, d.start, d.end, None, None, ents, prev_end, None, group)
+            if variable == "age":
+                variable, span = None, None  # a date is no age ("patients aged ... admitted before 2019")
+            value, upper = d.values()
+            kept.append(Constraint(
+                variable=variable, mention=text[span[0] : span[1]] if span else None,
+                mention_start=span[0] if span else None, mention_end=span[1] if span else None,
+                category="temporal", operator=d.operator, value=value, upper=upper,
+                date=d.lower.iso(), upper_date=d.upper.iso() if d.upper else None,
+                start=d.start, end=d.end, text=text[d.start : d.end], written_operator=written,
+            ))
+        kept.sort(key=lambda c: c.start)
+        return kept
 
     def _entities(self, doc: Doc) -> list[tuple]:
         """(start_char, end_char, label, variable, text) of each of ``doc.ents``: as the
