@@ -271,6 +271,12 @@ def _same_bound(g: GoldComparison, c) -> bool:
     if getattr(c, "date", None):
         years = {int(d[:4]) for d in (c.date, c.upper_date) if d}
         return years == {int(y) for y in _YEARS.findall(g.text)}
+    if (
+        c.operator == "between" and len(set(g.values)) > 2 and float(c.value).is_integer()
+        and c.upper is not None and float(c.upper).is_integer()
+    ):
+        # "ASA I, II or III": LCT lists every member, the constraint is the range they fill
+        return sorted(set(g.values)) == [float(v) for v in range(int(c.value), int(c.upper) + 1)]
     return _same_numbers(g.values, _numbers(c))
 
 

@@ -29,6 +29,7 @@ from criteria_nlp.pipeline.constraint_mentions import MentionAttachment
 from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, ValueReading
 from criteria_nlp.pipeline.context_scope import clause_starts, negation_openers, negation_possible
 from criteria_nlp.pipeline.entity_index import EntityIndex
+from criteria_nlp.pipeline.grade_lists import continue_list, member_pattern
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
 from criteria_nlp.pipeline.numbers import NumberScan, doc_text, has_number
 from criteria_nlp.pipeline.variables import ENTS_KEY
@@ -105,6 +106,9 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
         self.chunker = Chunker(self.data.get("attachment.json", {}))
         self.date_scan = DateScan(self.data["dates.json"])
+        grading = alternation(ops["roman_keywords"])
+        self.list_members = member_pattern(grading)
+        self.grading_word = re.compile(rf"(?i)(?<![\w-])(?:{grading})(?![\w-])")
         self.scorer = AttachmentScorer(self.data[WEIGHTS_FILE]) if WEIGHTS_FILE in self.data else None
         self.list_separators = {_norm(w) for w in ops.get("list_separators", [])}
         # Statistics before an operator ("n=20", "p<0.05", "OR > 2"): a lower-case entry
@@ -205,8 +209,10 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
                 )
                 prev_end = pos = found[-1].end
                 continue
+            if c is not None:
+                c = continue_list(c, text, self.list_members, self.grading_word)  # "ASA I, II or III"
             # A cut list ("≥20 and ≤40 years") is read again from where its first part ends.
-            pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1)
+            pos = c.end if c is not None and c.end < m.end() else max(m.end(), m.start() + 1, c.end if c else 0)
             if c is None and m.group("ar") is not None:
                 # A roman numeral that is no value ("5 mg/kg IV or >9 mg/kg orally", "type II
                 # or > 3"): what follows it is read on its own, not dropped with it.
