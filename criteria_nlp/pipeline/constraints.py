@@ -24,6 +24,7 @@ from criteria_nlp.pipeline import lost_signs
 from criteria_nlp.pipeline.attach import Chunker
 from criteria_nlp.pipeline.attach_score import WEIGHTS_FILE, AttachmentScorer, rescore, shipped_weights
 from criteria_nlp.pipeline.calendar_dates import DateBound, DateScan
+from criteria_nlp.pipeline.compound_durations import CompoundBound, CompoundScan
 from criteria_nlp.pipeline.constraint_links import NeighbourSteps
 from criteria_nlp.pipeline.constraint_mentions import MentionAttachment
 from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, ValueReading
@@ -106,6 +107,8 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
         self.chunker = Chunker(self.data.get("attachment.json", {}))
         self.date_scan = DateScan(self.data["dates.json"])
+        merged_ops = {**self.grammar.temporal, **self.grammar.before}
+        self.compound_scan = CompoundScan(merged_ops, self.grammar.after, ops["range_openers"], ops["range_separators"])
         grading = alternation(ops["roman_keywords"])
         self.list_members = member_pattern(grading)
         self.grading_word = re.compile(rf"(?i)(?<![\w-])(?:{grading})(?![\w-])")
@@ -241,6 +244,9 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
                     break
         if found and self.scorer is not None:
             found = rescore(self, self.scorer, text, ents, found)  # the learned attachment step
+        compounds = self.compound_scan.find(text)
+        if compounds:
+            found = self._with_compounds(found, compounds, text, ents)
         dates = self.date_scan.find(text)
         if dates:
             found = self._with_dates(found, dates, text, ents)
@@ -249,6 +255,28 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         found = lost_signs.finish(doc, source, text, signs, found, repair, self.lost_sign_data)
         doc._.constraints = found
         return doc
+
+    def _with_compounds(self, found: list[Constraint], bounds: list[CompoundBound], text: str, ents) -> list[Constraint]:
+        """``found`` with the durations written in two units ("34 weeks 6 days") in place
+        of the parts the value grammar read one by one."""
+        kept = [c for c in found if not any(c.start < b.end and b.start < c.end for b in bounds)]
+        ends = sorted(c.end for c in kept)
+        for b in bounds:
+            prev_end = max((e for e in ends if e <= b.start), default=0)
+            written = b.written
+
+            def group(name: str, _written: str | None = written) -> str | None:
+                return _written if name == "pre" else None
+
+            variable, span, category, _unit = self._attach(text, b.start, b.end, b.unit, None, ents, prev_end, None, group)
+            kept.append(Constraint(
+                variable=variable, mention=text[span[0] : span[1]] if span else None,
+                mention_start=span[0] if span else None, mention_end=span[1] if span else None,
+                category=category, operator=b.operator, value=b.value, upper=b.upper, unit=b.unit,
+                unit_text=b.unit_text, start=b.start, end=b.end, text=text[b.start : b.end], written_operator=written,
+            ))
+        kept.sort(key=lambda c: c.start)
+        return kept
 
     def _with_dates(self, found: list[Constraint], dates: list[DateBound], text: str, ents) -> list[Constraint]:
         """``found`` with the date bounds added in text order; a date wins over a number the
