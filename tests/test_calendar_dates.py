@@ -126,3 +126,19 @@ def test_lct_matches_a_date_by_its_years(nlp):
     (c,) = dates(nlp, "from 1st of March 2012 to 31 May 2014")
     assert _same_bound(_gold("1st of March 2012 to 31 May 2014", [1.0, 31.0]), c)
     assert not _same_bound(_gold("1st of March 2012 to 31 May 2015", [1.0, 31.0]), c)
+
+
+def test_saved_pipeline_keeps_its_date_words(tmp_path):
+    import spacy
+
+    nlp = build_pipeline()
+    nlp.to_disk(tmp_path / "m")
+    dates_file = tmp_path / "m" / "criteria_constraints" / "dates.json"
+    data = json.loads(dates_file.read_text(encoding="utf-8"))
+    data["open"][">="].append("ever since")
+    data["months"]["3"].append("marchember")
+    dates_file.write_text(json.dumps(data), encoding="utf-8")
+    loaded = spacy.load(tmp_path / "m")
+    (c,) = dates(loaded, "Seen ever since Marchember 2011")
+    assert (c.operator, c.date) == (">=", "2011-03")
+    assert dates(nlp, "Seen ever since Marchember 2011") == []

@@ -49,3 +49,11 @@ def test_child_age_in_years_and_months_is_an_age(nlp):
 def test_no_compound_where_none_is_written(nlp, text):
     for c in extract_text(nlp, text, repair=True):
         assert c.value == int(c.value) and (c.upper is None or c.upper == int(c.upper)), c.text
+
+
+def test_the_readers_keep_the_extractors_cap(nlp):
+    # a pasted table of dates and two-unit durations: the cap of criteria_constraints holds
+    from criteria_nlp.pipeline.constraints import MAX_CONSTRAINTS
+
+    found = extract_text(nlp, "since 1 March 2020, 28+0 to 33+6 weeks; " * 400, repair=True)
+    assert len(found) == MAX_CONSTRAINTS

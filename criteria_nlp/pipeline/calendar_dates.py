@@ -157,12 +157,14 @@ class DateScan:
             return None
         return WrittenDate(y, mo, d)
 
-    def find(self, text: str) -> list[DateBound]:
-        if not YEAR_HINT.search(text):
+    def find(self, text: str, end: int | None = None, limit: int = 300) -> list[DateBound]:
+        """The date bounds of ``text[:end]``, at most ``limit`` of them (the extractor's cap)."""
+        end = len(text) if end is None else end
+        if not YEAR_HINT.search(text, 0, end):
             return []
         out: list[DateBound] = []
         pos = 0
-        while (m := self.regex.search(text, pos)) is not None:
+        while len(out) < limit and (m := self.regex.search(text, pos, end)) is not None:
             bound = self._bound(m)
             if bound is None:
                 pos = m.start() + 1

@@ -57,23 +57,30 @@ class CompoundScan:
         # after one ("or more")
         self.before, self.after = before, after
         ops = alternation(list(before) + ["before", "after", "beyond"])
+        # The scan starts at a number; the words before it are read only where a part was
+        # found (a regex that tried the phrases first would try them at every position).
         self.regex = re.compile(
-            rf"(?i)(?:(?P<open>(?<!\w)(?:{alternation(range_openers)}))\s{{1,3}}"
-            rf"|(?P<op>(?<!\w)(?:{ops}))\s{{0,3}})?"
-            rf"(?P<first>{_part('a')})"
+            rf"(?i)(?P<first>{_part('a')})"
             # "between 24+0 weeks of amenorrhea and 36+6 weeks": the first part's thing between
             rf"(?:(?:\s{{1,2}}of\s{{1,2}}[A-Za-z]{{3,20}})?\s{{0,3}}(?P<sep>{alternation(range_separators)})\s{{0,3}}(?:{_part('b')})"
             rf"|\s{{0,3}}(?P<post>(?:{alternation(list(after))}))(?!\w))?"
         )
+        self.lead = re.compile(
+            rf"(?i)(?:(?P<open>(?<!\w)(?:{alternation(range_openers)}))\s{{1,3}}|(?P<op>(?<!\w)(?:{ops}))\s{{0,3}})\Z"
+        )
 
-    def find(self, text: str) -> list[CompoundBound]:
-        if "+" not in text and "/7" not in text and not _TWO_UNITS.search(text):
+    def find(self, text: str, end: int | None = None, limit: int = 300) -> list[CompoundBound]:
+        """The two-unit bounds of ``text[:end]``, at most ``limit`` of them (the extractor's cap)."""
+        end = len(text) if end is None else end
+        if "+" not in text and "/7" not in text and not _TWO_UNITS.search(text, 0, end):
             return []
         out = []
-        for m in self.regex.finditer(text):
-            bound = self._bound(m)
+        for m in self.regex.finditer(text, 0, end):
+            bound = self._bound(m, text)
             if bound is not None:
                 out.append(bound)
+                if len(out) >= limit:
+                    break
         return out
 
     def _one(self, m: re.Match, tag: str) -> tuple[float, str | None, bool] | None:
@@ -92,28 +99,38 @@ class CompoundScan:
             return float(g(f"{tag}n")), ucum, False
         return None
 
-    def _bound(self, m: re.Match) -> CompoundBound | None:
-        g = m.group
+    def _bound(self, m: re.Match, text: str) -> CompoundBound | None:
         a = self._one(m, "a")
-        b = self._one(m, "b") if g("sep") else None
+        b = self._one(m, "b") if m.group("sep") else None
         if a is None or not (a[2] or (b is not None and b[2])):
             return None  # nothing written in two units: the value grammar's reading stands
+        lead = self.lead.search(text, max(0, m.start() - 40), m.start())
+
+        def g(name: str) -> str | None:
+            if name in ("open", "op"):
+                return lead.group(name) if lead else None
+            return m.group(name)
+
+        def begin(name: str) -> int:
+            return lead.start(name) if name in ("open", "op") else m.start(name)
+
         if b is None:
             if a[1] is None:
                 return None  # "28+0" with no unit: not known to be weeks
             op = self._operator(g("op"))
             if g("post") and op == "==":
                 op = self.after.get(" ".join(g("post").lower().split()), "==")
-                return CompoundBound(m.start(), m.end(), op, round(a[0], 4), None, a[1], _unit_text(m, "a"), g("post"))
+                start = begin("op") if g("op") else m.start()
+                return CompoundBound(start, m.end(), op, round(a[0], 4), None, a[1], _unit_text(m, "a"), g("post"))
             # a range opener with one part ("between 24+0 weeks" and no second): the part alone
-            start = m.start("first") if g("open") else m.start()
+            start = begin("op") if g("op") else m.start()
             return CompoundBound(start, m.end("first"), op, round(a[0], 4), None, a[1], _unit_text(m, "a"), g("op"))
         unit = a[1] or b[1]
         if unit is None or (a[1] and b[1] and a[1] != b[1]) or unit == "mo":
             return None  # "2 years 6 months to 30 months": units that differ are left as read
         if a[0] >= b[0]:
             return None
-        start = m.start("open") if g("open") else m.start("op") if g("op") else m.start()
+        start = begin("open") if g("open") else m.start()
         if g("op") and not g("open"):
             return None  # "≥ 28+0 to 33+6 weeks" is no one range
         return CompoundBound(start, m.end(), "between", round(a[0], 4), round(b[0], 4), unit,

@@ -244,12 +244,18 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
                     break
         if found and self.scorer is not None:
             found = rescore(self, self.scorer, text, ents, found)  # the learned attachment step
-        compounds = self.compound_scan.find(text)
+        # the readers of what the grammar reads in pieces, within the same cap: where the
+        # grammar stopped reading (a pasted table), they stop too
+        read_to = prev_end if doc.user_data.get(TRUNCATED_KEY) else len(text)
+        compounds = self.compound_scan.find(text, read_to, self.max_constraints)
         if compounds:
             found = self._with_compounds(found, compounds, text, ents)
-        dates = self.date_scan.find(text)
+        dates = self.date_scan.find(text, read_to, self.max_constraints)
         if dates:
             found = self._with_dates(found, dates, text, ents)
+        if len(found) > self.max_constraints:
+            found = found[: self.max_constraints]
+            doc.user_data[TRUNCATED_KEY] = True
         if found and self.negation and self.negation_cue is not None and self.negation_cue.search(text):
             found = self._negate(doc, found)
         found = lost_signs.finish(doc, source, text, signs, found, repair, self.lost_sign_data)
