@@ -95,6 +95,12 @@ class ValueReading:
             b = self._value(m, "b")
             cut = False
             pre, temp, post = g("pre"), g("temp"), g("post")
+            if post and g("arkw") and _norm(post).startswith("of "):
+                # "grade 2 of the following toxicities": a grade, not a count of criteria
+                post = None
+                end = m.start("post")
+                while end > start and text[end - 1].isspace():
+                    end -= 1
             roman = g("ar") is not None
             if roman and not (g("arkw") or pre or temp):
                 return None  # "Type I", "phase II", a pronoun "I"

@@ -1,0 +1,37 @@
+"""A count of criteria to meet ("two of the following") is a floor, on sentences written for these tests."""
+
+import pytest
+
+from criteria_nlp.pipeline import build_pipeline, extract_text
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Patients fulfilling three of the following findings:", 3),
+        ("Has 2 of these risk factors: smoking, obesity, diabetes", 2),
+        ("Any one of the following cardiac events", 1),
+    ],
+)
+def test_count_of_criteria_is_a_floor(nlp, text, value):
+    (c,) = extract_text(nlp, text, repair=True)
+    assert (c.operator, c.value, c.repaired) == (">=", value, False)
+    assert c.written_operator.startswith("of ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Toxicity grade 3 of the following kinds: neuropathy, rash", "NYHA class III of these patients"],
+)
+def test_a_grade_before_the_phrase_is_no_count(nlp, text):
+    (c,) = extract_text(nlp, text, repair=True)
+    assert c.operator == "==" and "of" not in c.text
+
+
+def test_none_of_the_following_is_no_count(nlp):
+    assert extract_text(nlp, "None of the following conditions apply", repair=True) == []
