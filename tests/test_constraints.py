@@ -237,3 +237,24 @@ def test_an_operator_written_apart_or_after_a_bare_equals_is_read_as_written(nlp
     (c,) = extract_text(nlp, text, kind="inclusion")
     assert (c.operator, c.value, c.written_operator) == (operator, value, written)
     assert not c.repaired and c.confidence == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        ("Sitting blood pressure of > 155/95.", [(">", 155, 95)]),
+        ("Uncontrolled hypertension (BP ≥ 170/105 at two visits)", [(">=", 170, 105)]),
+        ("BP > 150/100 or < 85/55", [(">", 150, 100), ("<", 85, 55)]),
+    ],
+)
+def test_blood_pressure_pair_without_a_unit(nlp, text, pairs):
+    found = extract_text(nlp, text, repair=False)
+    got = [(s.operator, s.value, d.value) for s, d in zip(found[::2], found[1::2], strict=True)]
+    assert got == pairs
+    assert [c.variable for c in found] == ["systolic blood pressure", "diastolic blood pressure"] * len(pairs)
+    assert all(c.unit == "mm[Hg]" and c.unit_text is None for c in found)
+
+
+def test_a_slash_after_another_thing_is_no_pressure(nlp):
+    (c,) = extract_text(nlp, "Pain score > 6/10 at rest", repair=False)
+    assert (c.operator, c.value, c.unit) == (">", 6, None)

@@ -110,7 +110,7 @@ class NeighbourSteps:
                 "variable": names[0],
                 "category": "vital",
                 "unit": "mm[Hg]",
-                "unit_text": pair.group(2),
+                "unit_text": pair.group(2) or None,
                 "end": end,
                 "text": text[c.start : end],
             }

@@ -14,6 +14,9 @@ _INLINE_LABEL = re.compile(r"[.)\-]\s+[A-Za-z(]")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # "140/90 mmHg": the diastolic pressure after the systolic one, in mmHg
 _BP_DIASTOLIC = re.compile(r"\s{0,2}/\s{0,2}(\d{2,3})(?![\d.,])\s{0,2}(mm\s?Hg|mmhg|mm of mercury)(?![A-Za-z])", re.I)
+# "blood pressure > 140/90" with no unit: the second number of a pair after a bound the
+# lexicon names a blood pressure (group 2, the unit as written, is empty)
+_BP_DIASTOLIC_BARE = re.compile(r"\s{0,2}/\s{0,2}(\d{2,3})(?![\d/]|[.,]\d)()(?!\s{0,2}(?:%|[a-zA-Z]{1,3}/))")
 
 
 def _constraint(text: str, variable, span, category, *, start: int, end: int, **fields) -> Constraint:
