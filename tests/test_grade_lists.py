@@ -20,6 +20,7 @@ def nlp():
         ("Gross Motor Function levels I, II, and III", "levels I, II, and III", 1, 3),
         ("ASA class 1, 2 or 3", "ASA class 1, 2 or 3", 1, 3),
         ("ECOG performance status 0, 1 or 2", "0, 1 or 2", 0, 2),
+        ("Plaque index score of 1,2 or 3", "1,2 or 3", 1, 3),
     ],
 )
 def test_runs_of_grades(nlp, text, written, lower, upper):

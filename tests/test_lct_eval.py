@@ -131,3 +131,37 @@ def test_lct_scores_on_two_batches():
     # Registry damage: every ≥/≤ becomes "=". Numbers are still found.
     corrupted = evaluate_lct(LCT, build_pipeline(), docs=docs, corrupt=True, repair=False)
     assert corrupted["detection"]["f1"] >= report["detection"]["f1"] - 0.05
+
+
+# Written for this test: a range LCT annotates as two comparisons, and a count in 10^9/L
+# whose flattened power of ten ("109") LCT takes for a second value.
+SPLIT_TEXT = "Inclusion criteria:\n  1. 130 mmHg ≤ SBP ≤ 175 mmHg\n  2. Platelets ≥ 90x109/L\n"
+SPLIT_ANN = "\n".join(
+    [
+        "T1\tEq-Comparison 25 35\t130 mmHg ≤",
+        "T2\tEq-Value 25 28\t130",
+        "E1\tEq-Comparison:T1 Value:T2",
+        "T3\tEq-Comparison 40 50\t≤ 175 mmHg",
+        "T4\tEq-Value 42 45\t175",
+        "E2\tEq-Comparison:T3 Value:T4",
+        "T5\tEq-Comparison 66 76\t≥ 90x109/L",
+        "T6\tEq-Value 68 70\t90",
+        "T7\tEq-Value 71 74\t109",
+        "E3\tEq-Comparison:T5 Value:T6 Value2:T7",
+    ]
+)
+
+
+def test_split_range_and_flattened_power_of_ten():
+    from criteria_nlp.evaluation.lct import LctDoc
+    from criteria_nlp.pipeline import build_pipeline
+
+    assert SPLIT_TEXT[25:35] == "130 mmHg ≤" and SPLIT_TEXT[66:76] == "≥ 90x109/L"
+    gold, spans = _gold_of(parse_ann(SPLIT_ANN, SPLIT_TEXT, "toy"))
+    assert [g.values for g in gold] == [[130.0], [175.0], [90.0, 109.0]]
+    doc = LctDoc(doc_id="toy", batch="batch0", text=SPLIT_TEXT, gold=gold, comparison_spans=spans)
+    report = evaluate_lct(None, build_pipeline(), docs=[doc])
+    # two constraints (the range, the count) found three gold comparisons; the range's
+    # second bound counts as a prediction of its own, so precision stays 1, not 1.5
+    assert (report["gold"], report["found"], report["predicted"]) == (3, 3, 3)
+    assert report["detection"]["precision"] == 1.0

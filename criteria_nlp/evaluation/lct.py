@@ -271,6 +271,13 @@ def _same_bound(g: GoldComparison, c) -> bool:
     if getattr(c, "date", None):
         years = {int(d[:4]) for d in (c.date, c.upper_date) if d}
         return years == {int(y) for y in _YEARS.findall(g.text)}
+    values = g.values
+    power = re.match(r"10\*(\d{1,2})", c.unit or "")
+    if power and len(values) > 1 and float("10" + power.group(1)) in values:
+        # "<100x109/L": LCT took the flattened power of ten ("109", 10^9) for a value
+        values = [v for v in values if v != float("10" + power.group(1))]
+        if _same_numbers(values, _numbers(c)):
+            return True
     if (
         c.operator == "between" and len(set(g.values)) > 2 and float(c.value).is_integer()
         and c.upper is not None and float(c.upper).is_integer()
@@ -322,6 +329,7 @@ def evaluate_lct(
     attribution = AttributionScore()
     stray = stray_words()
     alternate_found: list[GoldComparison] = []
+    split_extra = 0  # second bounds of ranges LCT annotated as two comparisons
     part_gold: Counter = Counter()
     part_found: Counter = Counter()
     for doc in docs:
@@ -362,6 +370,27 @@ def evaluate_lct(
                 continue
             used.update(group)
             matches.append((g, group))
+        # "145 mmHg ≤ SBP ≤ 190 mmHg" is one range, LCT annotates each bound on its own:
+        # each bound of the range finds its gold, the second counted as a bound of its own
+        # (as an alternate is, below), so precision does not gain from the split.
+        matched_ids = {g.id for g, _ in matches}
+        bound_used: set[tuple[int, float]] = set()
+        for g in gold:
+            if g.id in matched_ids or len(set(g.values)) != 1:
+                continue
+            for k, c in enumerate(preds):
+                if (
+                    k in used or c.operator != "between" or c.date or not _overlaps(g.start, g.end, c.start, c.end)
+                    or g.values[0] not in (c.value, c.upper) or (k, g.values[0]) in bound_used
+                ):
+                    continue
+                if any(kk == k for kk, _ in bound_used):
+                    split_extra += 1
+                bound_used.add((k, g.values[0]))
+                matches.append((g, [k]))
+                matched_ids.add(g.id)
+                break
+        used.update(k for k, _ in bound_used)
         # A restatement in another unit ("(1500/uL)") is stored on the constraint it
         # restates; when LCT annotated it as a comparison of its own, the alternate finds it.
         matched_ids = {g.id for g, _ in matches}
@@ -395,6 +424,8 @@ def evaluate_lct(
             tp += 1
             n_pred += 1  # the alternate is a found bound of its own here
         alternate_found.clear()
+        n_pred += split_extra
+        split_extra = 0
         for g, ks in matches:
             c = preds[ks[0]]  # a group shares its operator and span
             matched_gold.add(g.id)

@@ -17,6 +17,8 @@ from criteria_nlp.schema import Constraint
 # at most this many members in one list: longer runs are tables, not criteria
 MAX_MEMBERS = 8
 _ROMAN_WHOLE = re.compile(rf"(?-i:{ROMAN})")
+# "ICDAS score of 1, 2 or 3": a score named just before a list of digits
+_SCORE_WORD = re.compile(r"(?i)\bscores?\b(?:\s+of)?\s*$")
 
 
 def member_pattern(keywords: str) -> re.Pattern:
@@ -71,7 +73,12 @@ def continue_list(c: Constraint, text: str, members: re.Pattern, keyword_before:
         return c
     # digits need a grading word before them ("ASA 1, 2 or 3") or a score to bound ("ECOG
     # 0, 1 or 2"): "2, 3 or 4 weeks" is no list
-    if not roman and c.category != "score" and not keyword_before.search(text, max(0, c.start - 40), c.end):
+    if (
+        not roman
+        and c.category != "score"
+        and not keyword_before.search(text, max(0, c.start - 40), c.end)
+        and not _SCORE_WORD.search(text, max(0, c.start - 25), c.start)
+    ):
         return c
     end, sep, count = c.end, None, 0
     while count < MAX_MEMBERS and (m := members.match(text, end)) is not None:
@@ -81,7 +88,12 @@ def continue_list(c: Constraint, text: str, members: re.Pattern, keyword_before:
         top, end, sep, count = nxt, m.end(), m.group("sep").strip(" ,") or ",", count + 1
     if not count:
         return c
-    return c.model_copy(update={
-        "operator": "between", "upper": float(top), "end": end, "text": text[c.start : end],
-        "written_operator": c.written_operator if c.upper is not None else sep,
-    })
+    return c.model_copy(
+        update={
+            "operator": "between",
+            "upper": float(top),
+            "end": end,
+            "text": text[c.start : end],
+            "written_operator": c.written_operator if c.upper is not None else sep,
+        }
+    )
