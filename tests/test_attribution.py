@@ -326,3 +326,9 @@ def test_a_window_after_a_bound_is_when_the_bound_held_not_its_anchor(nlp):
     text = "HbA1c < 7.5% 6 months after gastric bypass"
     found = extract_text(nlp, text, repair=False)
     assert [c.mention for c in found] == ["HbA1c", "HbA1c"]
+
+
+def test_chia_gold_numbers_read_decimal_commas():
+    from criteria_nlp.evaluation.attribution import _gold_digits
+
+    assert [_gold_digits(x) for x in ("1,5", "7,05", "1,000", "12")] == ["1.5", "7.05", "1000", "12"]

@@ -258,3 +258,25 @@ def test_blood_pressure_pair_without_a_unit(nlp, text, pairs):
 def test_a_slash_after_another_thing_is_no_pressure(nlp):
     (c,) = extract_text(nlp, "Pain score > 6/10 at rest", repair=False)
     assert (c.operator, c.value, c.unit) == (">", 6, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("Serum creatinine of 1,8 mg/dL or more", 1.8, "mg/dL"),
+        ("Wound area between 0,5 cm² and 4,0 cm²", 0.5, "cm2"),
+        ("Platelets 150,000/mm3", 150000, "{cells}/uL"),  # three digits: a thousands comma
+    ],
+)
+def test_decimal_comma_before_a_unit(nlp, text, value, unit):
+    c = extract_text(nlp, text, repair=False)[0]
+    assert (c.value, c.unit) == (value, unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [("Serum sodium < 130 mM", "mmol/L"), ("Homocysteine > 15 uM", "umol/L"), ("Nodule > 8 mm", "mm")],
+)
+def test_case_sensitive_unit_forms_first(nlp, text, unit):
+    (c,) = extract_text(nlp, text, repair=False)
+    assert c.unit == unit

@@ -116,6 +116,14 @@ _OTHER_UNIT = re.compile(r"(?i)mg|g/|/d?l\b|kg|cm|mm|mol|units?\b|%|iu\b|ml|cp/|
 _NUMBER = re.compile(r"\d+(?:[.,·]\d+)?")
 
 
+def _gold_digits(written: str) -> str:
+    """A number of a Chia value as digits: "1,000" is a thousand, "1,5" and "7,0" (one or
+    two digits after the comma) are decimal commas, as European registrants write them."""
+    if re.fullmatch(r"\d+,\d{1,2}", written):
+        return written.replace(",", ".")
+    return written.replace(",", "")
+
+
 @dataclass
 class ChiaGold:
     start: int
@@ -163,7 +171,7 @@ def _chia_gold(path: Path) -> tuple[str, list[ChiaGold]]:
     for table, window in ((values, False), (temporals, True)):
         for vid, thing_ids in table.items():
             v = ents[vid]
-            numbers = [n for n in (parse_number(x.replace(",", "")) for x in _NUMBER.findall(v.text)) if n is not None]
+            numbers = [n for n in (parse_number(_gold_digits(x)) for x in _NUMBER.findall(v.text)) if n is not None]
             if not numbers:
                 continue
             things = [sp for t in thing_ids for sp in ents[t].spans]
@@ -222,6 +230,7 @@ def evaluate_chia_attribution(chia_dir: str | Path, nlp, limit: int | None = Non
     score = AttributionScore()
     stray = stray_words()
     found = n_gold = 0
+    missed: list[dict] = []
     per_part = Counter()
     found_part = Counter()
     for path in files:
@@ -235,18 +244,36 @@ def evaluate_chia_attribution(chia_dir: str | Path, nlp, limit: int | None = Non
         preds = [_shift(c, it.start) for it, cs in zip(items, extract_items(nlp, items, repair=repair), strict=True) for c in cs]
         score.count_names(part, preds, stray)
         used: set[int] = set()
+        used_twice: set[int] = set()
         for g in gold:
             n_gold += 1
             per_part[part] += 1
             match = None
             for k, c in enumerate(preds):
-                if k in used or not overlaps(g.start, g.end, c.start, c.end):
+                if not overlaps(g.start, g.end, c.start, c.end):
                     continue
+                if k in used:
+                    # "130mmHg=SBP<180mmHg": one range, two gold values; the second finds the
+                    # range by its other bound
+                    if not (c.operator == "between" and k not in used_twice and len(g.numbers) == 1):
+                        continue
+                    if not any(_same(g.numbers[0], b) for b in (c.value, c.upper)):
+                        continue
+                    used_twice.add(k)
                 nums = [c.value] + ([c.upper] if c.upper is not None else [])
+                if c.date:
+                    # a calendar date is compared by its years ("March 2016" is 2016.16)
+                    nums = [float(d[:4]) for d in (c.date, c.upper_date) if d]
                 if any(_same(a, b) for a in nums for b in g.numbers):
                     match = k
                     break
             if match is None:
+                if part == "train" and len(missed) < 400:  # validation misses are never listed
+                    s = text.rfind("\n", 0, g.start) + 1
+                    e = text.find("\n", g.end)
+                    missed.append({"doc": path.stem, "gold": text[g.start : g.end], "numbers": g.numbers,
+                                   "sentence": text[s : e if e >= 0 else len(text)][:200],
+                                   "found": [c.text for c in preds if overlaps(g.start, g.end, c.start, c.end)]})
                 continue
             used.add(match)
             found += 1
@@ -269,4 +296,5 @@ def evaluate_chia_attribution(chia_dir: str | Path, nlp, limit: int | None = Non
         "found_rate": {p: round(found_part[p] / per_part[p], 4) if per_part[p] else None for p in ("train", "validation")},
     }
     out.update(score.report())
+    out["misses_train"] = missed
     return out

@@ -89,7 +89,7 @@ class ValueReading:
             mention_hint = (m.start("mid"), m.end("mid"))
             if g("unit2"):
                 unit_text = g("unit2")
-                unit = gr.units.get(_norm(unit_text)) or gr.units.get(unit_text)
+                unit = gr.units.get(unit_text) or gr.units.get(_norm(unit_text))
             has_operator = True
         else:
             value = self._value(m, "a")
@@ -157,7 +157,8 @@ class ValueReading:
                 ut = (g("unit1") or g("unit")) if cut else (g("unit") or g("unit1"))
                 if ut:
                     unit_text = ut
-                    unit = gr.units.get(_norm(ut)) or gr.units.get(ut)
+                    # the form as written first: "mM" (millimolar) is a case-sensitive form, "mm" is not
+                    unit = gr.units.get(ut) or gr.units.get(_norm(ut))
             for tag in ("a", "b"):
                 ref = g(f"{tag}ref") or g(f"{tag}ref2")
                 if ref:

@@ -147,8 +147,10 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         # after a grade/class/stage keyword.
         return (
             rf"(?:(?P<{tag}t>1\s?:\s?(?P<{tag}tv>\d{{1,5}}))(?![\d:])"
-            # a decimal comma, read only right after an operator ("BMI ≥18,5")
-            rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s))(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
+            # a decimal comma, read only right after an operator ("BMI ≥18,5") or right before
+            # a unit ("1,5 mg/dL", "0,25 cm²"): a thousands comma has three digits after it
+            rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s)|(?<![\d,.])(?=\d{{1,4}},\d{{1,2}}\s{{0,2}}(?:{unit_alt})))"
+            rf"(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
             rf"|(?<![\w.,^*/])(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
             rf"|(?<={ROMAN_BEFORE})(?P<{tag}r>(?-i:{ROMAN}))(?![\w])"
