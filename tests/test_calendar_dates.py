@@ -38,6 +38,8 @@ def dates(nlp, text):
         # slashes month first (the US convention) unless the first number cannot be a month
         ("Discharged between 3/4/2019 and 10/2/2019", "between 3/4/2019 and 10/2/2019", "2019-03-04", "2019-10-02"),
         ("Discharged between 25/4/2019 and 30/9/2019", "between 25/4/2019 and 30/9/2019", "2019-04-25", "2019-09-30"),
+        # one range writes both dates one way: the second shows it is day first
+        ("Seen between 05/02/2018 and 28/11/2018", "between 05/02/2018 and 28/11/2018", "2018-02-05", "2018-11-28"),
         # dots day first (the European habit), ISO dates as they are
         ("Seen between 02.03.2017 and 01.12.2017", "between 02.03.2017 and 01.12.2017", "2017-03-02", "2017-12-01"),
         ("Scanned between 2020-01-15 and 2020-07-31", "between 2020-01-15 and 2020-07-31", "2020-01-15", "2020-07-31"),
@@ -142,3 +144,9 @@ def test_saved_pipeline_keeps_its_date_words(tmp_path):
     (c,) = dates(loaded, "Seen ever since Marchember 2011")
     assert (c.operator, c.date) == (">=", "2011-03")
     assert dates(nlp, "Seen ever since Marchember 2011") == []
+
+
+def test_an_open_end_that_is_no_date(nlp):
+    # "to the date of approval" ends nothing: the bound is the first date alone
+    (c,) = dates(nlp, "Admitted from 3 February 2021 to the date of ethics approval")
+    assert (c.operator, c.date, c.text) == (">=", "2021-02-03", "from 3 February 2021")

@@ -15,13 +15,13 @@ def nlp():
     [
         ("Patients fulfilling three of the following findings:", 3),
         ("Has 2 of these risk factors: smoking, obesity, diabetes", 2),
-        ("Any one of the following cardiac events", 1),
+        ("At least one of the following cardiac events", 1),
     ],
 )
 def test_count_of_criteria_is_a_floor(nlp, text, value):
     (c,) = extract_text(nlp, text, repair=True)
     assert (c.operator, c.value, c.repaired) == (">=", value, False)
-    assert c.written_operator.startswith("of ")
+    assert c.written_operator.startswith("of ") or c.written_operator.lower() == "at least"
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,9 @@ def test_a_grade_before_the_phrase_is_no_count(nlp, text):
 
 def test_none_of_the_following_is_no_count(nlp):
     assert extract_text(nlp, "None of the following conditions apply", repair=True) == []
+
+
+@pytest.mark.parametrize("text", ["Histology of one of the following tumour types:", "Must meet 1 of these conditions"])
+def test_one_of_a_list_bounds_nothing(nlp, text):
+    # "one of the following" names a list to choose from: no count worth a constraint
+    assert extract_text(nlp, text, repair=True) == []

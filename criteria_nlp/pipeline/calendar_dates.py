@@ -80,6 +80,12 @@ class DateBound:
         return decimal_year(self.lower.first_day()), None
 
 
+def _day_first(written: str) -> WrittenDate | None:
+    """A numeric date read day first ("31/10/2020"), or None when no such day exists."""
+    d, mo, y = (int(x) for x in re.split(r"[./-]", written))
+    return WrittenDate(y, mo, d) if _valid(y, mo, d) else None
+
+
 def _valid(year: int, month: int | None, day: int | None) -> bool:
     if month is not None and not 1 <= month <= 12:
         return False
@@ -127,6 +133,9 @@ class DateScan:
             rf"|{single}(?:{one('c')})",
             re.IGNORECASE,
         )
+        # one date after a bounding word alone: tried where a range starting there failed
+        # ("from 20 January 2020 to the date of approval" is "since 20 January 2020")
+        self.single = re.compile(rf"{single}(?:{one('c')})", re.IGNORECASE)
 
     def _date(self, m: re.Match, tag: str) -> WrittenDate | None:
         g = m.group
@@ -165,7 +174,11 @@ class DateScan:
         out: list[DateBound] = []
         pos = 0
         while len(out) < limit and (m := self.regex.search(text, pos, end)) is not None:
-            bound = self._bound(m)
+            bound = self._bound(m, text)
+            if bound is None and m.group("open"):
+                alone = self.single.match(text, m.start(), end)
+                bound = self._bound(alone, text) if alone else None
+                m = alone or m
             if bound is None:
                 pos = m.start() + 1
                 continue
@@ -173,7 +186,7 @@ class DateScan:
             pos = m.end()
         return out
 
-    def _bound(self, m: re.Match) -> DateBound | None:
+    def _bound(self, m: re.Match, text: str) -> DateBound | None:
         g = m.group
         if g("word"):
             day = self._date(m, "c")
@@ -184,13 +197,21 @@ class DateScan:
         if lower is None:
             return None
         if g("present"):
-            if not lower.year:
-                return None
+            if not lower.year or (g("present").lower() == "date" and text[: m.start("present")].endswith("the ")):
+                return None  # "from 20 January 2020 to the date of approval": no open end
             # "from 1960 to present": a floor (today is no bound worth writing down)
             return DateBound(m.start(), m.end(), ">=", lower, None, g("open") or g("sep"))
         upper = self._date(m, "b")
         if upper is None:
             return None
+        if g("anum") and g("bnum") and "/" in g("anum") + g("bnum"):
+            # "between 01/09/2019 and 31/10/2020": one range writes both dates one way, and a
+            # first number above 12 shows which
+            firsts = [int(re.split(r"[./-]", g(t))[0]) for t in ("anum", "bnum")]
+            if max(firsts) > 12:
+                lower, upper = _day_first(g("anum")), _day_first(g("bnum"))
+                if lower is None or upper is None:
+                    return None
         if not lower.year:
             # "between 1 January and 31 March 2020": the first date takes the second's year
             if not _valid(upper.year, lower.month, lower.day):
@@ -203,4 +224,6 @@ class DateScan:
             # ("2008 to 2015", "March 2016 - June 2019"), and never with a plain "and"
             if (lower.month is None) != (upper.month is None) or g("sep").lower() in ("and", "et", "y", "und", "e", "en"):
                 return None
+            if lower.month is None and re.match(r"\s{1,2}[A-Z]", text[m.end() : m.end() + 3]):
+                return None  # "the 2015-2020 Dietary Guidelines": an edition's name
         return DateBound(m.start(), m.end(), "between", lower, upper, g("open") or g("sep"))

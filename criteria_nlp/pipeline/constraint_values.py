@@ -98,8 +98,10 @@ class ValueReading:
             b = self._value(m, "b")
             cut = False
             pre, temp, post = g("pre"), g("temp"), g("post")
-            if post and g("arkw") and _norm(post).startswith("of "):
-                # "grade 2 of the following toxicities": a grade, not a count of criteria
+            if post and _norm(post).startswith("of ") and (g("arkw") or (value < 2 and not (pre or temp))):
+                # "grade 2 of the following toxicities": a grade, not a count of criteria;
+                # "one of the following malignancies" names a list, it bounds nothing
+                # ("at least one of the following" keeps its own operator)
                 post = None
                 end = m.start("post")
                 while end > start and text[end - 1].isspace():
