@@ -266,6 +266,7 @@ def test_a_slash_after_another_thing_is_no_pressure(nlp):
         ("Serum creatinine of 1,8 mg/dL or more", 1.8, "mg/dL"),
         ("Wound area between 0,5 cm² and 4,0 cm²", 0.5, "cm2"),
         ("Platelets 150,000/mm3", 150000, "{cells}/uL"),  # three digits: a thousands comma
+        ("eGFR < 45 mL/min/1,73m2", 45, "mL/min/{1.73_m2}"),  # inside a unit, no number of its own
     ],
 )
 def test_decimal_comma_before_a_unit(nlp, text, value, unit):
@@ -275,7 +276,8 @@ def test_decimal_comma_before_a_unit(nlp, text, value, unit):
 
 @pytest.mark.parametrize(
     ("text", "unit"),
-    [("Serum sodium < 130 mM", "mmol/L"), ("Homocysteine > 15 uM", "umol/L"), ("Nodule > 8 mm", "mm")],
+    [("Serum sodium < 130 mM", "mmol/L"), ("Homocysteine > 15 uM", "umol/L"), ("Nodule > 8 mm", "mm"),
+     ("Haemoglobin < 95G/L", "g/L")],  # only the molar forms are read as written first
 )
 def test_case_sensitive_unit_forms_first(nlp, text, unit):
     (c,) = extract_text(nlp, text, repair=False)

@@ -15,7 +15,7 @@ def nlp():
     [
         ("Patients fulfilling three of the following findings:", 3),
         ("Has 2 of these risk factors: smoking, obesity, diabetes", 2),
-        ("At least one of the following cardiac events", 1),
+        ("At least 4 of the following cardiac events", 4),
     ],
 )
 def test_count_of_criteria_is_a_floor(nlp, text, value):
@@ -37,7 +37,15 @@ def test_none_of_the_following_is_no_count(nlp):
     assert extract_text(nlp, "None of the following conditions apply", repair=True) == []
 
 
-@pytest.mark.parametrize("text", ["Histology of one of the following tumour types:", "Must meet 1 of these conditions"])
+@pytest.mark.parametrize(
+    "text",
+    ["Histology of one of the following tumour types:", "Must meet 1 of these conditions"],
+)
 def test_one_of_a_list_bounds_nothing(nlp, text):
     # "one of the following" names a list to choose from: no count worth a constraint
     assert extract_text(nlp, text, repair=True) == []
+
+
+def test_at_least_one_keeps_its_own_words(nlp):
+    (c,) = extract_text(nlp, "At least one of the following signs:", repair=True)
+    assert (c.operator, c.value, c.text) == (">=", 1, "At least one")

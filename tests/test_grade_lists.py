@@ -33,6 +33,7 @@ def test_runs_of_grades(nlp, text, written, lower, upper):
     ("text", "first"),
     [
         ("Stage III, IVA or IVB carcinoma", "Stage III"),  # sub-stages are no run of whole stages
+        ("Lymphoma grade 1, 2, 3A or 3B", "grade 1"),  # a range up to 2 would leave 3A out
         ("Relapse 2, 3 or 4 weeks after surgery", None),  # digits without a grading word
     ],
 )

@@ -89,7 +89,7 @@ class ValueReading:
             mention_hint = (m.start("mid"), m.end("mid"))
             if g("unit2"):
                 unit_text = g("unit2")
-                unit = gr.units.get(unit_text) or gr.units.get(_norm(unit_text))
+                unit = (gr.units.get(unit_text) if unit_text in gr.written_first else None) or gr.units.get(_norm(unit_text)) or gr.units.get(unit_text)
             has_operator = True
         else:
             value = self._value(m, "a")
@@ -98,10 +98,12 @@ class ValueReading:
             b = self._value(m, "b")
             cut = False
             pre, temp, post = g("pre"), g("temp"), g("post")
-            if post and _norm(post).startswith("of ") and (g("arkw") or (value < 2 and not (pre or temp))):
+            if post and _norm(post).startswith("of ") and (g("arkw") or value < 2):
                 # "grade 2 of the following toxicities": a grade, not a count of criteria;
-                # "one of the following malignancies" names a list, it bounds nothing
-                # ("at least one of the following" keeps its own operator)
+                # "one of the following malignancies" names a list to choose from, not a
+                # bound to check ("at least one of the following" keeps its own words)
+                if value < 2 and not (g("arkw") or pre or temp):
+                    return None
                 post = None
                 end = m.start("post")
                 while end > start and text[end - 1].isspace():
@@ -159,8 +161,8 @@ class ValueReading:
                 ut = (g("unit1") or g("unit")) if cut else (g("unit") or g("unit1"))
                 if ut:
                     unit_text = ut
-                    # the form as written first: "mM" (millimolar) is a case-sensitive form, "mm" is not
-                    unit = gr.units.get(ut) or gr.units.get(_norm(ut))
+                    # "mM" (millimolar) is read as written before its folded form "mm"
+                    unit = (gr.units.get(ut) if ut in gr.written_first else None) or gr.units.get(_norm(ut)) or gr.units.get(ut)
             for tag in ("a", "b"):
                 ref = g(f"{tag}ref") or g(f"{tag}ref2")
                 if ref:

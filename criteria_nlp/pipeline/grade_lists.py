@@ -26,7 +26,7 @@ def member_pattern(keywords: str) -> re.Pattern:
     return re.compile(
         r"(?i)(?P<sep>\s{0,2},\s{0,2}(?:(?:or|and|and/or)\s{1,3})?|\s{1,3}(?:or|and|and/or)\s{1,3}|\s{0,2}/\s{0,2})"
         rf"(?:(?:{keywords})\s{{1,2}})?"
-        rf"(?P<num>(?-i:{ROMAN})|\d{{1,2}})(?![\w.,]\d|[\w%])"
+        rf"(?P<num>(?-i:{ROMAN})|\d{{1,2}}[a-cA-C]?)(?![\w.,]\d|[\w%])"
     )
 
 
@@ -38,6 +38,14 @@ def _numeral(written: str) -> tuple[int | None, bool]:
     if written[-1:] in "abcABC":
         return None, True
     return parse_roman(written), True
+
+
+def _sub_stage_of(written: str, value: int) -> bool:
+    """Whether ``written`` is a sub-stage of ``value`` ("3a", "IIIB" of 3)."""
+    core = written[:-1]
+    if written[-1:] not in "abcABC" or not core:
+        return False
+    return (int(core) if core.isdigit() else parse_roman(core)) == value
 
 
 def _last_numeral(c: Constraint) -> tuple[int | None, bool] | None:
@@ -83,6 +91,8 @@ def continue_list(c: Constraint, text: str, members: re.Pattern, keyword_before:
     end, sep, count = c.end, None, 0
     while count < MAX_MEMBERS and (m := members.match(text, end)) is not None:
         nxt, nxt_roman = _numeral(m.group("num"))
+        if nxt is None and _sub_stage_of(m.group("num"), top + 1):
+            return c  # "stage 0, 1, 2 or 3a": a range up to 2 would leave 3a out
         if nxt is None or nxt_roman != roman or nxt != top + 1:
             break
         top, end, sep, count = nxt, m.end(), m.group("sep").strip(" ,") or ",", count + 1

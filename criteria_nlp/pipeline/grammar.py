@@ -70,6 +70,8 @@ class Grammar:
     units: dict[str, str]
     unit_kind: dict[str, str]
     references: dict[str, str]
+    # case-sensitive unit forms read as written before their folded form ("mM": mmol/L, not mm)
+    written_first: frozenset = frozenset()
 
 
 _SLASH = re.compile(r"\s*/\s*")
@@ -149,7 +151,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             rf"(?:(?P<{tag}t>1\s?:\s?(?P<{tag}tv>\d{{1,5}}))(?![\d:])"
             # a decimal comma, read only right after an operator ("BMI ≥18,5") or right before
             # a unit ("1,5 mg/dL", "0,25 cm²"): a thousands comma has three digits after it
-            rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s)|(?<![\d,.])(?=\d{{1,4}},\d{{1,2}}\s{{0,2}}(?:{unit_alt})))"
+            rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s)|(?<![\d,./])(?=\d{{1,4}},\d{{1,2}}\s{{0,2}}(?:{unit_alt})))"
             rf"(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
             rf"|(?<![\w.,^*/])(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
@@ -224,4 +226,5 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     regex = compiled.compile(
         rf"(?:(?![A-Za-z])|(?<![A-Za-z])){digit_guard}(?:{expr})", re.IGNORECASE, prefilter=True
     )
-    return Grammar(regex, before, after, temporal, unit_map, unit_kind, references)
+    return Grammar(regex, before, after, temporal, unit_map, unit_kind, references,
+                   frozenset(units.get("written_first", [])))
