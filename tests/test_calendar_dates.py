@@ -150,3 +150,10 @@ def test_an_open_end_that_is_no_date(nlp):
     # "to the date of approval" ends nothing: the bound is the first date alone
     (c,) = dates(nlp, "Admitted from 3 February 2021 to the date of ethics approval")
     assert (c.operator, c.date, c.text) == (">=", "2021-02-03", "from 3 February 2021")
+
+
+def test_a_date_bound_reads_as_its_dates_in_reports(nlp):
+    from criteria_nlp.report.text import constraint_reading
+
+    (c,) = dates(nlp, "Myocardial infarction between March 2015 and May 2016")
+    assert constraint_reading(c.model_dump()) == "Myocardial infarction between 2015-03 and 2016-05"

@@ -20,10 +20,13 @@ def constraint_reading(c: Mapping[str, Any]) -> str:
     """``variable op value unit`` of one constraint (a dict from the JSON output)."""
     unit = c.get("unit_text") or _TIME_WORDS.get(c.get("unit") or "", c.get("unit")) or ""
     rel = f" x {c['relative_to']}" if c.get("relative_to") else ""
+    # a calendar-date bound reads as its dates, not as the decimal years it is checked by
+    low = c.get("date") or _num(c.get("value"))
+    high = c.get("upper_date") or _num(c.get("upper"))
     if c.get("operator") == "between":
-        value = f"between {_num(c.get('value'))} and {_num(c.get('upper'))}"
+        value = f"between {low} and {high}"
     else:
-        value = f"{_OPS.get(c.get('operator'), c.get('operator'))} {_num(c.get('value'))}"
+        value = f"{_OPS.get(c.get('operator'), c.get('operator'))} {low}"
     text = f"{c.get('variable') or '(unnamed)'} {value}{rel}"
     if unit:
         text += f" {unit}"
