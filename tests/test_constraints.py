@@ -282,3 +282,22 @@ def test_decimal_comma_before_a_unit(nlp, text, value, unit):
 def test_case_sensitive_unit_forms_first(nlp, text, unit):
     (c,) = extract_text(nlp, text, repair=False)
     assert c.unit == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "operator", "value"),
+    [
+        ("Serum AST > x3 upper normal limit", ">", 3),  # the sign before the multiple
+        ("ALT ≤ x 2.5 ULN", "<=", 2.5),
+        ("Total bilirubin < 1.5xULN", "<", 1.5),  # sign and limit glued to the number
+        ("GGT < 2X ULN", "<", 2),
+    ],
+)
+def test_multiples_of_the_limit_written_with_a_glued_sign(nlp, text, operator, value):
+    (c,) = extract_text(nlp, text, repair=False)
+    assert (c.operator, c.value, c.relative_to) == (operator, value, "ULN")
+
+
+@pytest.mark.parametrize("text", ["Tablets x3 daily", "A 3x3 grid of images", "Lens of x10 magnification"])
+def test_an_x_without_a_limit_is_no_multiple(nlp, text):
+    assert all(c.relative_to is None for c in extract_text(nlp, text, repair=False))

@@ -164,7 +164,7 @@ class ValueReading:
                     # "mM" (millimolar) is read as written before its folded form "mm"
                     unit = (gr.units.get(ut) if ut in gr.written_first else None) or gr.units.get(_norm(ut)) or gr.units.get(ut)
             for tag in ("a", "b"):
-                ref = g(f"{tag}ref") or g(f"{tag}ref2")
+                ref = g(f"{tag}ref") or g(f"{tag}ref2") or g(f"{tag}refx")
                 if ref:
                     relative_to = gr.references.get(_norm(ref), "LLN" if "low" in ref.lower() else "ULN")
                 elif g(f"{tag}refn") or g(f"{tag}refg"):
@@ -252,7 +252,7 @@ class ValueReading:
 
 
 # groups that belong to the first number of an expression (its end when a list is cut)
-_A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "aplus", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "unit1")
+_A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "aplus", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "arefx", "unit1")
 
 
 def _grade_list(m: re.Match, a: float, b: float) -> bool:

@@ -153,7 +153,9 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             # a unit ("1,5 mg/dL", "0,25 cm²"): a thousands comma has three digits after it
             rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s)|(?<![\d,./])(?=\d{{1,4}},\d{{1,2}}\s{{0,2}}(?:{unit_alt})))"
             rf"(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
-            rf"|(?<![\w.,^*/])(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
+            # "x3 ULN", "× 2.5 ULN": a multiplication sign written before the multiple of a
+            # reference limit (what follows is checked in ref(): the limit must be named)
+            rf"|(?:(?<![\w.,^*/])|(?:(?<=[xX×])|(?<=[xX×]\s))(?=(?:{_DIGITS})\s{{0,2}}(?:{refs})))(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
             rf"|(?<={ROMAN_BEFORE})(?P<{tag}r>(?-i:{ROMAN}))(?![\w])"
             # a dipstick grade right after a sign: "urine protein >= ++" is ">= 2+"
@@ -172,9 +174,12 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         # "2 x ULN", "3 times the upper limit of normal", "3N", "1.5 ULN"; "N" only right
         # after a multiplier or glued to the number.
         return (
-            rf"(?:\s{{0,2}}(?P<{tag}mult>{mults})\s{{0,2}}(?:(?:of|the|an?)\s{{1,2}}){{0,2}}"
+            # "2x ULN", "1.5xULN": an "x" glued to the number only when a limit follows
+            rf"(?:\s{{0,2}}(?P<{tag}mult>{mults}|(?<=\d)[xX×](?=\s{{0,2}}(?:{refs}|(?-i:N)(?![\w]))))\s{{0,2}}(?:(?:of|the|an?)\s{{1,2}}){{0,2}}"
             rf"(?:(?P<{tag}ref>{refs})|(?P<{tag}refn>(?-i:N))(?![\w]))?"
-            rf"|\s{{0,2}}(?P<{tag}ref2>{refs})|(?<=\d)(?P<{tag}refg>(?-i:N))(?![\w]))"
+            rf"|\s{{0,2}}(?P<{tag}ref2>{refs})|(?<=\d)(?P<{tag}refg>(?-i:N))(?![\w])"
+            # "1.5xULN": sign and limit glued to the number
+            rf"|(?<=\d)[xX×](?P<{tag}refx>(?-i:I?ULN|LLN))(?![\w]))"
         )
     unit = rf"(?:\s{{0,2}}-?\s{{0,2}}(?P<unit>{unit_alt}))"
     unit1 = rf"(?:\s{{0,2}}(?P<unit1>{unit_alt}))"
@@ -204,7 +209,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     )
     expr = (
         rf"(?P<two>{two_sided})"
-        rf"|(?:{opener}|{pre_op})?{roman_kw_part('a')}?(?P<asign>[-−](?=\d))?{number('a')}"
+        rf"|(?:{opener}|{pre_op})?{roman_kw_part('a')}?(?:(?<![\w])[xX×]\s?(?=\d))?(?P<asign>[-−](?=\d))?{number('a')}"
         rf"(?:{sci('a')}|{ref('a')})?{unit1}?(?:\s{{0,2}}-?\s{{0,2}}(?:of\s{{1,3}}age|old)(?![\w]))?"
         rf"(?:(?(opener){range_sep}|{range_sep_plain})(?:(?P<pre2>{pre})\s{{0,2}})?{roman_kw_part('b')}?"
         rf"(?P<bsign>[-−](?=\d))?{number('b')}(?:{sci('b')}|{ref('b')})?)?"
