@@ -23,8 +23,8 @@ from spacy.tokens import Doc
 from criteria_nlp.pipeline import lost_signs
 from criteria_nlp.pipeline.attach import Chunker
 from criteria_nlp.pipeline.attach_score import WEIGHTS_FILE, AttachmentScorer, rescore, shipped_weights
-from criteria_nlp.pipeline.calendar_dates import DateBound, DateScan
-from criteria_nlp.pipeline.compound_durations import CompoundBound, CompoundScan
+from criteria_nlp.pipeline.calendar_dates import DateScan
+from criteria_nlp.pipeline.compound_durations import CompoundScan
 from criteria_nlp.pipeline.constraint_links import NeighbourSteps, named_as
 from criteria_nlp.pipeline.constraint_mentions import MentionAttachment
 from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, _BP_DIASTOLIC_BARE, ValueReading
@@ -33,6 +33,7 @@ from criteria_nlp.pipeline.entity_index import EntityIndex
 from criteria_nlp.pipeline.grade_lists import continue_list, member_pattern
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
 from criteria_nlp.pipeline.numbers import NumberScan, doc_text, has_number
+from criteria_nlp.pipeline.piece_bounds import with_compounds, with_dates
 from criteria_nlp.pipeline.variables import ENTS_KEY
 from criteria_nlp.schema import Alternate, Constraint
 
@@ -268,10 +269,10 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         read_to = prev_end if doc.user_data.get(TRUNCATED_KEY) else len(text)
         compounds = self.compound_scan.find(text, read_to, self.max_constraints)
         if compounds:
-            found = self._with_compounds(found, compounds, text, ents)
+            found = with_compounds(self, found, compounds, text, ents)
         dates = self.date_scan.find(text, read_to, self.max_constraints)
         if dates:
-            found = self._with_dates(found, dates, text, ents)
+            found = with_dates(self, found, dates, text, ents)
         if len(found) > self.max_constraints:
             found = found[: self.max_constraints]
             doc.user_data[TRUNCATED_KEY] = True
@@ -280,54 +281,6 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         found = lost_signs.finish(doc, source, text, signs, found, repair, self.lost_sign_data)
         doc._.constraints = found
         return doc
-
-    def _with_compounds(self, found: list[Constraint], bounds: list[CompoundBound], text: str, ents) -> list[Constraint]:
-        """``found`` with the durations written in two units ("34 weeks 6 days") in place
-        of the parts the value grammar read one by one."""
-        kept = [c for c in found if not any(c.start < b.end and b.start < c.end for b in bounds)]
-        ends = sorted(c.end for c in kept)
-        for b in bounds:
-            prev_end = max((e for e in ends if e <= b.start), default=0)
-            written = b.written
-
-            def group(name: str, _written: str | None = written) -> str | None:
-                return _written if name == "pre" else None
-
-            variable, span, category, _unit = self._attach(text, b.start, b.end, b.unit, None, ents, prev_end, None, group)
-            kept.append(Constraint(
-                variable=variable, mention=text[span[0] : span[1]] if span else None,
-                mention_start=span[0] if span else None, mention_end=span[1] if span else None,
-                category=category, operator=b.operator, value=b.value, upper=b.upper, unit=b.unit,
-                unit_text=b.unit_text, start=b.start, end=b.end, text=text[b.start : b.end], written_operator=written,
-            ))
-        kept.sort(key=lambda c: c.start)
-        return kept
-
-    def _with_dates(self, found: list[Constraint], dates: list[DateBound], text: str, ents) -> list[Constraint]:
-        """``found`` with the date bounds added in text order; a date wins over a number the
-        value grammar read inside it ("between 2 January 2005 and ...")."""
-        kept = [c for c in found if not any(c.start < d.end and d.start < c.end for d in dates)]
-        ends = sorted(c.end for c in kept)
-        for d in dates:
-            prev_end = max((e for e in ends if e <= d.start), default=0)
-            written = d.written
-
-            def group(name: str, _written: str = written) -> str | None:
-                return _written if name == "temp" else None
-
-            variable, span, _category, _unit = self._attach(text, d.start, d.end, None, None, ents, prev_end, None, group)
-            if variable == "age":
-                variable, span = None, None  # a date is no age ("patients aged ... admitted before 2019")
-            value, upper = d.values()
-            kept.append(Constraint(
-                variable=variable, mention=text[span[0] : span[1]] if span else None,
-                mention_start=span[0] if span else None, mention_end=span[1] if span else None,
-                category="temporal", operator=d.operator, value=value, upper=upper,
-                date=d.lower.iso(), upper_date=d.upper.iso() if d.upper else None,
-                start=d.start, end=d.end, text=text[d.start : d.end], written_operator=written,
-            ))
-        kept.sort(key=lambda c: c.start)
-        return kept
 
     def _entities(self, doc: Doc) -> list[tuple]:
         """(start_char, end_char, label, variable, text) of each of ``doc.ents``: as the

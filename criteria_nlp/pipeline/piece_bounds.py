@@ -1,0 +1,68 @@
+"""How ``criteria_constraints`` takes in the bounds of its small readers (calendar dates,
+durations in two units): each replaces what the value grammar read inside its span, is
+attached to its thing like any other bound, and takes its place in text order."""
+
+from criteria_nlp.pipeline.calendar_dates import DateBound
+from criteria_nlp.pipeline.compound_durations import CompoundBound
+from criteria_nlp.schema import Constraint
+
+
+def _merged(extractor, found: list[Constraint], bounds: list, text: str, ents, build) -> list[Constraint]:
+    """``found`` without what overlaps ``bounds``, plus ``build(bound, attachment)`` of each."""
+    kept = [c for c in found if not any(c.start < b.end and b.start < c.end for b in bounds)]
+    ends = sorted(c.end for c in kept)
+    for b in bounds:
+        prev_end = max((e for e in ends if e <= b.start), default=0)
+        written, slot = b.written, "temp" if isinstance(b, DateBound) else "pre"
+
+        def group(name: str, _written=written, _slot=slot):
+            # the reader's bounding word stands where the grammar keeps its kind of word
+            return _written if name == _slot else None
+
+        unit = getattr(b, "unit", None)
+        attachment = extractor._attach(text, b.start, b.end, unit, None, ents, prev_end, None, group)
+        kept.append(build(b, attachment))
+    kept.sort(key=lambda c: c.start)
+    return kept
+
+
+def _named(text: str, variable, span) -> dict:
+    return {
+        "variable": variable,
+        "mention": text[span[0] : span[1]] if span else None,
+        "mention_start": span[0] if span else None,
+        "mention_end": span[1] if span else None,
+    }
+
+
+def with_compounds(extractor, found: list[Constraint], bounds: list[CompoundBound], text: str, ents) -> list[Constraint]:
+    """Durations written in two units ("34 weeks 6 days") in place of the parts the value
+    grammar read one by one."""
+
+    def build(b: CompoundBound, attachment) -> Constraint:
+        variable, span, category, _unit = attachment
+        return Constraint(
+            **_named(text, variable, span), category=category, operator=b.operator, value=b.value,
+            upper=b.upper, unit=b.unit, unit_text=b.unit_text, start=b.start, end=b.end,
+            text=text[b.start : b.end], written_operator=b.written,
+        )
+
+    return _merged(extractor, found, bounds, text, ents, build)
+
+
+def with_dates(extractor, found: list[Constraint], dates: list[DateBound], text: str, ents) -> list[Constraint]:
+    """Calendar-date bounds; a date wins over a number the value grammar read inside it
+    ("between 2 January 2005 and ...")."""
+
+    def build(d: DateBound, attachment) -> Constraint:
+        variable, span, _category, _unit = attachment
+        if variable == "age":
+            variable, span = None, None  # a date is no age ("patients aged ... admitted before 2019")
+        value, upper = d.values()
+        return Constraint(
+            **_named(text, variable, span), category="temporal", operator=d.operator, value=value,
+            upper=upper, date=d.lower.iso(), upper_date=d.upper.iso() if d.upper else None,
+            start=d.start, end=d.end, text=text[d.start : d.end], written_operator=d.written,
+        )
+
+    return _merged(extractor, found, dates, text, ents, build)
