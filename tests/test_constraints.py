@@ -301,3 +301,19 @@ def test_multiples_of_the_limit_written_with_a_glued_sign(nlp, text, operator, v
 @pytest.mark.parametrize("text", ["Tablets x3 daily", "A 3x3 grid of images", "Lens of x10 magnification"])
 def test_an_x_without_a_limit_is_no_multiple(nlp, text):
     assert all(c.relative_to is None for c in extract_text(nlp, text, repair=False))
+
+
+@pytest.mark.parametrize("text", ["Ejection fraction by 2D echocardiography", "Good 3D images of the uterus", "Tear film by Keratograph 5M",
+     "Staging by 18F-FDG PET"])
+def test_a_capital_letter_glued_to_a_bare_number_is_a_name(nlp, text):
+    assert extract_text(nlp, text, repair=False) == []
+
+
+def test_a_lower_case_unit_glued_to_a_number_is_still_read(nlp):
+    (c,) = extract_text(nlp, "Fasting for 2h before the test", repair=False)
+    assert (c.value, c.unit) == (2, "h")
+
+
+def test_a_glued_temperature_unit_is_still_read(nlp):
+    (c,) = extract_text(nlp, "Fever (38C) at screening", repair=False)
+    assert (c.value, c.unit) == (38, "Cel")

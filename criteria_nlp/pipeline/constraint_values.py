@@ -228,6 +228,12 @@ class ValueReading:
             ):
                 return True  # "(1)", "2- proteinuria", "3. Negative": enumerations
             unit_at = m.start("unit1") if g("unit1") else m.start("unit") if g("unit") else start
+            ut = g("unit1") or g("unit") or ""
+            glued = len(ut) == 1 and ut.isupper() and unit_at > 0 and text[unit_at - 1].isdigit()
+            if glued and (ut in ("D", "M") or re.match(r"-[A-Za-z]", text[unit_at + 1 : unit_at + 3])):
+                # "2D echocardiogram", "3D images", "Keratograph 5M", "18F-FDG": a name
+                # ("38C" stays a temperature)
+                return True
             if unit and g("ad") and text[m.end("ad") : unit_at].strip() == "-":
                 return True  # "2-hour glucose", "12-lead": a name, not a bound
             # years, dates, phone numbers, item numbers
