@@ -22,6 +22,7 @@ from pathlib import Path
 
 from criteria_nlp.evaluation.brat import read_brat
 from criteria_nlp.evaluation.split import is_validation
+from criteria_nlp.pipeline.calendar_dates import years_of
 from criteria_nlp.pipeline.numbers import parse_number
 
 GROUPS = ("age", "window", "rest")
@@ -263,7 +264,7 @@ def evaluate_chia_attribution(chia_dir: str | Path, nlp, limit: int | None = Non
                 nums = [c.value] + ([c.upper] if c.upper is not None else [])
                 if c.date:
                     # a calendar date is compared by its years ("March 2016" is 2016.16)
-                    nums = [float(d[:4]) for d in (c.date, c.upper_date) if d]
+                    nums = [float(y) for y in years_of(c)]
                 if any(_same(a, b) for a in nums for b in g.numbers):
                     match = k
                     break

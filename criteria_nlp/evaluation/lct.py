@@ -22,6 +22,7 @@ from criteria_nlp.evaluation.attribution import (
 )
 from criteria_nlp.evaluation.brat import BratDoc, read_brat
 from criteria_nlp.evaluation.split import is_validation
+from criteria_nlp.pipeline.calendar_dates import YEARS, years_of
 from criteria_nlp.pipeline.numbers import parse_number
 
 # LCT operator attribute -> criteria-nlp operator; no annotated operator is a bare value.
@@ -261,16 +262,12 @@ def _same_numbers(gold: list[float], pred: list[float]) -> bool:
     return all(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a, b in zip(gold, pred, strict=False))
 
 
-_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-
-
 def _same_bound(g: GoldComparison, c) -> bool:
     """Whether prediction ``c`` reads gold ``g``'s numbers. A calendar-date bound is
     compared by its years: LCT's values of a date are whichever numbers it took first
     ("1st of january 2011 to 31 december 2017" has values 1 and 31), its text is exact."""
     if getattr(c, "date", None):
-        years = {int(d[:4]) for d in (c.date, c.upper_date) if d}
-        return years == {int(y) for y in _YEARS.findall(g.text)}
+        return years_of(c) == {int(y) for y in YEARS.findall(g.text)}
     values = g.values
     power = re.match(r"10\*(\d{1,2})", c.unit or "")
     if power and len(values) > 1 and float("10" + power.group(1)) in values:

@@ -26,7 +26,7 @@ from criteria_nlp.pipeline.trie import alternation
 _YEAR = r"(?:19|20)\d\d(?!\d)"
 _DAY = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th|er|º)?"
 # any year in the text at all: most criteria have none, and then nothing is tried
-YEAR_HINT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+YEARS = re.compile(rf"(?<!\d){_YEAR}")
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,19 @@ class DateBound:
         return decimal_year(self.lower.first_day()), None
 
 
-def _day_first(written: str) -> WrittenDate | None:
-    """A numeric date read day first ("31/10/2020"), or None when no such day exists."""
-    d, mo, y = (int(x) for x in re.split(r"[./-]", written))
+def years_of(c) -> set[int]:
+    """The years of a calendar-date constraint (``Constraint.date`` / ``upper_date``)."""
+    return {int(d[:4]) for d in (c.date, c.upper_date) if d}
+
+
+def _numeric(written: str, day_first: bool | None = None) -> WrittenDate | None:
+    """A numeric date ("31.01.2015", "1/31/2015"), or None when no such day exists. Unless
+    ``day_first`` says: dots and dashes are written day first in Europe, slashes month
+    first (the US convention of ClinicalTrials.gov) unless the first number is above 12."""
+    a, b, y = (int(x) for x in re.split(r"[./-]", written))
+    if day_first is None:
+        day_first = "/" not in written or a > 12
+    d, mo = (a, b) if day_first else (b, a)
     return WrittenDate(y, mo, d) if _valid(y, mo, d) else None
 
 
@@ -142,11 +152,7 @@ class DateScan:
         if g(f"{tag}iso"):
             y, mo, d = (int(x) for x in re.split(r"[-/]", g(f"{tag}iso")))
         elif g(f"{tag}num"):
-            a, b, y = (int(x) for x in re.split(r"[./-]", g(f"{tag}num")))
-            # dots and dashes are written day first in Europe; slashes month first (the
-            # US convention of ClinicalTrials.gov) unless the first number is above 12
-            day_first = "/" not in g(f"{tag}num") or a > 12
-            d, mo = (a, b) if day_first else (b, a)
+            return _numeric(g(f"{tag}num"))
         elif g(f"{tag}my"):
             mo, y = (int(x) for x in re.split(r"[/.-]", g(f"{tag}my")))
             d = None
@@ -169,7 +175,7 @@ class DateScan:
     def find(self, text: str, end: int | None = None, limit: int = 300) -> list[DateBound]:
         """The date bounds of ``text[:end]``, at most ``limit`` of them (the extractor's cap)."""
         end = len(text) if end is None else end
-        if not YEAR_HINT.search(text, 0, end):
+        if not YEARS.search(text, 0, end):
             return []
         out: list[DateBound] = []
         pos = 0
@@ -209,7 +215,7 @@ class DateScan:
             # first number above 12 shows which
             firsts = [int(re.split(r"[./-]", g(t))[0]) for t in ("anum", "bnum")]
             if max(firsts) > 12:
-                lower, upper = _day_first(g("anum")), _day_first(g("bnum"))
+                lower, upper = _numeric(g("anum"), day_first=True), _numeric(g("bnum"), day_first=True)
                 if lower is None or upper is None:
                     return None
         if not lower.year:

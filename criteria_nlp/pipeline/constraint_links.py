@@ -6,6 +6,7 @@ import re
 
 from criteria_nlp.pipeline.attach import Chunk
 from criteria_nlp.pipeline.constraint_mentions import _CLAUSE_END
+from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, _BP_DIASTOLIC_BARE
 from criteria_nlp.pipeline.entity_index import first_named_before
 from criteria_nlp.schema import Constraint
 
@@ -27,6 +28,8 @@ _COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
 # "≥ 20 mm with conventional techniques or ≥ 10 mm", "> 7.2 mg/kg IV or > 9 mg/kg orally":
 # a few words (no number, sign or bracket) qualify the first bound, then a conjunction
 _QUALIFIER_THEN_OR = re.compile(r"(?i)\s*((?:[a-z][\w.\-]*\s+){0,3}[a-z][\w.\-]*)\s*,?\s*(?:or|and|and/or)\s+")
+# between a blood pressure pair and a second one it is joined to ("> 140/90 or < 90/60")
+_PAIR_JOIN = re.compile(r"(?i)\s{0,3},?\s{0,3}(?:or|and|but|and/or)?\s{0,3}")
 _SHORT_AFTER = 3  # characters at most between a bound and a qualifier word after it ("mg/kg orally")
 
 
@@ -91,6 +94,17 @@ class NeighbourSteps:
         if c.operator != prev.operator and not (c.operator == "==" and c.written_operator is None):
             return False
         return not bracket or _RESTATE_CLOSE.match(text, c.end) is not None
+
+    def _pressure_pair(self, c: Constraint, found: list[Constraint], text: str) -> tuple[Constraint, re.Match | None]:
+        """``c`` and the diastolic half after it, when ``c`` is the systolic half of a pair:
+        "140/90 mmHg", or without a unit after a bound on a blood pressure ("BP > 140/90",
+        "... or < 90/60" joined to a pair before it, which then names the pressure)."""
+        pair = _BP_DIASTOLIC.match(text, c.end)
+        if pair is not None or c.unit is not None:
+            return c, pair
+        if c.variable in (None, "diastolic blood pressure") and _after_pressure_pair(found, c, text):
+            c = named_as(found[-1], c, variable="blood pressure")
+        return c, _BP_DIASTOLIC_BARE.match(text, c.end) if c.variable == "blood pressure" else None
 
     def _blood_pressure(
         self, c: Constraint, pair: re.Match, text: str, end: int, prev: Constraint | None = None, prev_end: int = 0
@@ -250,3 +264,14 @@ class NeighbourSteps:
         elif len(gap) > 30 or _CLAUSE_END.search(gap) or not _DURATION_GAP.fullmatch(gap):
             return c
         return named_as(prev, c)
+
+
+def _after_pressure_pair(found: list[Constraint], c: Constraint, text: str) -> bool:
+    """Whether ``c`` follows a systolic/diastolic pair it is joined to ("BP > 140/90 or < 90/60")."""
+    return (
+        len(found) >= 2
+        and _PAIR_JOIN.fullmatch(text, found[-1].end, c.start) is not None
+        and found[-1].variable == "diastolic blood pressure"
+        and found[-2].variable == "systolic blood pressure"
+        and (found[-1].start, found[-1].end) == (found[-2].start, found[-2].end)
+    )

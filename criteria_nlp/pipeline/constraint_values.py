@@ -89,7 +89,7 @@ class ValueReading:
             mention_hint = (m.start("mid"), m.end("mid"))
             if g("unit2"):
                 unit_text = g("unit2")
-                unit = (gr.units.get(unit_text) if unit_text in gr.written_first else None) or gr.units.get(_norm(unit_text)) or gr.units.get(unit_text)
+                unit = gr.unit_code(unit_text)
             has_operator = True
         else:
             value = self._value(m, "a")
@@ -161,8 +161,7 @@ class ValueReading:
                 ut = (g("unit1") or g("unit")) if cut else (g("unit") or g("unit1"))
                 if ut:
                     unit_text = ut
-                    # "mM" (millimolar) is read as written before its folded form "mm"
-                    unit = (gr.units.get(ut) if ut in gr.written_first else None) or gr.units.get(_norm(ut)) or gr.units.get(ut)
+                    unit = gr.unit_code(ut)
             for tag in ("a", "b"):
                 ref = g(f"{tag}ref") or g(f"{tag}ref2") or g(f"{tag}refx")
                 if ref:

@@ -25,9 +25,9 @@ from criteria_nlp.pipeline.attach import Chunker
 from criteria_nlp.pipeline.attach_score import WEIGHTS_FILE, AttachmentScorer, rescore, shipped_weights
 from criteria_nlp.pipeline.calendar_dates import DateScan
 from criteria_nlp.pipeline.compound_durations import CompoundScan
-from criteria_nlp.pipeline.constraint_links import NeighbourSteps, named_as
+from criteria_nlp.pipeline.constraint_links import NeighbourSteps
 from criteria_nlp.pipeline.constraint_mentions import MentionAttachment
-from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, _BP_DIASTOLIC_BARE, ValueReading
+from criteria_nlp.pipeline.constraint_values import ValueReading
 from criteria_nlp.pipeline.context_scope import clause_starts, negation_openers, negation_possible
 from criteria_nlp.pipeline.entity_index import EntityIndex
 from criteria_nlp.pipeline.grade_lists import continue_list, member_pattern
@@ -80,20 +80,6 @@ def _previous(nlp: Language, component):  # noqa: ANN001, ANN202
         if name not in disabled:
             before = pipe
     return None
-
-
-_PAIR_JOIN = re.compile(r"(?i)\s{0,3},?\s{0,3}(?:or|and|but|and/or)?\s{0,3}")
-
-
-def _after_pressure_pair(found: list[Constraint], c: Constraint, text: str) -> bool:
-    """Whether ``c`` follows a systolic/diastolic pair it is joined to ("BP > 140/90 or < 90/60")."""
-    return (
-        len(found) >= 2
-        and _PAIR_JOIN.fullmatch(text, found[-1].end, c.start) is not None
-        and found[-1].variable == "diastolic blood pressure"
-        and found[-2].variable == "systolic blood pressure"
-        and (found[-1].start, found[-1].end) == (found[-2].start, found[-2].end)
-    )
 
 
 # The reading steps live in one module per concern; this class holds the data, the
@@ -218,12 +204,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
                 c = self._lasting(found[-1], c, text)
                 c = self._for_group(found[-1], c, text)
                 c = self._same_age(found[-1], c, text)
-            pair = _BP_DIASTOLIC.match(text, c.end) if c is not None and c.upper is None else None
-            if pair is None and c is not None and c.upper is None and c.unit is None:
-                if c.variable in (None, "diastolic blood pressure") and _after_pressure_pair(found, c, text):
-                    c = named_as(found[-1], c, variable="blood pressure")  # "> 140/90 or < 90/60"
-                if c.variable == "blood pressure":
-                    pair = _BP_DIASTOLIC_BARE.match(text, c.end)
+            c, pair = self._pressure_pair(c, found, text) if c is not None and c.upper is None else (c, None)
             if pair and 20 <= float(pair.group(1)) < c.value <= 300:
                 found.extend(
                     self._blood_pressure(

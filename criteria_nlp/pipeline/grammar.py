@@ -73,6 +73,13 @@ class Grammar:
     # case-sensitive unit forms read as written before their folded form ("mM": mmol/L, not mm)
     written_first: frozenset = frozenset()
 
+    def unit_code(self, written: str) -> str | None:
+        """The UCUM code of a unit as written: its folded form's, else the form as written
+        (a case-sensitive form), the molar forms of ``written_first`` as written first."""
+        if written in self.written_first and (code := self.units.get(written)):
+            return code
+        return self.units.get(_norm(written)) or self.units.get(written)
+
 
 _SLASH = re.compile(r"\s*/\s*")
 
