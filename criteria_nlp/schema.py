@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 
 Operator = Literal[">=", ">", "<=", "<", "==", "between"]
 Category = Literal["age", "lab", "score", "vital", "anthropometric", "dose", "temporal", "other"]
@@ -59,7 +59,10 @@ class Constraint(_Model):
     value: float = Field(description="The (lower, for 'between') bound.")
     upper: float | None = Field(None, description="Inclusive upper bound; only for 'between'.")
     unit: str | None = Field(
-        None, description="UCUM code of the unit (e.g. 'mg/dL', 'mo', '10*9/L'), or null."
+        None,
+        description="UCUM code of the unit (e.g. 'mg/dL', 'mo', '10*9/L'), or null. Visual acuity "
+        "written in Snellen notation ('20/40', '6/60', '1/10') has value in decimal acuity (0.5) and unit "
+        "'{decimal acuity}'.",
     )
     unit_text: str | None = Field(None, description="The unit as written, when one was written.")
     date: str | None = Field(
@@ -69,6 +72,11 @@ class Constraint(_Model):
         "decimal year. Null for every other bound.",
     )
     upper_date: str | None = Field(None, description="The upper date of a 'between' date bound, as date.")
+    scale_max: float | None = Field(
+        None,
+        description="For a score written out of its scale's top ('pain 4/10 or more', 'MMSE 24/30'): "
+        "the top (10, 30); value and upper are the points. Null otherwise.",
+    )
     relative_to: Literal["ULN", "LLN"] | None = Field(
         None,
         description="Set when the value is a multiple of a reference limit: "

@@ -113,7 +113,7 @@ def test_negated_date_bound(nlp):
 
 
 def test_schema_carries_dates():
-    assert SCHEMA_VERSION == "2.1"
+    assert SCHEMA_VERSION == "2.2"
     fields = Constraint.model_json_schema()["properties"]
     assert {"date", "upper_date"} <= set(fields)
 

@@ -24,6 +24,7 @@ from criteria_nlp.evaluation.brat import read_brat
 from criteria_nlp.evaluation.split import is_validation
 from criteria_nlp.pipeline.calendar_dates import years_of
 from criteria_nlp.pipeline.numbers import parse_number
+from criteria_nlp.pipeline.written_fractions import ACUITY_UNIT
 
 GROUPS = ("age", "window", "rest")
 MAX_MISSES = 400
@@ -265,6 +266,9 @@ def evaluate_chia_attribution(chia_dir: str | Path, nlp, limit: int | None = Non
                 if c.date:
                     # a calendar date is compared by its years ("March 2016" is 2016.16)
                     nums = [float(y) for y in years_of(c)]
+                if c.unit == ACUITY_UNIT or c.scale_max is not None:
+                    # "20/40 or better", "4/10 or more": Chia's numbers are the written numerals
+                    nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", c.text)]
                 if any(_same(a, b) for a in nums for b in g.numbers):
                     match = k
                     break

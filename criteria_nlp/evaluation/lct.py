@@ -24,6 +24,7 @@ from criteria_nlp.evaluation.brat import BratDoc, read_brat
 from criteria_nlp.evaluation.split import is_validation
 from criteria_nlp.pipeline.calendar_dates import YEARS, years_of
 from criteria_nlp.pipeline.numbers import parse_number
+from criteria_nlp.pipeline.written_fractions import ACUITY_UNIT, fraction_values
 
 # LCT operator attribute -> criteria-nlp operator; no annotated operator is a bare value.
 LCT_OPERATORS = {
@@ -268,6 +269,13 @@ def _same_bound(g: GoldComparison, c) -> bool:
     ("1st of january 2011 to 31 december 2017" has values 1 and 31), its text is exact."""
     if getattr(c, "date", None):
         return years_of(c) == {int(y) for y in YEARS.findall(g.text)}
+    if c.unit == ACUITY_UNIT:
+        # "20/40 to 20/320": LCT's values are the numerators; the bound holds the fractions' values
+        return set(_numbers(c)) == fraction_values(g.text)
+    if getattr(c, "scale_max", None) is not None and float(c.scale_max) in g.values:
+        # "between 4 and 26 / 30": LCT lists the scale's top among the values
+        if _same_numbers(g.values, sorted(_numbers(c) + [float(c.scale_max)])):
+            return True
     values = g.values
     power = re.match(r"10\*(\d{1,2})", c.unit or "")
     if power and len(values) > 1 and float("10" + power.group(1)) in values:

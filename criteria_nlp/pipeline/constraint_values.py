@@ -162,6 +162,10 @@ class ValueReading:
                 if ut:
                     unit_text = ut
                     unit = gr.unit_code(ut)
+            if unit == "{letters}" and post and written == post:
+                # "34 letters or better": more letters read is better vision, so the acuity
+                # words' reading applies (after a score or grade, "or better" is a ceiling)
+                operator = self.fraction_scan.acuity_post.get(_norm(post), operator)
             for tag in ("a", "b"):
                 ref = g(f"{tag}ref") or g(f"{tag}ref2") or g(f"{tag}refx")
                 if ref:

@@ -1,10 +1,11 @@
 """How ``criteria_constraints`` takes in the bounds of its small readers (calendar dates,
-durations in two units): each replaces what the value grammar read inside its span, is
+durations in two units, fractions): each replaces what the value grammar read inside its span, is
 attached to its thing like any other bound, and takes its place in text order."""
 
 from criteria_nlp.pipeline.calendar_dates import DateBound
 from criteria_nlp.pipeline.compound_durations import CompoundBound
-from criteria_nlp.schema import Constraint
+from criteria_nlp.pipeline.written_fractions import FractionBound
+from criteria_nlp.schema import Alternate, Constraint
 
 
 def _merged(extractor, found: list[Constraint], bounds: list, text: str, ents, build) -> list[Constraint]:
@@ -66,3 +67,30 @@ def with_dates(extractor, found: list[Constraint], dates: list[DateBound], text:
         )
 
     return _merged(extractor, found, dates, text, ents, build)
+
+
+def with_fractions(extractor, found: list[Constraint], bounds: list[FractionBound], text: str, ents) -> list[Constraint]:
+    """Acuity in Snellen notation and scores out of their scale's top, in place of what the
+    value grammar read inside them ("< 1/10" read as "< 1")."""
+
+    def build(b: FractionBound, attachment) -> Constraint:
+        variable, span, category, _unit = attachment
+        if variable == "age":
+            variable, span = None, None
+        acuity = extractor.fraction_scan.acuity_variable
+        if b.acuity and variable != acuity:
+            named = [e for e in ents if e[3] == acuity and b.start - 80 <= e[0] and e[1] <= b.start]
+            if named and not any(ch in text[named[-1][1] : b.start] for ch in ";\n"):
+                variable, span = acuity, (named[-1][0], named[-1][1])
+        if not b.acuity and category == "other":
+            category = "score"
+        alternates = [
+            Alternate(value=v, unit=b.unit, start=s, end=e, text=text[s:e]) for v, s, e in b.alternates
+        ]
+        return Constraint(
+            **_named(text, variable, span), category=category, operator=b.operator, value=b.value,
+            upper=b.upper, unit=b.unit, unit_text=b.unit_text, scale_max=b.scale_max, start=b.start,
+            end=b.end, text=text[b.start : b.end], written_operator=b.written, alternates=alternates,
+        )
+
+    return _merged(extractor, found, bounds, text, ents, build)

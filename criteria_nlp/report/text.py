@@ -28,6 +28,10 @@ def constraint_reading(c: Mapping[str, Any]) -> str:
     else:
         value = f"{_OPS.get(c.get('operator'), c.get('operator'))} {low}"
     text = f"{c.get('variable') or '(unnamed)'} {value}{rel}"
+    if c.get("scale_max") is not None:
+        text += f" out of {_num(c['scale_max'])}"  # "pain >= 4 out of 10"
+    if unit == "{decimal acuity}":
+        unit = "(decimal acuity)"
     if unit:
         text += f" {unit}"
     if c.get("negated"):
