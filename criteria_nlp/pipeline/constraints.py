@@ -33,13 +33,14 @@ from criteria_nlp.pipeline.entity_index import EntityIndex
 from criteria_nlp.pipeline.grade_lists import continue_list, member_pattern
 from criteria_nlp.pipeline.grammar import Grammar, _norm, alternation, compile_grammar
 from criteria_nlp.pipeline.numbers import NumberScan, doc_text, has_number
-from criteria_nlp.pipeline.piece_bounds import with_compounds, with_dates, with_fractions
+from criteria_nlp.pipeline.piece_bounds import with_compounds, with_dates, with_fractions, with_tnm
+from criteria_nlp.pipeline.tnm_stages import TnmScan
 from criteria_nlp.pipeline.variables import ENTS_KEY
 from criteria_nlp.pipeline.written_fractions import FractionScan
 from criteria_nlp.schema import Alternate, Constraint
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-DATA_FILES = ("operators.json", "units.json", "context_rules.json", "attachment.json", "dates.json", "fractions.json")
+DATA_FILES = ("operators.json", "units.json", "context_rules.json", "attachment.json", "dates.json", "fractions.json", "tnm.json")
 
 for _name, _default in (("constraints", None), ("criterion_kind", None), ("population", None)):
     if not Doc.has_extension(_name):
@@ -109,6 +110,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         self.stopwords = {w.lower() for w in ops.get("mention_stopwords", [])}
         self.chunker = Chunker(self.data.get("attachment.json", {}))
         self.date_scan = DateScan(self.data["dates.json"])
+        self.tnm_scan = TnmScan(self.data["tnm.json"], self.grammar.before, self.grammar.after)
         self.fraction_scan = FractionScan(self.data["fractions.json"], self.grammar, ops["range_openers"], ops["range_separators"])
         merged_ops = {**self.grammar.temporal, **self.grammar.before}
         self.compound_scan = CompoundScan(merged_ops, self.grammar.after, ops["range_openers"], ops["range_separators"])
@@ -253,6 +255,9 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
         compounds = self.compound_scan.find(text, read_to, self.max_constraints)
         if compounds:
             found = with_compounds(self, found, compounds, text, ents)
+        stages = self.tnm_scan.find(text, read_to, self.max_constraints)
+        if stages:
+            found = with_tnm(self, found, stages, text)
         fractions = self.fraction_scan.find(text, read_to, self.max_constraints)
         if fractions:
             found = with_fractions(self, found, fractions, text, ents)

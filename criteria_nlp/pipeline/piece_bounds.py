@@ -1,9 +1,10 @@
 """How ``criteria_constraints`` takes in the bounds of its small readers (calendar dates,
-durations in two units, fractions): each replaces what the value grammar read inside its span, is
+durations in two units, fractions, TNM categories): each replaces what the value grammar read inside its span, is
 attached to its thing like any other bound, and takes its place in text order."""
 
 from criteria_nlp.pipeline.calendar_dates import DateBound
 from criteria_nlp.pipeline.compound_durations import CompoundBound
+from criteria_nlp.pipeline.tnm_stages import TnmBound
 from criteria_nlp.pipeline.written_fractions import FractionBound
 from criteria_nlp.schema import Alternate, Constraint
 
@@ -94,3 +95,20 @@ def with_fractions(extractor, found: list[Constraint], bounds: list[FractionBoun
         )
 
     return _merged(extractor, found, bounds, text, ents, build)
+
+
+def with_tnm(extractor, found: list[Constraint], bounds: list[TnmBound], text: str) -> list[Constraint]:
+    """TNM categories ("T1-3 N0 M0"), in place of the numbers the value grammar read in
+    them ("== -3"); each bounds its own category, named by its letter."""
+    kept = [c for c in found if not any(c.start < b.end and b.start < c.end for b in bounds)]
+    names = extractor.tnm_scan.variables
+    for b in bounds:
+        kept.append(
+            Constraint(
+                **_named(text, names[b.letter], b.mention), category="score", operator=b.operator,
+                value=b.value, upper=b.upper, start=b.start, end=b.end, text=text[b.start : b.end],
+                written_operator=b.written,
+            )
+        )
+    kept.sort(key=lambda c: c.start)
+    return kept
