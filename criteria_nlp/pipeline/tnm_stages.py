@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from criteria_nlp.pipeline.trie import alternation
 
@@ -64,18 +65,13 @@ class TnmScan:
         if not any(ch in text for ch in "TNM"):
             return []
         elements = list(_ELEMENT.finditer(text, 0, end))
-        out: list[TnmBound] = []
-        for k, m in enumerate(elements):
-            if not self._is_tnm(m, k, elements, text):
-                continue
-            if m.group("unknown"):
-                continue  # "Tx", "Tis": in a group, bounding nothing
-            bound = self._bound(m, text)
-            if bound is not None:
-                out.append(bound)
-                if len(out) >= limit:
-                    break
-        return out
+        # "Tx", "Tis" make a group but bound nothing
+        read = (
+            self._bound(m, text)
+            for k, m in enumerate(elements)
+            if not m.group("unknown") and self._is_tnm(m, k, elements, text)
+        )
+        return list(islice((b for b in read if b is not None), limit))
 
     def _is_tnm(self, m: re.Match, k: int, elements: list[re.Match], text: str) -> bool:
         if m.group("prefix"):
