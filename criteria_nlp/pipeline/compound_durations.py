@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from criteria_nlp.pipeline.grammar import _norm
 from criteria_nlp.pipeline.trie import alternation
 
 _WEEKS = r"(?:weeks?|wks?|w)(?![a-z])"
@@ -119,7 +120,7 @@ class CompoundScan:
                 return None  # "28+0" with no unit: not known to be weeks
             op = self._operator(g("op"))
             if g("post") and op == "==":
-                op = self.after.get(" ".join(g("post").lower().split()), "==")
+                op = self.after.get(_norm(g("post")), "==")
                 start = begin("op") if g("op") else m.start()
                 return CompoundBound(start, m.end(), op, round(a[0], 4), None, a[1], _unit_text(m, "a"), g("post"))
             # a range opener with one part ("between 24+0 weeks" and no second): the part alone
@@ -139,7 +140,7 @@ class CompoundScan:
     def _operator(self, written: str | None) -> str:
         if not written:
             return "=="
-        key = " ".join(written.lower().split())
+        key = _norm(written)
         return {"before": "<", "after": ">", "beyond": ">"}.get(key) or self.before.get(key, "==")
 
 

@@ -60,6 +60,16 @@ def first_named_before(ents, variable, before: int):
     return next((i for i, e in enumerate(ents) if e[3] == variable and e[1] <= before), None)
 
 
+def last_named_before(ents, variable, before: int, reach: int):
+    """The last entity naming ``variable`` that lies within ``reach`` characters before
+    ``before``, or None."""
+    if isinstance(ents, EntityIndex):
+        named = (ents[i] for i in ents.by_variable.get(variable, ()))
+    else:
+        named = (e for e in ents if e[3] == variable)
+    return next((e for e in reversed(list(named)) if before - reach <= e[0] and e[1] <= before), None)
+
+
 def starting_in(ents, lo: int, hi: int):
     return ents.starting_in(lo, hi) if isinstance(ents, EntityIndex) else ents
 

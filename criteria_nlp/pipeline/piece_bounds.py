@@ -4,14 +4,20 @@ attached to its thing like any other bound, and takes its place in text order.""
 
 from criteria_nlp.pipeline.calendar_dates import DateBound
 from criteria_nlp.pipeline.compound_durations import CompoundBound
+from criteria_nlp.pipeline.entity_index import last_named_before
 from criteria_nlp.pipeline.tnm_stages import TnmBound
 from criteria_nlp.pipeline.written_fractions import FractionBound
 from criteria_nlp.schema import Alternate, Constraint
 
 
+def _without(found: list[Constraint], bounds: list) -> list[Constraint]:
+    """``found`` without what the readers' ``bounds`` overlap (they replace it)."""
+    return [c for c in found if not any(c.start < b.end and b.start < c.end for b in bounds)]
+
+
 def _merged(extractor, found: list[Constraint], bounds: list, text: str, ents, build) -> list[Constraint]:
     """``found`` without what overlaps ``bounds``, plus ``build(bound, attachment)`` of each."""
-    kept = [c for c in found if not any(c.start < b.end and b.start < c.end for b in bounds)]
+    kept = _without(found, bounds)
     ends = sorted(c.end for c in kept)
     for b in bounds:
         prev_end = max((e for e in ends if e <= b.start), default=0)
@@ -80,9 +86,9 @@ def with_fractions(extractor, found: list[Constraint], bounds: list[FractionBoun
             variable, span = None, None
         acuity = extractor.fraction_scan.acuity_variable
         if b.acuity and variable != acuity:
-            named = [e for e in ents if e[3] == acuity and b.start - 80 <= e[0] and e[1] <= b.start]
-            if named and not any(ch in text[named[-1][1] : b.start] for ch in ";\n"):
-                variable, span = acuity, (named[-1][0], named[-1][1])
+            named = last_named_before(ents, acuity, b.start, 80)
+            if named is not None and not any(ch in text[named[1] : b.start] for ch in ";\n"):
+                variable, span = acuity, (named[0], named[1])
         if not b.acuity and category == "other":
             category = "score"
         alternates = [
@@ -99,16 +105,14 @@ def with_fractions(extractor, found: list[Constraint], bounds: list[FractionBoun
 
 def with_tnm(extractor, found: list[Constraint], bounds: list[TnmBound], text: str) -> list[Constraint]:
     """TNM categories ("T1-3 N0 M0"), in place of the numbers the value grammar read in
-    them ("== -3"); each bounds its own category, named by its letter."""
-    kept = [c for c in found if not any(c.start < b.end and b.start < c.end for b in bounds)]
+    them ("== -3"); each bounds its own category, named by its letter (no attachment step)."""
     names = extractor.tnm_scan.variables
-    for b in bounds:
-        kept.append(
-            Constraint(
-                **_named(text, names[b.letter], b.mention), category="score", operator=b.operator,
-                value=b.value, upper=b.upper, start=b.start, end=b.end, text=text[b.start : b.end],
-                written_operator=b.written,
-            )
+    made = [
+        Constraint(
+            **_named(text, names[b.letter], b.mention), category="score", operator=b.operator,
+            value=b.value, upper=b.upper, start=b.start, end=b.end, text=text[b.start : b.end],
+            written_operator=b.written,
         )
-    kept.sort(key=lambda c: c.start)
-    return kept
+        for b in bounds
+    ]
+    return sorted(_without(found, bounds) + made, key=lambda c: c.start)

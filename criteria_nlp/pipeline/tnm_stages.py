@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from itertools import islice
 
+from criteria_nlp.pipeline.grammar import _norm
 from criteria_nlp.pipeline.trie import alternation
 
 _PREFIX = r"(?:yp|yc|p|c|r|a|u)?"
@@ -35,6 +36,9 @@ _ELEMENT = re.compile(
     # what follows a category: not a word or number glued to it, unless the next category ("T3N1M0")
     rf"(?=$|[^A-Za-z0-9+*-]|[NM](?:[0-3]|x)|-[^A-Za-z])"
 )
+
+# a category's letter and number (or x, is), which every element starts with
+_HINT = re.compile(r"[TNM](?:[0-4]|x|X|is)")
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,8 @@ class TnmScan:
 
     def find(self, text: str, end: int | None = None, limit: int = 300) -> list[TnmBound]:
         end = len(text) if end is None else end
-        if not any(ch in text for ch in "TNM"):
-            return []
+        if not _HINT.search(text, 0, end):
+            return []  # most items have no letter-and-number category at all
         elements = list(_ELEMENT.finditer(text, 0, end))
         # "Tx", "Tis" make a group but bound nothing
         read = (
@@ -111,18 +115,14 @@ class TnmScan:
         op = "=="
         pre = self.before_re.search(text, max(0, start - 30), start)
         if pre:
-            op, written, start = self.before.get(_key(pre.group("op")), "=="), pre.group("op"), pre.start("op")
+            op, written, start = self.before.get(_norm(pre.group("op")), "=="), pre.group("op"), pre.start("op")
         else:
             post = self.after_re.match(text, end)
             if post:
-                op, written, end = self.after.get(_key(post.group("post")), "=="), post.group("post"), post.end()
+                op, written, end = self.after.get(_norm(post.group("post")), "=="), post.group("post"), post.end()
         return TnmBound(start, end, letter, mention, op, float(numbers[0]), None, written)
 
 
 def _numbers_only(more: str) -> str:
     """The numbers of a range or list tail, without the letters that repeat ("-T3a" -> "-3")."""
     return re.sub(rf"{_PREFIX}[TNM](?=[0-4])", "", more)
-
-
-def _key(written: str) -> str:
-    return " ".join(written.lower().split())

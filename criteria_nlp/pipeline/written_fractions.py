@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from criteria_nlp.pipeline.grammar import _norm
 from criteria_nlp.pipeline.trie import alternation
 
 ACUITY_UNIT = "{decimal acuity}"
@@ -156,11 +157,11 @@ class FractionScan:
             pre = None  # a word glued to the word before it is no operator word
         if pre:
             written = pre.group("op")
-            op, start = ops_before.get(_key(written), "=="), pre.start("op")
+            op, start = ops_before.get(_norm(written), "=="), pre.start("op")
         post = self.post_re[p.acuity].match(text, p.end)
         if post and (op == "==" or not pre):
             written = post.group("post")
-            op, end = ops_after.get(_key(written), "=="), post.end()
+            op, end = ops_after.get(_norm(written), "=="), post.end()
         elif p.acuity and (snellen := self.acuity_after.match(text, p.end)) and "(" not in snellen.group():
             end = snellen.end()  # "20/200 Snellen"
         return self._bound(p, start, end, op, p.value, None, written)
@@ -184,7 +185,7 @@ class FractionScan:
             lower = _num(first.split("/")[0])
             if fraction and float(first.split("/")[1]) != p.denominator:
                 return None  # two scales
-        if m.group("open") is None and _key(m.group("sep")) == "and":
+        if m.group("open") is None and _norm(m.group("sep")) == "and":
             return None  # "20/40 and 20/200": two eyes or a list, not a range
         low, high = sorted((lower, p.value))
         if low == high or (not p.acuity and high > p.denominator):
@@ -208,7 +209,3 @@ def fraction_values(text: str) -> set[float]:
 
 def _with_alternate(bound: FractionBound, p: _Piece) -> FractionBound:
     return replace(bound, alternates=(*bound.alternates, (p.value, p.start, p.end)))
-
-
-def _key(written: str) -> str:
-    return " ".join(written.lower().split())
