@@ -23,6 +23,7 @@ from criteria_nlp.evaluation.attribution import (
 from criteria_nlp.evaluation.brat import BratDoc, read_brat
 from criteria_nlp.evaluation.split import is_validation
 from criteria_nlp.pipeline.calendar_dates import YEARS, years_of
+from criteria_nlp.pipeline.constraint_values import TIME_IN_DAYS
 from criteria_nlp.pipeline.numbers import parse_number
 from criteria_nlp.pipeline.written_fractions import ACUITY_UNIT, fraction_values
 
@@ -289,7 +290,16 @@ def _same_bound(g: GoldComparison, c) -> bool:
     ):
         # "ASA I, II or III": LCT lists every member, the constraint is the range they fill
         return sorted(set(g.values)) == [float(v) for v in range(int(c.value), int(c.upper) + 1)]
-    return _same_numbers(g.values, _numbers(c))
+    if _same_numbers(g.values, _numbers(c)):
+        return True
+    if c.operator == "between" and c.unit in TIME_IN_DAYS and g.values:
+        # "between 6 months and 2 years" is 0.5 to 2 years; LCT has the numbers as written
+        written = [float(n) for n in _WRITTEN_NUMBER.findall(c.text)]
+        return _same_numbers(g.values, sorted(written))
+    return False
+
+
+_WRITTEN_NUMBER = re.compile(r"(?<![\d.])\d{1,6}(?:\.\d{1,6})?(?![\d.])")
 
 
 def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:

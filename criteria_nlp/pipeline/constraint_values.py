@@ -12,6 +12,8 @@ from criteria_nlp.schema import Constraint
 _PER = {"l": "L", "ul": "uL", "µl": "uL", "μl": "uL", "mcl": "uL", "mm3": "mm3", "mm³": "mm3", "ml": "mL", "kg": "kg"}
 _INLINE_LABEL = re.compile(r"[.)\-]\s+[A-Za-z(]")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+# days in each time unit, to write a range of two time units in the second's unit
+TIME_IN_DAYS = {"a": 365.25, "mo": 365.25 / 12, "wk": 7.0, "d": 1.0, "h": 1 / 24, "min": 1 / 1440}
 # "140/90 mmHg": the diastolic pressure after the systolic one, in mmHg
 _BP_DIASTOLIC = re.compile(r"\s{0,2}/\s{0,2}(\d{2,3})(?![\d.,])\s{0,2}(mm\s?Hg|mmhg|mm of mercury)(?![A-Za-z])", re.I)
 # "blood pressure > 140/90" with no unit: the second number of a pair after a bound the
@@ -162,6 +164,12 @@ class ValueReading:
                 if ut:
                     unit_text = ut
                     unit = gr.unit_code(ut)
+            if b is not None and g("unit1") and g("unit"):
+                first = gr.unit_code(g("unit1"))
+                if first != unit and first in TIME_IN_DAYS and unit in TIME_IN_DAYS:
+                    # "between 6 months and 2 years": 0.5 to 2 years (not 2 to 6 years)
+                    a = round(self._value(m, "a") * TIME_IN_DAYS[first] / TIME_IN_DAYS[unit], 6)
+                    value, upper = min(a, b), max(a, b)
             if unit == "{letters}" and post and written == post:
                 # "34 letters or better": more letters read is better vision, so the acuity
                 # words' reading applies (after a score or grade, "or better" is a ceiling)
@@ -249,7 +257,11 @@ class ValueReading:
                 return True
         if (g("bd") or "") and _YEAR.fullmatch(digits) and not unit:
             return True  # "2019-10"
-        if not (g("pre") or g("temp") or g("opener")):
+        # the unit of this bound, not of a list's second number ("Day 35 or 7 days")
+        own_unit = unit and (g("unit1") or (g("unit") and m.start("unit") < end))
+        if not (g("pre") or g("temp") or g("opener")) and not (own_unit and not _LABEL_AFTER.match(text, end)):
+            # "cycle 2", "visit 3", "DSM 5", "cycle 2 day 1": a numbered thing; "menstrual cycle
+            # 21-35 days" or "a visit 4-7 days after surgery" have a unit and are read
             before = text[max(0, start - 25) : start].rstrip(" -:#")
             words = before.split()
             if words:
@@ -259,6 +271,9 @@ class ValueReading:
                     return True
         return False
 
+
+# a number right after a unit: "cycle 2 day 1" numbers a day of a schedule
+_LABEL_AFTER = re.compile(r"\s{0,2}\d")
 
 # groups that belong to the first number of an expression (its end when a list is cut)
 _A_PARTS = ("pre", "temp", "arkw", "ac", "ad", "aw", "ap", "ar", "aplus", "at", "aexp", "aper", "amult", "aref", "aref2", "arefn", "arefg", "arefx", "unit1")

@@ -46,6 +46,14 @@ def unit_alternation(case_sensitive: list[str], insensitive: list[str]) -> str:
     return f"(?=[{first_chars(cs + ci)}])(?:" + "|".join(parts) + ")" if parts else "(?!)"
 
 
+# the last word of a comparison phrase, before a number with a decimal comma ("above 0,40")
+_WORD_OPERATOR_END = "".join(
+    rf"|(?<=\b{w}\s)" for w in ("than", "least", "most", "above", "below", "over", "under", "exceeding")
+)
+# the second number of a range whose first has a decimal comma ("18,5-24,9")
+_COMMA_RANGE_END = "".join(
+    rf"|(?<=\d,\d{d}{gap})" for d in ("", r"\d") for gap in ("-", "–", r"\s-\s", r"\s–\s", r"\sto\s")
+)
 _DIGITS = r"(?:\d{1,3}(?:,\d{3}){1,3}(?![\d,])|\d{1,9})(?:[.·]\d{1,6})?|[.]\d{1,6}"
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ONES = "one two three four five six seven eight nine".split()
@@ -146,7 +154,8 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     quals = alternation(operators["qualifiers"])
     mults = alternation(operators["multipliers"])
     refs = alternation([p for ps in operators["references"].values() for p in ps if p != "N"])
-    roman_kw = alternation(operators["roman_keywords"])
+    # a keyword may touch a numeral character ("GradeⅡ"): its end is no word character but those
+    roman_kw = alternation(operators["roman_keywords"]).replace(r"(?![\w])", r"(?![^\WⅠ-ⅿ])")
 
     def number(tag: str) -> str:
         # "IL-2", "COVID-19": digits after letter + hyphen are part of a name, except as the
@@ -156,15 +165,19 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
         # after a grade/class/stage keyword.
         return (
             rf"(?:(?P<{tag}t>1\s?:\s?(?P<{tag}tv>\d{{1,5}}))(?![\d:])"
-            # a decimal comma, read only right after an operator ("BMI ≥18,5") or right before
-            # a unit ("1,5 mg/dL", "0,25 cm²"): a thousands comma has three digits after it
-            rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s)|(?<![\d,./])(?=\d{{1,4}},\d{{1,2}}\s{{0,2}}(?:{unit_alt})))"
+            # a decimal comma, read only right after an operator ("BMI ≥18,5", "index above
+            # 0,40"), right before a unit ("1,5 mg/dL", "0,25 cm²") or in a range of such
+            # numbers ("18,5-24,9", "18,5 to 30 kg/m2"): a thousands comma has three digits after it
+            rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s){_WORD_OPERATOR_END}{_COMMA_RANGE_END}"
+            rf"|(?<![\d,./])(?=\d{{1,4}},\d{{1,2}}\s{{0,2}}(?:{unit_alt})"
+            rf"|\d{{1,4}},\d{{1,2}}\s{{0,3}}(?:[-–]|to)\s{{0,3}}\d{{1,4}}(?:,\d{{1,2}}(?![\d,])|(?![\d,])\s{{0,2}}(?:{unit_alt}))))"
             rf"(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
             # "x3 ULN", "× 2.5 ULN": a multiplication sign written before the multiple of a
             # reference limit (what follows is checked in ref(): the limit must be named)
             rf"|(?:(?<![\w.,^*/])|(?:(?<=[xX×])|(?<=[xX×]\s))(?=(?:{_DIGITS})\s{{0,2}}(?:{refs})))(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
-            rf"|(?<={ROMAN_BEFORE})(?P<{tag}r>(?-i:{ROMAN}))(?![\w])"
+            # a roman numeral after a space or sign; a numeral character ("GradeⅠ") after anything
+            rf"|(?:(?<={ROMAN_BEFORE})|(?=[Ⅰ-Ⅻⅰ-ⅹ]))(?P<{tag}r>(?-i:{ROMAN}))(?![\w])"
             # a dipstick grade right after a sign: "urine protein >= ++" is ">= 2+"
             rf"|(?:(?<=[<>≥≤=])|(?<=[<>≥≤=]\s))(?P<{tag}plus>\(\+(?:\s?\+){{1,3}}\)|\+(?:\s?\+){{1,3}})(?![\w+]))"
         )
@@ -189,7 +202,13 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             rf"|(?<=\d)[xX×](?P<{tag}refx>(?-i:I?ULN|LLN))(?![\w]))"
         )
     unit = rf"(?:\s{{0,2}}-?\s{{0,2}}(?P<unit>{unit_alt}))"
-    unit1 = rf"(?:\s{{0,2}}(?P<unit1>{unit_alt}))"
+    # "3-mo to 5-yrs": a hyphen may join the first number to a unit of two letters or more
+    # ("95-M-0150" is a protocol number)
+    unit1 = rf"(?:\s{{0,2}}(?:-(?=[A-Za-z]{{2}}))?(?P<unit1>{unit_alt}))"
+    # "between 50 kg (inclusive) and 90 kg (exclusive)": whether a bound is included, in brackets
+    inclusive = r"(?:\s{0,2}\((?:both\s)?(?:inclusive|exclusive|inclusively|included|excluded|incl\.?)\))"
+    # "1 h of life", "18 years of age", "65 years old"
+    age_tail = r"(?:of\s{1,3}age|of\s{1,3}life(?!\s{1,3}expectancy)|old)(?![\w])"
     opener = rf"(?:(?P<opener>{openers})\s{{1,3}}(?:(?:{quals})\s{{1,3}}){{0,2}})"
     range_sep = rf"(?:\s{{0,3}}(?P<sep>{seps})\s{{0,3}})"
     range_sep_plain = rf"(?:\s{{0,3}}(?P<sep2>{seps_plain})\s{{0,3}})"
@@ -206,7 +225,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     )
     def roman_kw_part(tag: str) -> str:
         # the keyword may stand in brackets: "American Society of Anesthesiologists (ASA) II"
-        return rf"(?:(?P<{tag}kwo>\()?(?P<{tag}rkw>{roman_kw})(?({tag}kwo)\))\s{{1,2}})"
+        return rf"(?:(?P<{tag}kwo>\()?(?P<{tag}rkw>{roman_kw})(?({tag}kwo)\))(?:\s{{1,2}}|(?=[Ⅰ-Ⅻⅰ-ⅹ])))"
 
     # "ALT <= ULN", ">= the lower limit of normal": a sign before a reference limit with no
     # number, a bound of one times the limit (tried after every reading with a number)
@@ -217,10 +236,13 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     expr = (
         rf"(?P<two>{two_sided})"
         rf"|(?:{opener}|{pre_op})?{roman_kw_part('a')}?(?:(?<![\w])[xX×]\s?(?=\d))?(?P<asign>[-−](?=\d))?{number('a')}"
-        rf"(?:{sci('a')}|{ref('a')})?{unit1}?(?:\s{{0,2}}-?\s{{0,2}}(?:of\s{{1,3}}age|old)(?![\w]))?"
+        rf"(?:{sci('a')}|{ref('a')})?{unit1}?(?:\s{{0,2}}-?\s{{0,2}}{age_tail})?{inclusive}?"
+        # "between 18- and 65-years": the first number's hyphen waits for the second's unit
+        # (not "5- or 10-minute Apgar score": two names)
+        rf"(?:-(?=\s{{1,3}}(?:and|to)\s))?"
         rf"(?:(?(opener){range_sep}|{range_sep_plain})(?:(?P<pre2>{pre})\s{{0,2}})?{roman_kw_part('b')}?"
         rf"(?P<bsign>[-−](?=\d))?{number('b')}(?:{sci('b')}|{ref('b')})?)?"
-        rf"{unit}?(?:\s{{0,2}}-?\s{{0,2}}(?P<agetail>of\s{{1,3}}age|old)(?![\w]))?"
+        rf"{unit}?(?:\s{{0,2}}-?\s{{0,2}}{age_tail})?{inclusive}?"
         # a trailing operator, unless it opens another comparison ("18 and less or equal 45")
         rf"(?:\s{{0,3}}(?P<post>{post})(?!\s{{0,2}}(?:\d|than\b|or\b|equal|to\b)))?"
         rf"|{reference_only}"
