@@ -19,6 +19,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from criteria_nlp.pipeline.attach import _TOKEN, Chunker
+from criteria_nlp.pipeline.grammar import WINDOW_UNITS
 
 # how far from a bound a candidate may be (characters)
 REACH_BEFORE = 100
@@ -32,7 +33,6 @@ _LINKS = {
     "before", "prior", "following", "past", "last", "previous", "is", "was", "be", "and", "or", "by", "per",
     "under", "as", "the", "a", "an", "least", "more", "less", "no", "not", "greater", "lower", "higher", "up",
 }
-_TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 _GAP_WORDS = 6
 
 
@@ -112,7 +112,7 @@ def _bucket(n: int) -> str:
 def bound_kind(c) -> str:
     if c.category == "age":
         return "age"
-    if c.unit in _TIME_UNITS:
+    if c.unit in WINDOW_UNITS:
         return "window"
     return c.category or "other"
 

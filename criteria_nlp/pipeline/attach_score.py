@@ -22,11 +22,11 @@ from criteria_nlp.pipeline.attach_candidates import (
     rule_class,
 )
 from criteria_nlp.pipeline.entity_index import span_entity
+from criteria_nlp.pipeline.grammar import WINDOW_UNITS
 
 REL_PATH = Path("models") / "attachment" / "weights.json"
 WEIGHTS_FILE = "attachment_weights.json"  # its name inside a saved pipeline's component folder
 REPO_ROOT = Path(__file__).resolve().parents[2]
-_TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 _DOSE_UNIT_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 
 
@@ -121,7 +121,7 @@ def _renamed(extractor, c, x, text: str, ents):
     else:
         variable = x.ent[3] if x.ent is not None else text[x.start : x.end]
         if category == "age":
-            category = "temporal" if c.unit in _TIME_UNITS else (x.ent[2] if x.ent is not None else "other")
+            category = "temporal" if c.unit in WINDOW_UNITS else (x.ent[2] if x.ent is not None else "other")
         elif category not in ("temporal", "dose"):
             if x.ent is not None:
                 category = x.ent[2]

@@ -8,6 +8,7 @@ from criteria_nlp.pipeline.attach import Chunk
 from criteria_nlp.pipeline.constraint_mentions import _CLAUSE_END
 from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, _BP_DIASTOLIC_BARE
 from criteria_nlp.pipeline.entity_index import first_named_before
+from criteria_nlp.pipeline.grammar import WINDOW_UNITS
 from criteria_nlp.schema import Constraint
 
 _RESTATE_OPEN = re.compile(r"\s*[(\[]\s*(?:(?:or|i\.e\.,?|approximately|approx\.?|about|ca\.?|~|≈)\s*)?")
@@ -25,6 +26,8 @@ _BRACKET_GAP = re.compile(
 _NOTE_THEN_OR = re.compile(r"\s*(\([^()]{1,30}\))\s*,?\s*(?:or|and|and/or)\s*")
 _RANGE_JOIN = re.compile(r"(?i)\s*,?\s*(?:and|but|or|and/or|,)\s*")
 _COORDINATION = re.compile(r"\s*(?:,|/|or|and|and/or|,\s*or|,\s*and)\s*")
+# "within 30 days or 5 half-lives": another measure of the same window
+_ALTERNATIVE = re.compile(r"\s{0,3},?\s{0,3}(?:or|/)\s{0,3}")
 # "≥ 20 mm with conventional techniques or ≥ 10 mm", "> 7.2 mg/kg IV or > 9 mg/kg orally":
 # a few words (no number, sign or bracket) qualify the first bound, then a conjunction
 _QUALIFIER_THEN_OR = re.compile(r"(?i)\s*((?:[a-z][\w.\-]*\s+){0,3}[a-z][\w.\-]*)\s*,?\s*(?:or|and|and/or)\s+")
@@ -214,6 +217,19 @@ class NeighbourSteps:
         if any(prev.end <= e[0] < c.end + 12 for e in ents):
             return c
         return named_as(prev, c, category=prev.category)
+
+    def _alternative_window(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
+        """'within 30 days or 5 half-lives, whichever is longer': a bare duration offered
+        as another measure of a window is that window, with its operator and its thing."""
+        if not (
+            c.operator == "==" and c.written_operator is None and c.upper is None
+            and c.unit in WINDOW_UNITS and prev.unit in WINDOW_UNITS
+            and prev.category == "temporal" and prev.operator in ("<", "<=", ">", ">=")
+            and _ALTERNATIVE.fullmatch(text, prev.end, c.start)
+        ):
+            return c
+        update = {"operator": prev.operator, "written_operator": prev.written_operator, "category": "temporal"}
+        return named_as(prev, c, **update) if prev.mention is not None else c.model_copy(update=update)
 
     def _same_age(self, prev: Constraint, c: Constraint, text: str) -> Constraint:
         """'Age >= 21 and <= 60 years', 'age > 21 or less than 2': the second bound of an

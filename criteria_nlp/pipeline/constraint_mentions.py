@@ -6,8 +6,8 @@ import re
 
 from criteria_nlp.pipeline.attach import Chunk
 from criteria_nlp.pipeline.entity_index import starting_in, touching
+from criteria_nlp.pipeline.grammar import WINDOW_UNITS
 
-_TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 # a full stop ends a clause, not the one of an abbreviation ("e.g. oxycodone", "St. John's wort")
 # (the dot first: the look-behinds are tried at dots only)
 _STOP = r"\.(?<![eE]\.[gG]\.)(?<![iI]\.[eE]\.)(?<!\b[vV]s\.)(?<!\bSt\.)(?<!\bDr\.)(?<!\bapprox\.)\s"
@@ -71,7 +71,7 @@ class MentionAttachment:
         clause_end = self._clause_end(text, end)
         kind = self.grammar.unit_kind.get(unit or "", "")
         # "greater than 5 half-lives": a window in a measure of time the grammar has no unit for
-        timed = unit in _TIME_UNITS or (
+        timed = unit in WINDOW_UNITS or (
             unit is None and relative_to is None and self.chunker.time_measure.match(text, end)
         )
         dose = _is_dose(unit, kind)
@@ -88,8 +88,11 @@ class MentionAttachment:
             # a variable inside the expression or right after it ("18 years of age")
             after = _AFTER_OF.match(text[end : end + 12])
             reach = end + (after.end() if after else 0)
+            # a multiple of a limit ends its phrase: "Bilirubin < 1.5 times normal | SGOT < 2
+            # times normal" names nothing after it, unless "of" leads there
+            ahead_ok = relative_to is None or "of" in text[end:reach]
             for e in touching(ents, start, end, reach):
-                if (e[0] < end and e[1] > start) or (end <= e[0] <= reach):
+                if (e[0] < end and e[1] > start) or (ahead_ok and end <= e[0] <= reach):
                     ent = e
                     break
         chunk, verb = chunker.before(text, clause_start, start)
@@ -337,7 +340,9 @@ class MentionAttachment:
                     # "Treatment with probiotics or prebiotics", "surgery on the knee",
                     # "pain medications, e.g. oxycodone"
                     wide = self._clause_start(text, start, prev_end, wide=True)
-                    phrase = chunker.phrase_back(text, wide, Chunk(*span))
+                    # a phrase after the bound runs back to the bound, not over it ("within
+                    # 5 half-lives | of the study drug")
+                    phrase = chunker.phrase_back(text, end if span[0] >= end else wide, Chunk(*span))
                     span = (phrase.start, phrase.end)
         elif category in ("other", "dose") and dose:
             category = "dose"

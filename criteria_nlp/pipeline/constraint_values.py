@@ -4,8 +4,8 @@ year, an enumeration or a statistic is not)."""
 
 import re
 
-from criteria_nlp.pipeline.constraint_mentions import _CLAUSE_END, _TIME_UNITS
-from criteria_nlp.pipeline.grammar import _norm
+from criteria_nlp.pipeline.constraint_mentions import _CLAUSE_END
+from criteria_nlp.pipeline.grammar import WINDOW_UNITS, _norm
 from criteria_nlp.pipeline.numbers import SUPERSCRIPTS, parse_number, parse_roman, parse_word_number
 from criteria_nlp.schema import Constraint
 
@@ -23,6 +23,8 @@ _BP_DIASTOLIC_BARE = re.compile(r"\s{0,2}/\s{0,2}(\d{2,3})(?![\d/]|[.,]\d)()(?!\
 
 def _constraint(text: str, variable, span, category, *, start: int, end: int, **fields) -> Constraint:
     """A constraint read at ``text[start:end]``, naming the words at ``span`` (None: nothing named)."""
+    while end > start + 1 and text[end - 1].isspace():
+        end -= 1  # "greater than 3 times " (a multiplier's gap before a word that is no limit)
     return Constraint(
         variable=variable,
         mention=text[span[0] : span[1]] if span else None,
@@ -178,7 +180,7 @@ class ValueReading:
                 ref = g(f"{tag}ref") or g(f"{tag}ref2") or g(f"{tag}refx")
                 if ref:
                     relative_to = gr.references.get(_norm(ref), "LLN" if "low" in ref.lower() else "ULN")
-                elif g(f"{tag}refn") or g(f"{tag}refg"):
+                elif g(f"{tag}refn") or g(f"{tag}refg") or g(f"{tag}refnorm"):
                     relative_to = "ULN"
                 elif g(f"{tag}mult") and relative_to is None:
                     # "upper limit of normal range of transaminase > 2 times"
@@ -186,7 +188,7 @@ class ValueReading:
                     hit = self.ref_phrase.search(clause)
                     if hit:
                         relative_to = gr.references.get(_norm(hit.group(0)), "ULN")
-            if temp and unit not in _TIME_UNITS:
+            if temp and unit not in WINDOW_UNITS:
                 # "within 2 inches", "in the last five entries": not a time window
                 if b is None:
                     operator, written = ("==", None) if not post else (gr.after.get(_norm(post), "=="), post)

@@ -205,6 +205,7 @@ class ConstraintExtractor(ValueReading, MentionAttachment, NeighbourSteps):
             c = self._read(m, text, ents, prev_end)
             if c is not None and found:
                 c = self._continue_variable(found[-1], c, text, ents)
+                c = self._alternative_window(found[-1], c, text)
                 c = self._lasting(found[-1], c, text)
                 c = self._for_group(found[-1], c, text)
                 c = self._same_age(found[-1], c, text)

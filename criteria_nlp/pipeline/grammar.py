@@ -16,6 +16,10 @@ from criteria_nlp.pipeline import trie
 from criteria_nlp.pipeline.numbers import NUMBER_WORDS, ROMAN, ROMAN_BEFORE
 from criteria_nlp.pipeline.trie import alternation, first_chars, fold, trie_regex
 
+# UCUM codes of calendar time; a window may also be counted in a drug's half-lives
+TIME_UNITS = frozenset({"a", "mo", "wk", "d", "h", "min", "s"})
+WINDOW_UNITS = TIME_UNITS | {"{half-life}"}
+
 _UNIT_SPACE = r"\s{1,2}"
 _UNIT_SLASH = r"\s{0,2}/\s{0,2}"
 
@@ -190,13 +194,17 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             rf"(?:\s{{0,2}}/\s{{0,2}}(?P<{tag}per>[µμu]?[lL]|mm3|mm³|mcL|mL|ml|kg)(?![A-Za-z]))?)"
         )
 
+    # "3 times normal", "2x institutional normal": the upper limit, named by "normal" only
+    # right after a multiplier ("2 normal ECGs" is no limit; "3 times normal size" is a size)
+    normal = r"(?:institutional\s{1,2})?normal(?:\s{1,2}(?:limits?|values?|range))?(?![\w])(?!\s{1,2}(?:size|saline|volume|dose|weight))"
+
     def ref(tag: str) -> str:
-        # "2 x ULN", "3 times the upper limit of normal", "3N", "1.5 ULN"; "N" only right
-        # after a multiplier or glued to the number.
+        # "2 x ULN", "3 times the upper limit of normal", "3N", "1.5 ULN"; "N" and "normal"
+        # only right after a multiplier ("N" also glued to the number).
         return (
             # "2x ULN", "1.5xULN": an "x" glued to the number only when a limit follows
-            rf"(?:\s{{0,2}}(?P<{tag}mult>{mults}|(?<=\d)[xX×](?=\s{{0,2}}(?:{refs}|(?-i:N)(?![\w]))))\s{{0,2}}(?:(?:of|the|an?)\s{{1,2}}){{0,2}}"
-            rf"(?:(?P<{tag}ref>{refs})|(?P<{tag}refn>(?-i:N))(?![\w]))?"
+            rf"(?:\s{{0,2}}(?P<{tag}mult>{mults}|(?<=\d)[xX×](?=\s{{0,2}}(?:{refs}|(?-i:N)(?![\w])|{normal})))\s{{0,2}}(?:(?:of|the|an?)\s{{1,2}}){{0,2}}"
+            rf"(?:(?P<{tag}ref>{refs})|(?P<{tag}refn>(?-i:N))(?![\w])|(?P<{tag}refnorm>{normal}))?"
             rf"|\s{{0,2}}(?P<{tag}ref2>{refs})|(?<=\d)(?P<{tag}refg>(?-i:N))(?![\w])"
             # "1.5xULN": sign and limit glued to the number
             rf"|(?<=\d)[xX×](?P<{tag}refx>(?-i:I?ULN|LLN))(?![\w]))"

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from criteria_nlp.pipeline.grammar import TIME_UNITS
 from criteria_nlp.pipeline.repair_component import (
     OperatorRepair,
     _ensure_extensions,
@@ -85,7 +86,6 @@ from criteria_nlp.pipeline.repair_rules import (
     REPO_ROOT,
     RESOURCES,
     RULES_PATH,
-    TIME_UNITS,
     TIME_WORDS,
     UPPER_OPS,
     Cue,

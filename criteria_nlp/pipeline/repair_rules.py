@@ -23,7 +23,6 @@ LEXICON_PATH = RESOURCES / "variables.jsonl"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 GE, LE = ">=", "<="
-TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
 TIME_WORDS = re.compile(r"^(?:years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|hrs?|minutes?|mins?)\b", re.I)
 # Operators that bound a value from above or from below; used to read sibling constraints.
 UPPER_OPS = {"<", "<="}

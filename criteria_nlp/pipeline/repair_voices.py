@@ -10,13 +10,13 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from criteria_nlp.pipeline.grammar import TIME_UNITS
 from criteria_nlp.pipeline.repair_features import _NUMBER, FITNESS_VOICE, context_features
 from criteria_nlp.pipeline.repair_model import OperatorModel
 from criteria_nlp.pipeline.repair_rules import (
     GE,
     LE,
     LOWER_OPS,
-    TIME_UNITS,
     TIME_WORDS,
     UPPER_OPS,
     Cue,
