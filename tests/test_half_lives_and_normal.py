@@ -73,3 +73,8 @@ def test_a_multiple_of_normal_names_the_lab_before_it_not_after(nlp):
 def test_normal_size_is_no_limit(nlp):
     (c,) = _read(nlp, "Liver more than 2 times normal size on imaging")
     assert c.relative_to is None and c.text == "more than 2 times"
+
+
+def test_multiple_of_the_half_life(nlp):
+    a, b = _read(nlp, "Any investigational device within 60 days or 4X the half-life, whichever is longer")
+    assert (b.operator, b.value, b.unit, b.mention) == ("<=", 4.0, "{half-life}", a.mention)

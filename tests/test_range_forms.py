@@ -137,3 +137,18 @@ def test_decimal_comma_after_a_comparison_word(nlp):
 def test_range_of_decimal_commas(nlp, text, value, upper, unit):
     c = _one(nlp, text)
     assert (c.operator, c.value, c.upper, c.unit) == ("between", value, upper, unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "operator", "value", "unit"),
+    [
+        ("Bleeding risk [platelet count < 80,000, or INR above 2]", "<", 80000.0, None),  # comma after a thousands number
+        ("Child with BMI > 97th %ile for age", ">", 97.0, "{percentile}"),
+        ("Length at or above the 10th centile", ">=", 10.0, "{percentile}"),
+        ("Birth weight below the 2nd percentile", "<", 2.0, "{percentile}"),
+        ("Haemoglobin at or below 9.5 g/dL", "<=", 9.5, "g/dL"),
+    ],
+)
+def test_thousands_percentiles_and_at_or_above(nlp, text, operator, value, unit):
+    c = extract_text(nlp, text, repair=True)[0]
+    assert (c.operator, c.value, c.unit) == (operator, value, unit)

@@ -58,7 +58,8 @@ _WORD_OPERATOR_END = "".join(
 _COMMA_RANGE_END = "".join(
     rf"|(?<=\d,\d{d}{gap})" for d in ("", r"\d") for gap in ("-", "–", r"\s-\s", r"\s–\s", r"\sto\s")
 )
-_DIGITS = r"(?:\d{1,3}(?:,\d{3}){1,3}(?![\d,])|\d{1,9})(?:[.·]\d{1,6})?|[.]\d{1,6}"
+# thousands commas ("100,000"; a comma after it may be punctuation: "platelets < 100,000, INR")
+_DIGITS = r"(?:\d{1,3}(?:,\d{3}){1,3}(?!\d|,\d)|\d{1,9})(?:[.·]\d{1,6})?|[.]\d{1,6}"
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ONES = "one two three four five six seven eight nine".split()
 # "a hundred", "twenty-one", "seven", "twice", "a dozen" as one trie (a flat list of 40 words
@@ -178,7 +179,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
             rf"(?P<{tag}c>\d{{1,4}},\d{{1,2}})(?![\d,])"
             # "x3 ULN", "× 2.5 ULN": a multiplication sign written before the multiple of a
             # reference limit (what follows is checked in ref(): the limit must be named)
-            rf"|(?:(?<![\w.,^*/])|(?:(?<=[xX×])|(?<=[xX×]\s))(?=(?:{_DIGITS})\s{{0,2}}(?:{refs})))(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}percentile))"
+            rf"|(?:(?<![\w.,^*/])|(?:(?<=[xX×])|(?<=[xX×]\s))(?=(?:{_DIGITS})\s{{0,2}}(?:{refs})))(?<!\d:){glued}(?P<{tag}d>{_DIGITS})(?!\d|[.]\d|,\d{{3}}(?!\d)|:\d|(?:st|nd|rd|th)\b(?!\s{{1,2}}(?:percentile|centile|%\s?ile)))"
             rf"|(?<![\w-])(?P<{tag}w>{_WORD_NUMBER})(?:\s{{0,2}}\(\s?(?P<{tag}p>\d{{1,4}})\s?\))?(?![\w-])"
             # a roman numeral after a space or sign; a numeral character ("GradeⅠ") after anything
             rf"|(?:(?<={ROMAN_BEFORE})|(?=[Ⅰ-Ⅻⅰ-ⅹ]))(?P<{tag}r>(?-i:{ROMAN}))(?![\w])"
