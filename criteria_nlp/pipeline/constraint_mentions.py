@@ -33,15 +33,6 @@ _UNIT_LIKE = re.compile(r"[A-Za-zµ]{1,5}(?:/[A-Za-z0-9µ.]{1,6})+|[A-Z]{1,4}")
 _MEASURED = {"lab", "vital", "score", "anthropometric", "measurement"}
 _DOSE_KINDS = {"dose", "dose per body mass", "dose rate", "mass rate", "dose per body surface area"}
 _AFTER_OF = re.compile(r"\s{0,3}(?:of\s+)?")
-# the dimension a length bound measures, right after it (after a second length bound of a
-# range): "> 0.5 cm and < 2 cm in size", "4 cm in the longest dimension", "(>1.5 cm diameter)"
-_DIMENSION_AFTER = re.compile(
-    r"(?i)(?:\s{0,3}(?:and|or|to|-|–)\s{0,3}[^\d\n;,]{0,15}?\d[\d.,]*\s{0,2}(?:cm|mm|µm|μm|um)\b)?"
-    r"\s{0,3}(?:in\s{1,2}(?:the\s{1,2}|its\s{1,2})?)?"
-    r"(?P<dim>(?:(?:longest|largest|greatest|maximum|maximal|max\.?|single|short|long|longitudinal|transverse"
-    r"|smallest|minimum|mean|average|axial)\s{1,2}){0,2}(?:axis\s{1,2})?"
-    r"(?:diameters?|dimensions?|size|length|width|thickness|depth|axis)(?:\s{1,2}size)?)(?![\w-])"
-)
 
 
 def _is_dose(unit: str | None, kind: str) -> bool:
@@ -327,15 +318,6 @@ class MentionAttachment:
                 span = verb  # "treated within 4 weeks": the verb names the event
         if ent is not None and span is not None and span[1] <= start:
             span = self._with_name_before(text, clause_start, span)
-        if kind == "length" and (dim := _DIMENSION_AFTER.match(text, end, clause_end)) is not None:
-            # "a lesion > 0.5 cm and < 2 cm in size": the bound measures that dimension (of the
-            # thing the lexicon names, when it names one)
-            named = next((e for e in starting_in(ents, *dim.span("dim")) if e[1] <= dim.end("dim")), None)
-            if named is not None:
-                ent, label, variable = named, named[2], named[3]  # "in greatest dimension": the tumour size
-            elif variable is None and span is not None and span[1] <= start:
-                variable = f"{text[span[0] : span[1]]} {dim.group('dim')}"  # "mass lesion size"
-            span = dim.span("dim")
         category = label or "other"
         if timed and category != "age":
             window_cue = g("temp") or ""
