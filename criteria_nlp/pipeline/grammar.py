@@ -160,7 +160,7 @@ def compile_grammar(operators: dict, units: dict) -> Grammar:
     mults = alternation(operators["multipliers"])
     refs = alternation([p for ps in operators["references"].values() for p in ps if p != "N"])
     # a keyword may touch a numeral character ("GradeⅡ"): its end is no word character but those
-    roman_kw = alternation(operators["roman_keywords"]).replace(r"(?![\w])", r"(?![^\WⅠ-ⅿ])")
+    roman_kw = alternation(operators["roman_keywords"], word_end=r"(?![^\WⅠ-ⅿ])")
 
     def number(tag: str) -> str:
         # "IL-2", "COVID-19": digits after letter + hyphen are part of a name, except as the

@@ -21,15 +21,16 @@ def fold(c: str) -> str:
     return low if len(low) == 1 else c
 
 
-def _phrase_atoms(p: str) -> tuple[list[str], str]:
+def _phrase_atoms(p: str, word_end: str = r"(?![\w])") -> tuple[list[str], str]:
     """A phrase as trie atoms (regex fragments) and its end assertion: any whitespace
-    between words, word edges kept where the phrase starts or ends with a letter/digit."""
+    between words, word edges kept where the phrase starts or ends with a letter/digit
+    (``word_end``: what may not follow such a phrase)."""
     atoms = [_WORD_START] if p[:1].isalnum() else []
     for i, word in enumerate(p.split()):
         if i:
             atoms.append(_WORD_GAP)
         atoms.extend(re.escape(fold(c)) for c in word)
-    return atoms, (r"(?![\w])" if p[-1:].isalnum() else "")
+    return atoms, (word_end if p[-1:].isalnum() else "")
 
 
 def trie_regex(entries: list[tuple[list[str], str]]) -> str:
@@ -63,11 +64,11 @@ def first_chars(phrases) -> str:
     return "".join(re.escape(c) for c in sorted(chars))
 
 
-def alternation(phrases) -> str:
+def alternation(phrases, word_end: str = r"(?![\w])") -> str:
     """Phrases as one case-insensitive regex (use under re.I), longest match first, any
     whitespace between words. A look-ahead on the possible first characters skips it at
     once where no phrase can start; the phrases themselves form a trie (``trie_regex``)."""
     phrases = sorted({p for p in phrases if p and p.strip()}, key=lambda s: (-len(s), s))
     if not phrases:
         return "(?!)"
-    return f"(?=[{first_chars(phrases)}])" + trie_regex([_phrase_atoms(p) for p in phrases])
+    return f"(?=[{first_chars(phrases)}])" + trie_regex([_phrase_atoms(p, word_end) for p in phrases])
