@@ -85,8 +85,6 @@ class Chunker(StructureReads):
         states = sorted((re.escape(w) for w in self.state_words | self.state_nouns), key=len, reverse=True) or ["(?!)"]
         self.state_word = re.compile(rf"(?i)\b(?:{'|'.join(states)})\b")
         self.route_words = low("route_words")
-        words = sorted((re.escape(w) for w in low("time_measures")), key=len, reverse=True) or ["(?!)"]
-        self.time_measure = re.compile(rf"(?i)\s{{0,2}}(?:{'|'.join(words)})\b")
         self.max_words = int(data.get("max_chunk_words", 6))
         # _kind depends on the word only (the word lists above are fixed), and the same
         # words come back for every bound of every item: each is classified once.

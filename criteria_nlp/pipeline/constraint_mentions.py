@@ -70,10 +70,7 @@ class MentionAttachment:
                         break
         clause_end = self._clause_end(text, end)
         kind = self.grammar.unit_kind.get(unit or "", "")
-        # "greater than 5 half-lives": a window in a measure of time the grammar has no unit for
-        timed = unit in WINDOW_UNITS or (
-            unit is None and relative_to is None and self.chunker.time_measure.match(text, end)
-        )
+        timed = unit in WINDOW_UNITS
         dose = _is_dose(unit, kind)
         chunker = self.chunker
         ent = None
