@@ -33,6 +33,7 @@ _ALTERNATIVE = re.compile(r"\s{0,3},?\s{0,3}(?:or|/)\s{0,3}")
 _QUALIFIER_THEN_OR = re.compile(r"(?i)\s*((?:[a-z][\w.\-]*\s+){0,3}[a-z][\w.\-]*)\s*,?\s*(?:or|and|and/or)\s+")
 # between a blood pressure pair and a second one it is joined to ("> 140/90 or < 90/60")
 _PAIR_JOIN = re.compile(r"(?i)\s{0,3},?\s{0,3}(?:or|and|but|and/or)?\s{0,3}")
+_AGE_UNITS = ("a", "mo", "wk", "d")
 _SHORT_AFTER = 3  # characters at most between a bound and a qualifier word after it ("mg/kg orally")
 
 
@@ -241,9 +242,23 @@ class NeighbourSteps:
         ):
             return c
         if c.category == "age" and c.mention_start is not None and c.mention_start >= c.start:
+            if prev.mention_start >= prev.start:
+                # "younger than 6 months and older than 80 years": each bound is named by
+                # its own age word; no name before them both to share
+                return c
             update = {}  # its own age word or unit only: the first one's name is the name
         elif c.category == "other" and c.unit is None and c.mention is None and not c.relative_to:
             update = {"category": "age", "unit": prev.unit}
+        elif (
+            c.category == "temporal"
+            and c.unit in _AGE_UNITS
+            and prev.unit in _AGE_UNITS
+            and not c.relative_to
+            and (c.mention_start is None or c.mention_start < prev.start)
+        ):
+            # "whose age >= 24 months and <= 36 months": the other end of the same age, not
+            # a window on the thing named before them both
+            update = {"category": "age"}
         else:
             return c
         return named_as(prev, c, **update, variable="age")

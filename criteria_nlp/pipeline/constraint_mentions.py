@@ -22,6 +22,17 @@ _CLAUSE_END_WIDE = re.compile(rf"[;\n•]|{_STOP}")
 _AGE_TEXT = re.compile(
     r"(?i)\b(?:years?[\s-]old|months?[\s-]old|weeks?[\s-]old|days?[\s-]old|old|older|younger|of age)\b"
 )
+# an abbreviated unit that says "years old" itself ("> 18 y.o.", "=35yo"); written out,
+# "one year old" may be a thing's age ("transplants less than one year old"): _is_age
+_AGE_UNIT_TEXT = re.compile(r"(?i)(?<=[\d\s])(?:y\.\s?o\.?|y/o|yo)(?![\w/])")
+# what may follow a person's bare age: the end of the clause or a word that goes on about
+# the person, not a noun the number counts ("patients >= 2 prior lines")
+_PERSON_AGE_AFTER = re.compile(
+    r"(?i)\s*(?:$|[,;.)]|(?:who|with|and|or|that|which|undergoing|presenting|scheduled|admitted|"
+    r"referred|diagnosed|having|at|in|on|of\s+(?:both|either|any))\b)"
+)
+_INTEGERS = re.compile(r"\d+")
+_DECIMAL = re.compile(r"\d[.,]\d")
 _LOOK_BACK_CUE = re.compile(r"(?i)\b(?:last|past|previous|preceding)\b")
 _COMMA_BEFORE = re.compile(r",\s*$")
 _DETERMINER_BEFORE = re.compile(r"(?i)\b(?:a|an|the)\s+$")
@@ -89,6 +100,10 @@ class MentionAttachment:
             # times normal" names nothing after it, unless "of" leads there
             ahead_ok = relative_to is None or "of" in text[end:reach]
             for e in touching(ents, start, end, reach):
+                if unit == "a" and e[0] >= end and e[2] in _MEASURED:
+                    # "over 18 years weighing 65 kg": years do not measure what follows
+                    # (hours may: "2 hour glucose")
+                    continue
                 if (e[0] < end and e[1] > start) or (ahead_ok and end <= e[0] <= reach):
                     ent = e
                     break
@@ -318,8 +333,9 @@ class MentionAttachment:
         category = label or "other"
         if timed and category != "age":
             window_cue = g("temp") or ""
-            if unit in ("a", "mo", "wk", "d") and self._is_age(
-                text, clause_start, start, end, ent, chunk, span, unit, window_cue
+            if unit in ("a", "mo", "wk", "d") and (
+                _AGE_UNIT_TEXT.search(text, start, end) is not None
+                or self._is_age(text, clause_start, start, end, ent, chunk, span, unit, window_cue)
             ):
                 category, variable = "age", "age"
                 if ent is None:
@@ -353,6 +369,20 @@ class MentionAttachment:
         ):
             # "55 and older", "Be 60 or older": an age word in the bound itself
             category, span = "age", age_word.span()
+        elif (
+            unit is None
+            and not relative_to
+            and ent is None
+            and category == "other"
+            and chunker.is_person(text, chunk)
+            and not text[chunk.end : start].strip()
+            and _PERSON_AGE_AFTER.match(text, end)
+            and all(1 <= int(n) <= 120 for n in _INTEGERS.findall(text, start, end))
+            and not _DECIMAL.search(text, start, end)
+        ):
+            # "patients < 18", "any patient >= 18 who presents": a whole number right after a
+            # person, with nothing after it that it counts, is the person's age
+            category, span = "age", (chunk.start, chunk.end)
         if span is not None and variable is None:
             variable = text[span[0] : span[1]]
         if category == "age":
