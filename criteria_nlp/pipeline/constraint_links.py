@@ -8,7 +8,7 @@ from criteria_nlp.pipeline.attach import Chunk
 from criteria_nlp.pipeline.constraint_mentions import _CLAUSE_END
 from criteria_nlp.pipeline.constraint_values import _BP_DIASTOLIC, _BP_DIASTOLIC_BARE
 from criteria_nlp.pipeline.entity_index import first_named_before
-from criteria_nlp.pipeline.grammar import WINDOW_UNITS
+from criteria_nlp.pipeline.grammar import AGE_UNITS, WINDOW_UNITS
 from criteria_nlp.schema import Constraint
 
 _RESTATE_OPEN = re.compile(r"\s*[(\[]\s*(?:(?:or|i\.e\.,?|approximately|approx\.?|about|ca\.?|~|≈)\s*)?")
@@ -33,7 +33,6 @@ _ALTERNATIVE = re.compile(r"\s{0,3},?\s{0,3}(?:or|/)\s{0,3}")
 _QUALIFIER_THEN_OR = re.compile(r"(?i)\s*((?:[a-z][\w.\-]*\s+){0,3}[a-z][\w.\-]*)\s*,?\s*(?:or|and|and/or)\s+")
 # between a blood pressure pair and a second one it is joined to ("> 140/90 or < 90/60")
 _PAIR_JOIN = re.compile(r"(?i)\s{0,3},?\s{0,3}(?:or|and|but|and/or)?\s{0,3}")
-_AGE_UNITS = ("a", "mo", "wk", "d")
 _SHORT_AFTER = 3  # characters at most between a bound and a qualifier word after it ("mg/kg orally")
 
 
@@ -251,8 +250,8 @@ class NeighbourSteps:
             update = {"category": "age", "unit": prev.unit}
         elif (
             c.category == "temporal"
-            and c.unit in _AGE_UNITS
-            and prev.unit in _AGE_UNITS
+            and c.unit in AGE_UNITS
+            and prev.unit in AGE_UNITS
             and not c.relative_to
             and (c.mention_start is None or c.mention_start < prev.start)
         ):

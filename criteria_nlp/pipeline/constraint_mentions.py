@@ -6,7 +6,7 @@ import re
 
 from criteria_nlp.pipeline.attach import Chunk
 from criteria_nlp.pipeline.entity_index import starting_in, touching
-from criteria_nlp.pipeline.grammar import WINDOW_UNITS
+from criteria_nlp.pipeline.grammar import AGE_UNITS, WINDOW_UNITS
 
 # a full stop ends a clause, not the one of an abbreviation ("e.g. oxycodone", "St. John's wort")
 # (the dot first: the look-behinds are tried at dots only)
@@ -333,7 +333,7 @@ class MentionAttachment:
         category = label or "other"
         if timed and category != "age":
             window_cue = g("temp") or ""
-            if unit in ("a", "mo", "wk", "d") and (
+            if unit in AGE_UNITS and (
                 _AGE_UNIT_TEXT.search(text, start, end) is not None
                 or self._is_age(text, clause_start, start, end, ent, chunk, span, unit, window_cue)
             ):

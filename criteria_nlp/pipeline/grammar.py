@@ -19,6 +19,8 @@ from criteria_nlp.pipeline.trie import alternation, first_chars, fold, trie_rege
 # UCUM codes of calendar time; a window may also be counted in a drug's half-lives
 TIME_UNITS = frozenset({"a", "mo", "wk", "d", "h", "min", "s"})
 WINDOW_UNITS = TIME_UNITS | {"{half-life}"}
+# the units an age is counted in ("infants < 28 days", "aged 6 to 36 months", "over 18 years")
+AGE_UNITS = frozenset({"a", "mo", "wk", "d"})
 
 _UNIT_SPACE = r"\s{1,2}"
 _UNIT_SLASH = r"\s{0,2}/\s{0,2}"
